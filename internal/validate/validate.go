@@ -1,0 +1,251 @@
+// Package validate holds the input rules of the Tracium API contract (section
+// 5.1 of tracium-api.md) in one place, for the recording API and the exporter.
+//
+// Each function returns a usable, sanitized value together with an error that
+// says what was wrong, so that callers can report the error and carry on: bad
+// input never stops tracing.
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits from the contract (characters are Unicode code points).
+const (
+	MaxAgentName   = 256
+	MaxTraceID     = 256
+	MaxSpanID      = 256
+	MaxSpanType    = 128
+	MaxSpanName    = 512
+	MaxTags        = 100
+	MaxTag         = 128
+	MaxModelID     = 256
+	MaxWorkspaceID = 256
+	MaxVersion     = 128
+	MaxTenantID    = 255
+	MaxErrorText   = 10000
+	MaxMetadataKey = 256
+	// MaxMetadataBytes is the largest JSON encoding of a metadata object.
+	MaxMetadataBytes = 1_000_000
+	// TruncationMarker follows error text cut at MaxErrorText.
+	TruncationMarker = "... (truncated)"
+)
+
+// ErrInvalid is wrapped by every error of this package.
+var ErrInvalid = errors.New("invalid")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// quote shows a bad value in an error, cut so that a huge input cannot make a
+// huge error.
+func quote(s string) string {
+	const max = 64
+	if utf8.RuneCountInString(s) > max {
+		return fmt.Sprintf("%q...", Cut(s, max))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// Cut returns s cut to at most n code points; invalid UTF-8 is replaced.
+func Cut(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= n { // fewer bytes than n means fewer runes too
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
+func isAgentNameRune(r rune) bool {
+	return r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+		r == '-' || r == '_' || r == '.' || r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f')
+}
+
+func isTraceIDRune(r rune) bool {
+	return r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+}
+
+// AgentName checks an agent name: trimmed, non-empty, at most 256 characters
+// of letters, digits, whitespace, '-', '_' and '.'. On violation it returns a
+// sanitized name (other characters become '-', cut to the limit, "app" when
+// nothing is left) and the error.
+func AgentName(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return "app", invalid("agent name %s: empty", quote(s))
+	}
+	ok := true
+	for _, r := range t {
+		if !isAgentNameRune(r) {
+			ok = false
+			break
+		}
+	}
+	n := utf8.RuneCountInString(t)
+	if ok && n <= MaxAgentName {
+		return t, nil
+	}
+	var err error
+	if !ok {
+		err = invalid("agent name %s: only letters, digits, whitespace, '-', '_' and '.' are allowed", quote(s))
+		t = strings.Map(func(r rune) rune {
+			if isAgentNameRune(r) {
+				return r
+			}
+			return '-'
+		}, t)
+	} else {
+		err = invalid("agent name %s: %d characters, more than %d", quote(s), n, MaxAgentName)
+	}
+	t = strings.TrimSpace(Cut(t, MaxAgentName))
+	if t == "" {
+		t = "app"
+	}
+	return t, err
+}
+
+// TraceID checks a trace id: trimmed, non-empty, at most 256 characters of
+// letters, digits, '-' and '_'. It returns the trimmed id.
+func TraceID(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return "", invalid("trace id %s: empty", quote(s))
+	}
+	if n := utf8.RuneCountInString(t); n > MaxTraceID {
+		return "", invalid("trace id %s: %d characters, more than %d", quote(s), n, MaxTraceID)
+	}
+	for _, r := range t {
+		if !isTraceIDRune(r) {
+			return "", invalid("trace id %s: only letters, digits, '-' and '_' are allowed", quote(s))
+		}
+	}
+	return t, nil
+}
+
+// Tags validates a tag list: entries trimmed, empty ones skipped, each at most
+// 128 characters, duplicates removed case-insensitively keeping the first
+// spelling and the order, at most 100 in all. On violation it returns the
+// list without the offending entries (over-long tags dropped, the list cut to
+// 100) and an error naming them.
+func Tags(tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	out := make([]string, 0, len(tags))
+	var seen map[string]struct{}
+	var errs []error
+	for _, tag := range tags {
+		t := strings.TrimSpace(tag)
+		if t == "" {
+			continue
+		}
+		if n := utf8.RuneCountInString(t); n > MaxTag {
+			errs = append(errs, invalid("tag %s: %d characters, more than %d", quote(t), n, MaxTag))
+			continue
+		}
+		if !utf8.ValidString(t) {
+			t = strings.ToValidUTF8(t, "\uFFFD")
+		}
+		k := strings.ToLower(t)
+		if seen == nil {
+			seen = make(map[string]struct{}, len(tags))
+		}
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		seen[k] = struct{}{}
+		out = append(out, t)
+	}
+	if len(out) > MaxTags {
+		errs = append(errs, invalid("tags: %d tags, more than %d; the rest are dropped", len(out), MaxTags))
+		out = out[:MaxTags]
+	}
+	return out, errors.Join(errs...)
+}
+
+// MergeTags adds the tags of add that are not already in have (compared
+// case-insensitively) and returns the merged list, validated as by [Tags].
+func MergeTags(have, add []string) ([]string, error) {
+	all := make([]string, 0, len(have)+len(add))
+	all = append(all, have...)
+	all = append(all, add...)
+	return Tags(all)
+}
+
+// SpanType checks a span type: trimmed, non-empty, at most 128 characters.
+// An empty type becomes "unknown"; a long one is cut.
+func SpanType(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return "unknown", invalid("span type %s: empty; sent as \"unknown\"", quote(s))
+	}
+	if n := utf8.RuneCountInString(t); n > MaxSpanType {
+		return Cut(t, MaxSpanType), invalid("span type %s: %d characters, more than %d", quote(t), n, MaxSpanType)
+	}
+	return Cut(t, MaxSpanType), nil
+}
+
+// SpanName trims a span name and cuts it to 512 characters, with an error when
+// it was longer. An empty result means the span has no name.
+func SpanName(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if n := utf8.RuneCountInString(t); n > MaxSpanName {
+		return Cut(t, MaxSpanName), invalid("span name %s: %d characters, more than %d", quote(t), n, MaxSpanName)
+	}
+	return Cut(t, MaxSpanName), nil
+}
+
+// Text trims s, replaces invalid UTF-8 and cuts it to max characters,
+// returning an error naming what when it was longer.
+func Text(what, s string, max int) (string, error) {
+	t := strings.TrimSpace(s)
+	if n := utf8.RuneCountInString(t); n > max {
+		return Cut(t, max), invalid("%s %s: %d characters, more than %d", what, quote(t), n, max)
+	}
+	return Cut(t, max), nil
+}
+
+// ErrorText trims an error message and cuts it to 10 000 characters followed
+// by "... (truncated)", as the contract does. It never fails.
+func ErrorText(s string) string {
+	t := strings.TrimSpace(s)
+	if utf8.RuneCountInString(t) > MaxErrorText {
+		return Cut(t, MaxErrorText) + TruncationMarker
+	}
+	return Cut(t, MaxErrorText)
+}
+
+// ID checks a tenant or workspace id: non-empty, at most max characters,
+// valid UTF-8 and no control characters. It does not trim: the value is used
+// exactly as given.
+func ID(what, s string, max int) error {
+	if s == "" {
+		return invalid("%s: empty", what)
+	}
+	if !utf8.ValidString(s) {
+		return invalid("%s %s: not valid UTF-8", what, quote(s))
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return invalid("%s %s: %d characters, more than %d", what, quote(s), n, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return invalid("%s %s: control character %U", what, quote(s), r)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package tracium
+
+import (
+	"context"
+	"os"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/semconv"
+	"github.com/tracium-ai/tracium-go/workspace"
+)
+
+// TraceBeginner is implemented by exporters that want to hear of an agent
+// trace as soon as its root span starts, before any span of it ends: the
+// Tracium exporter uses it to send the trace's start right away. The span
+// passed in carries the root's tracium.* attributes. BeginTrace is called
+// synchronously from OnStart and must not block.
+type TraceBeginner interface {
+	BeginTrace(root sdktrace.ReadOnlySpan)
+}
+
+type processorConfig struct {
+	workspace string
+	batch     []sdktrace.BatchSpanProcessorOption
+}
+
+// ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
+// also an [Option] of [Init], which passes it on.
+type ProcessorOption interface {
+	Option
+	applyProcessor(*processorConfig)
+}
+
+type batchOption []sdktrace.BatchSpanProcessorOption
+
+func (o batchOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
+func (o batchOption) applyProcessor(c *processorConfig) {
+	c.batch = append(c.batch, o...)
+}
+
+// WithBatchOptions passes options to the batch span processor that
+// [NewSpanProcessor] puts in front of its exporter (queue size, batch size,
+// timeouts; see sdktrace.NewBatchSpanProcessor).
+func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) ProcessorOption {
+	return batchOption(opts)
+}
+
+// SpanProcessor is the Tracium span processor. Add it to a TracerProvider
+// (sdktrace.WithSpanProcessor) and StartTrace and StartSpan work on that
+// provider. It
+//
+//   - completes each agent root as it starts: its Tracium trace id and the
+//     default workspace (see package workspace);
+//   - stamps every span of other instrumentation started inside an agent
+//     trace (otelhttp, database drivers, LLM client middleware) with the
+//     trace id, agent name, tenant, workspace and depth, from the agent trace
+//     in the parent context, without walking baggage;
+//   - batches ended spans to its exporter through an OTel batch span
+//     processor, and, when the exporter is a [TraceBeginner] (the Tracium
+//     exporter), tells it of each agent trace as soon as it starts.
+//
+// OnStart and OnEnd never block on I/O. The processor owns its batch
+// processor and, as OTel processors do, the exporter given to it: Shutdown
+// shuts both down, and nothing else. It is safe for concurrent use.
+type SpanProcessor struct {
+	next      sdktrace.SpanProcessor
+	begin     TraceBeginner
+	workspace string
+}
+
+var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
+
+// NewSpanProcessor returns a processor that batches ended spans to exp. A nil
+// exp gives a processor that only completes and stamps spans, for a provider
+// that already sends them through a batch processor of its own (for example
+// to an OTLP exporter).
+//
+// The default workspace comes from [WithWorkspace], else from the
+// TRACIUM_WORKSPACE_ID environment variable, read once here; an invalid
+// value is reported to the OTel error handler and ignored.
+func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
+	return newSpanProcessor(os.Getenv, exp, opts...)
+}
+
+func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
+	c := newProcessorConfig(getenv, opts)
+	p := &SpanProcessor{workspace: c.workspace}
+	if exp != nil {
+		p.next = sdktrace.NewBatchSpanProcessor(exp, c.batch...)
+		p.begin, _ = exp.(TraceBeginner)
+	}
+	return p
+}
+
+func newProcessorConfig(getenv func(string) string, opts []ProcessorOption) processorConfig {
+	var c processorConfig
+	ws, err := workspace.FromEnv(getenv)
+	report("span processor", err)
+	c.workspace = ws.String()
+	for _, o := range opts {
+		if o != nil {
+			o.applyProcessor(&c)
+		}
+	}
+	c.workspace = validWorkspace("span processor", c.workspace)
+	return c
+}
+
+// OnStart completes agent roots and stamps foreign spans of agent traces.
+func (p *SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
+	if sc := agentctx.From(parent); sc != nil {
+		if s.InstrumentationScope().Name == ScopeName {
+			if sc.Trace.Pending {
+				p.startRoot(sc.Trace, s)
+			}
+		} else {
+			stampForeign(sc, s)
+		}
+	}
+	if p.next != nil {
+		p.next.OnStart(parent, s)
+	}
+}
+
+func (p *SpanProcessor) startRoot(t *agentctx.Trace, s sdktrace.ReadWriteSpan) {
+	sc := s.SpanContext()
+	t.RootSpanID = sc.SpanID()
+	if t.ID == "" {
+		t.ID = agentctx.DeriveTraceID(sc, s.Parent().IsValid())
+	}
+	if t.Workspace == "" {
+		t.Workspace = p.workspace
+	}
+	t.Seal()
+	s.SetAttributes(t.Stamp()...)
+	if p.begin != nil {
+		p.begin.BeginTrace(s)
+	}
+}
+
+func stampForeign(sc *agentctx.Scope, s sdktrace.ReadWriteSpan) {
+	depth := sc.ChildDepth(s.Parent().SpanID())
+	s.SetAttributes(sc.Trace.Stamp()...)
+	s.SetAttributes(semconv.DepthKey.Int(depth))
+	agentctx.SetForeignDepth(s.SpanContext().SpanID(), depth)
+}
+
+// OnEnd forgets the depth of a foreign span and hands the span on.
+func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
+	if s.InstrumentationScope().Name != ScopeName {
+		agentctx.ForgetForeign(s.SpanContext().SpanID())
+	}
+	if p.next != nil {
+		p.next.OnEnd(s)
+	}
+}
+
+// Shutdown flushes and shuts down the batch processor and the exporter. It
+// honours ctx; calls after the first do nothing.
+func (p *SpanProcessor) Shutdown(ctx context.Context) error {
+	if p.next == nil {
+		return nil
+	}
+	return p.next.Shutdown(ctx)
+}
+
+// ForceFlush exports every ended span now. It honours ctx.
+func (p *SpanProcessor) ForceFlush(ctx context.Context) error {
+	if p.next == nil {
+		return nil
+	}
+	return p.next.ForceFlush(ctx)
+}

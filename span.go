@@ -1,0 +1,377 @@
+package tracium
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/internal/validate"
+	"github.com/tracium-ai/tracium-go/semconv"
+)
+
+// SpanType is the kind of work a span records; see the constants.
+type SpanType = semconv.SpanType
+
+// Span types. Any other non-empty text of at most 128 characters is a custom
+// type.
+const (
+	LLM       = semconv.SpanTypeLLM
+	Tool      = semconv.SpanTypeTool
+	Retrieval = semconv.SpanTypeRetrieval
+	Embedding = semconv.SpanTypeEmbedding
+	Chain     = semconv.SpanTypeChain
+	Agent     = semconv.SpanTypeAgent
+	Custom    = semconv.SpanTypeCustom
+)
+
+// Span is the handle of a span of an agent trace. It is a small value: copy
+// it freely. Its methods are safe for concurrent use, never fail and never
+// panic; the zero Span does nothing.
+type Span struct {
+	s trace.Span
+}
+
+// Usage is the token usage of an llm or embedding call.
+type Usage struct {
+	InputTokens           int64
+	OutputTokens          int64
+	CachedInputTokens     int64
+	ReasoningOutputTokens int64
+}
+
+// StartSpan starts a span of type spanType in the agent trace that ctx
+// carries, nested under the innermost span of ctx. The returned context
+// carries the span, so spans started from it nest under it. End the span with
+// [Span.End].
+//
+// Outside any agent trace StartSpan still starts an OTel span, on the global
+// provider, but the Tracium exporter does not send it. The name is cut to 512
+// characters and an empty span type becomes "unknown"; such fixes are
+// reported to the OTel error handler.
+func StartSpan(ctx context.Context, spanType SpanType, name string, opts ...SpanOption) (context.Context, Span) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var c spanConfig
+	for _, o := range opts {
+		if o != nil {
+			c = o.applySpan(c)
+		}
+	}
+	return startSpan(ctx, spanType, name, c)
+}
+
+func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig) (context.Context, Span) {
+	const op = "start span"
+	st, err := validate.SpanType(string(spanType))
+	report(op, err)
+	name, err = validate.SpanName(name)
+	report(op, err)
+	if name == "" {
+		name = st
+	}
+	typ := SpanType(st)
+
+	sc := agentctx.From(ctx)
+	var stamp []attribute.KeyValue
+	var tracer trace.Tracer
+	depth := 0
+	if sc != nil {
+		stamp = sc.Trace.Stamp()
+		tracer = sc.Trace.Tracer
+		depth = sc.ChildDepth(trace.SpanContextFromContext(ctx).SpanID())
+	}
+	if tracer == nil {
+		tracer = tracerFor(nil)
+	}
+
+	attrs := make([]attribute.KeyValue, 0, len(stamp)+6+len(c.attrs))
+	attrs = append(attrs, stamp...)
+	attrs = append(attrs, semconv.SpanTypeKey.String(st))
+	if sc != nil {
+		attrs = append(attrs, semconv.DepthKey.Int(depth))
+	}
+	if o := typ.Operation(); o != "" {
+		attrs = append(attrs, semconv.GenAIOperationNameKey.String(o))
+	}
+	if c.model != "" {
+		attrs = append(attrs, semconv.GenAIRequestModelKey.String(c.model))
+	}
+	if c.provider != "" {
+		attrs = append(attrs, semconv.GenAIProviderNameKey.String(c.provider))
+	}
+	if c.hasInput {
+		if v, ok := encodeJSON("record input", c.input); ok {
+			attrs = append(attrs, semconv.InputKey.String(v))
+		}
+	}
+	if len(c.tags) > 0 {
+		tags, err := validate.Tags(c.tags)
+		report(op, err)
+		attrs = append(attrs, semconv.SpanTagsKey.StringSlice(tags))
+	}
+	if md, err := validate.Metadata(c.metadata); err != nil {
+		report(op, err)
+	} else if md != nil {
+		attrs = append(attrs, semconv.SpanMetadataKey.String(string(md)))
+	}
+	attrs = append(attrs, c.attrs...)
+
+	kind := c.kind
+	if kind == trace.SpanKindUnspecified {
+		kind = trace.SpanKindInternal
+		switch typ {
+		case LLM, Embedding, Retrieval:
+			kind = trace.SpanKindClient
+		}
+	}
+	var startOpts [3]trace.SpanStartOption
+	so := append(startOpts[:0], trace.WithAttributes(attrs...), trace.WithSpanKind(kind))
+	if !c.start.IsZero() {
+		so = append(so, trace.WithTimestamp(c.start))
+	}
+	if sc == nil {
+		sctx, span := tracer.Start(ctx, name, so...)
+		return sctx, Span{span}
+	}
+	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})
+	sctx, span := tracer.Start(node, name, so...)
+	node.Scope.SpanID = span.SpanContext().SpanID()
+	return sctx, Span{span}
+}
+
+// SpanFromContext returns a handle of the span ctx carries (the zero Span
+// when it carries none).
+func SpanFromContext(ctx context.Context) Span {
+	s := trace.SpanFromContext(ctx)
+	if !s.SpanContext().IsValid() {
+		return Span{}
+	}
+	return Span{s}
+}
+
+// OTelSpan returns the underlying OTel span (a no-op span for the zero Span).
+func (s Span) OTelSpan() trace.Span {
+	if s.s == nil {
+		return trace.SpanFromContext(context.Background())
+	}
+	return s.s
+}
+
+// SpanContext returns the OTel span context.
+func (s Span) SpanContext() trace.SpanContext {
+	if s.s == nil {
+		return trace.SpanContext{}
+	}
+	return s.s.SpanContext()
+}
+
+// ID returns the span id as sent to Tracium: the OTel span id in hex.
+func (s Span) ID() string {
+	if s.s == nil {
+		return ""
+	}
+	return s.s.SpanContext().SpanID().String()
+}
+
+// RecordInput sets the span's input: any value that encodes as JSON (a
+// json.RawMessage is used as is once checked). A value that does not encode
+// is reported to the OTel error handler and the input is left unchanged.
+func (s Span) RecordInput(v any) { s.setJSON("record input", semconv.InputKey, v) }
+
+// RecordOutput sets the span's output; see [Span.RecordInput].
+func (s Span) RecordOutput(v any) { s.setJSON("record output", semconv.OutputKey, v) }
+
+func (s Span) setJSON(op string, key attribute.Key, v any) {
+	if s.s == nil {
+		return
+	}
+	if j, ok := encodeJSON(op, v); ok {
+		s.s.SetAttributes(key.String(j))
+	}
+}
+
+// encodeJSON encodes v, reporting a value that does not encode.
+func encodeJSON(op string, v any) (string, bool) {
+	if raw, ok := v.(json.RawMessage); ok {
+		if !json.Valid(raw) {
+			report(op, fmt.Errorf("%w json.RawMessage: not valid JSON", validate.ErrInvalid))
+			return "", false
+		}
+		return string(raw), true
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		report(op, fmt.Errorf("%w value of type %T: %v", validate.ErrInvalid, v, err))
+		return "", false
+	}
+	return string(b), true
+}
+
+// SetTokenUsage records token usage under the OTel GenAI keys
+// (gen_ai.usage.*), which the exporter sends as input_tokens, output_tokens
+// and cached_input_tokens. Input and output counts are always written; cached
+// and reasoning counts when positive. Negative counts are reported and left
+// out.
+func (s Span) SetTokenUsage(u Usage) {
+	if s.s == nil {
+		return
+	}
+	var buf [4]attribute.KeyValue
+	attrs := buf[:0]
+	add := func(key attribute.Key, n int64, always bool) {
+		switch {
+		case n < 0:
+			report("set token usage", fmt.Errorf("%w %s: negative count %d", validate.ErrInvalid, key, n))
+		case n > 0 || always:
+			attrs = append(attrs, key.Int64(n))
+		}
+	}
+	add(semconv.GenAIUsageInputTokensKey, u.InputTokens, true)
+	add(semconv.GenAIUsageOutputTokensKey, u.OutputTokens, true)
+	add(semconv.GenAIUsageCacheReadInputKey, u.CachedInputTokens, false)
+	add(semconv.GenAIUsageReasoningOutputKey, u.ReasoningOutputTokens, false)
+	s.s.SetAttributes(attrs...)
+}
+
+// SetModel sets the model the span called (gen_ai.request.model).
+func (s Span) SetModel(id string) {
+	if s.s != nil && id != "" {
+		s.s.SetAttributes(semconv.GenAIRequestModelKey.String(id))
+	}
+}
+
+// SetResponseModel sets the model that answered (gen_ai.response.model),
+// which Tracium shows as the span's model when set.
+func (s Span) SetResponseModel(id string) {
+	if s.s != nil && id != "" {
+		s.s.SetAttributes(semconv.GenAIResponseModelKey.String(id))
+	}
+}
+
+// AddTags adds tags to the span; the rules of [WithTags] apply.
+func (s Span) AddTags(tags ...string) {
+	if s.s == nil || len(tags) == 0 {
+		return
+	}
+	merged, err := validate.MergeTags(s.current(semconv.SpanTagsKey).AsStringSlice(), tags)
+	report("add tags", err)
+	s.s.SetAttributes(semconv.SpanTagsKey.StringSlice(merged))
+}
+
+// AddMetadata merges md into the span's metadata (later keys win); the rules
+// of [WithMetadata] apply to the result.
+func (s Span) AddMetadata(md map[string]any) {
+	if s.s == nil || len(md) == 0 {
+		return
+	}
+	merged := map[string]any{}
+	if cur := s.current(semconv.SpanMetadataKey).AsString(); cur != "" {
+		_ = json.Unmarshal([]byte(cur), &merged) // we wrote it: it is an object
+	}
+	for k, v := range md {
+		merged[k] = v
+	}
+	b, err := validate.Metadata(merged)
+	if err != nil {
+		report("add metadata", err)
+		return
+	}
+	s.s.SetAttributes(semconv.SpanMetadataKey.String(string(b)))
+}
+
+// current reads an attribute back from an SDK span.
+func (s Span) current(key attribute.Key) attribute.Value {
+	if ro, ok := s.s.(sdktrace.ReadOnlySpan); ok {
+		for _, kv := range ro.Attributes() {
+			if kv.Key == key {
+				return kv.Value
+			}
+		}
+	}
+	return attribute.Value{}
+}
+
+// SetStatus sets a custom final status sent to Tracium (e.g. "cancelled",
+// "timeout"). A failed span is sent as "failed" whatever the status;
+// "in_progress" is sent as "completed".
+func (s Span) SetStatus(status string) {
+	if s.s != nil && status != "" {
+		s.s.SetAttributes(semconv.SpanStatusKey.String(status))
+	}
+}
+
+// MarkFailed marks the span failed with err's message: OTel status Error and
+// an exception event; Tracium receives status "failed" and the message (cut
+// to 10 000 characters). A nil err is recorded as "span marked failed".
+func (s Span) MarkFailed(err error) {
+	if s.s == nil {
+		return
+	}
+	if err == nil {
+		err = errors.New("span marked failed")
+	}
+	markFailed(s.s, err, "")
+}
+
+// End ends the span. Calls after the first do nothing.
+func (s Span) End(opts ...trace.SpanEndOption) {
+	if s.s != nil {
+		s.s.End(opts...)
+	}
+}
+
+// Record describes a span that already happened, for [RecordSpan].
+type Record struct {
+	Input, Output any // recorded when non-nil
+	// Start and End time the span. A zero End means now; a zero Start means
+	// End minus Latency.
+	Start, End time.Time
+	Latency    time.Duration
+	Err        error  // marks the span failed
+	Status     string // custom final status
+	Model      string
+	Usage      *Usage
+	Tags       []string
+	Metadata   map[string]any
+}
+
+// RecordSpan records, in one call, a span that already happened, in the
+// agent trace ctx carries. It returns the span's handle, already ended.
+func RecordSpan(ctx context.Context, spanType SpanType, name string, r Record) Span {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	end := r.End
+	if end.IsZero() {
+		end = time.Now()
+	}
+	start := r.Start
+	if start.IsZero() {
+		start = end.Add(-r.Latency)
+	}
+	c := spanConfig{model: r.Model, tags: r.Tags, metadata: r.Metadata, start: start}
+	if r.Input != nil {
+		c.input, c.hasInput = r.Input, true
+	}
+	_, s := startSpan(ctx, spanType, name, c)
+	if r.Output != nil {
+		s.RecordOutput(r.Output)
+	}
+	if r.Usage != nil {
+		s.SetTokenUsage(*r.Usage)
+	}
+	s.SetStatus(r.Status)
+	if r.Err != nil {
+		s.MarkFailed(r.Err)
+	}
+	s.End(trace.WithTimestamp(end))
+	return s
+}

@@ -1,0 +1,267 @@
+package tracium
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/internal/validate"
+	"github.com/tracium-ai/tracium-go/semconv"
+	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/workspace"
+)
+
+// Trace is the handle of an agent trace. It is safe for concurrent use; a nil
+// *Trace is a valid handle whose methods do nothing.
+type Trace struct {
+	span trace.Span
+	info *agentctx.Trace
+
+	mu     sync.Mutex
+	tags   []string
+	failed bool
+}
+
+// StartTrace starts an agent trace named agentName: an OTel span marked as an
+// agent root, on the provider given by [WithTracerProvider] (by default the
+// provider of the agent trace ctx carries, else the global one). The returned context carries the trace, its tenant (from
+// ctx, see package tenant) and its workspace; spans started from it with
+// [StartSpan], or by any other instrumentation, belong to the trace. End the
+// trace with [Trace.End] or [Trace.Fail].
+//
+// The Tracium trace id is the [WithTraceID] value when given; else the OTel
+// trace id in hex when the agent root is the OTel root; else (the agent runs
+// inside a span, such as an HTTP request or another agent) the OTel trace id
+// and the root's span id joined by '-'. An agent trace started inside another
+// one is its own Tracium trace and also shows in the outer one as a span of
+// type agent.
+//
+// The agent name must be at most 256 letters, digits, whitespace, '-', '_'
+// and '.'. Bad input (name, tags, trace id, metadata) is reported to the OTel
+// error handler and sanitized; StartTrace never fails and never panics. It
+// does no I/O: with [NewSpanProcessor] the trace's start is sent to Tracium
+// asynchronously.
+func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (context.Context, *Trace) {
+	const op = "start trace"
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var c traceConfig
+	for _, o := range opts {
+		if o != nil {
+			c = o.applyTrace(c)
+		}
+	}
+	name, err := validate.AgentName(agentName)
+	report(op, err)
+
+	info := &agentctx.Trace{AgentName: name, Pending: true}
+	attrs := make([]attribute.KeyValue, 0, 12+len(c.attrs))
+	attrs = append(attrs,
+		semconv.RootKey.Bool(true),
+		semconv.GenAIOperationNameKey.String(semconv.OperationInvokeAgent),
+		semconv.GenAIAgentNameKey.String(name),
+	)
+	if c.model != "" {
+		m, err := validate.Text("model id", c.model, validate.MaxModelID)
+		report(op, err)
+		info.Model = m
+		attrs = append(attrs, semconv.TraceModelKey.String(m))
+	}
+	attrs = textAttr(attrs, op, semconv.TraceVersionKey, "version", c.version, validate.MaxVersion)
+	tags, err := validate.Tags(c.tags)
+	report(op, err)
+	if len(tags) > 0 {
+		attrs = append(attrs, semconv.TraceTagsKey.StringSlice(tags))
+	}
+	if md, err := validate.Metadata(c.metadata); err != nil {
+		report(op, err)
+	} else if md != nil {
+		attrs = append(attrs, semconv.TraceMetadataKey.String(string(md)))
+	}
+	if c.lazy {
+		attrs = append(attrs, semconv.TraceLazyKey.Bool(true))
+	}
+	if c.traceID != "" {
+		id, err := validate.TraceID(c.traceID)
+		report(op, err)
+		info.ID = id
+	}
+	if t, ok := tenant.From(ctx); ok {
+		info.Tenant = t.String()
+	}
+	if ws := validWorkspace(op, c.workspace); ws != "" {
+		info.Workspace = ws
+	} else if w, ok := workspace.From(ctx); ok {
+		info.Workspace = w.String()
+	}
+	parentSC := trace.SpanContextFromContext(ctx)
+	outer := agentctx.From(ctx)
+	if outer != nil && outer.Trace.ID != "" {
+		attrs = append(attrs,
+			semconv.ParentTraceIDKey.String(outer.Trace.ID),
+			semconv.ParentDepthKey.Int(outer.ChildDepth(parentSC.SpanID())),
+		)
+	}
+	attrs = append(attrs, c.attrs...)
+
+	if c.tp == nil && outer != nil && outer.Trace.Tracer != nil {
+		info.Tracer = outer.Trace.Tracer
+	} else {
+		info.Tracer = tracerFor(c.tp)
+	}
+	node := agentctx.With(ctx, agentctx.Scope{Trace: info, Depth: -1})
+	startOpts := []trace.SpanStartOption{trace.WithAttributes(attrs...), trace.WithSpanKind(trace.SpanKindInternal)}
+	if !c.start.IsZero() {
+		startOpts = append(startOpts, trace.WithTimestamp(c.start))
+	}
+	sctx, span := info.Tracer.Start(node, name, startOpts...)
+	sc := span.SpanContext()
+	node.Scope.SpanID = sc.SpanID()
+	info.Pending = false
+	if !info.RootSpanID.IsValid() {
+		// No Tracium processor saw the root start: finish the identity here.
+		info.RootSpanID = sc.SpanID()
+		if info.ID == "" {
+			info.ID = agentctx.DeriveTraceID(sc, parentSC.IsValid())
+		}
+		info.Seal()
+		span.SetAttributes(info.Stamp()...)
+	}
+	return sctx, &Trace{span: span, info: info, tags: tags}
+}
+
+// ID returns the Tracium trace id ("" for a nil handle).
+func (t *Trace) ID() string {
+	if t == nil {
+		return ""
+	}
+	return t.info.ID
+}
+
+// AgentName returns the agent name, after validation.
+func (t *Trace) AgentName() string {
+	if t == nil {
+		return ""
+	}
+	return t.info.AgentName
+}
+
+// SpanContext returns the OTel span context of the agent root span, for
+// correlation with other OTel data.
+func (t *Trace) SpanContext() trace.SpanContext {
+	if t == nil {
+		return trace.SpanContext{}
+	}
+	return t.span.SpanContext()
+}
+
+// Tags returns the trace's current tags.
+func (t *Trace) Tags() []string {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.tags...)
+}
+
+// AddTags adds tags to the trace; the full list is sent when it completes.
+// The rules of [WithTags] apply.
+func (t *Trace) AddTags(tags ...string) {
+	if t == nil || len(tags) == 0 {
+		return
+	}
+	t.mu.Lock()
+	merged, err := validate.MergeTags(t.tags, tags)
+	t.tags = merged
+	t.mu.Unlock()
+	report("add tags", err)
+	t.span.SetAttributes(semconv.TraceTagsKey.StringSlice(merged))
+}
+
+// SetSummary sets the summary sent when the trace completes: a value that
+// encodes as a JSON object (a map or a struct). The last call wins; an empty
+// object means no summary. A value that does not encode as an object is
+// reported to the OTel error handler and ignored.
+func (t *Trace) SetSummary(summary any) {
+	if t == nil {
+		return
+	}
+	b, err := json.Marshal(summary)
+	if err != nil {
+		report("set summary", err)
+		return
+	}
+	if len(b) == 0 || b[0] != '{' {
+		report("set summary", fmt.Errorf("%w summary: %s is not a JSON object", validate.ErrInvalid, cutJSON(b)))
+		return
+	}
+	t.span.SetAttributes(semconv.TraceSummaryKey.String(string(b)))
+}
+
+// MarkFailed marks the trace failed: when it ends, Tracium receives a
+// failure with err's message instead of a completion. The agent root span
+// gets the OTel status Error and an exception event. A nil err is recorded as
+// "trace marked failed".
+func (t *Trace) MarkFailed(err error) {
+	if t == nil {
+		return
+	}
+	if err == nil {
+		err = errors.New("trace marked failed")
+	}
+	t.mu.Lock()
+	t.failed = true
+	t.mu.Unlock()
+	markFailed(t.span, err, "")
+}
+
+// Failed reports whether the trace was marked failed.
+func (t *Trace) Failed() bool {
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
+}
+
+// End ends the trace: Tracium receives its completion (with the summary and
+// the full tag list), or its failure if it was marked failed. Spans that end
+// later are still recorded. Calls after the first do nothing.
+func (t *Trace) End(opts ...trace.SpanEndOption) {
+	if t == nil {
+		return
+	}
+	t.span.End(opts...)
+}
+
+// Fail marks the trace failed with err and ends it.
+func (t *Trace) Fail(err error, opts ...trace.SpanEndOption) {
+	t.MarkFailed(err)
+	t.End(opts...)
+}
+
+// markFailed gives span the OTel status Error, an exception event, and, when
+// the full error text (such as a panic's stack) is longer than the message,
+// the text in tracium.error.
+func markFailed(span trace.Span, err error, full string) {
+	msg := err.Error()
+	span.SetStatus(codes.Error, validate.ErrorText(msg))
+	span.RecordError(err)
+	if full != "" && full != msg {
+		span.SetAttributes(semconv.ErrorKey.String(validate.ErrorText(full)))
+	}
+}
+
+func cutJSON(b []byte) string {
+	return validate.Cut(string(b), 64)
+}

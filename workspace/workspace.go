@@ -1,0 +1,81 @@
+// Package workspace holds the Tracium workspace an agent trace belongs to.
+//
+// A workspace id is validated once, by [New], and is then an immutable [ID]:
+// at most 256 characters, valid UTF-8, no control characters. [With] puts it
+// into a context and [From] reads it back.
+//
+// # Precedence
+//
+// The workspace of an agent trace is, from strongest to weakest:
+//
+//  1. the per-trace option (tracium.WithWorkspace passed to StartTrace);
+//  2. the workspace in the context StartTrace is called with ([With]);
+//  3. the default given to tracium.Init or tracium.NewSpanProcessor
+//     (tracium.WithWorkspace passed there);
+//  4. the TRACIUM_WORKSPACE_ID environment variable ([EnvVar]), read once
+//     when the processor is built.
+//
+// A trace with none of these has no workspace.
+package workspace
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tracium-ai/tracium-go/internal/validate"
+)
+
+// EnvVar names the environment variable that gives the default workspace.
+const EnvVar = "TRACIUM_WORKSPACE_ID"
+
+// MaxLength is the longest workspace id, in characters.
+const MaxLength = validate.MaxWorkspaceID
+
+// ID is a validated workspace id. The zero ID means "no workspace".
+type ID struct{ s string }
+
+// New validates s and returns it as an ID. An empty, over-long, non-UTF-8 or
+// control-character id is an error that quotes it.
+func New(s string) (ID, error) {
+	if err := validate.ID("workspace id", s, MaxLength); err != nil {
+		return ID{}, fmt.Errorf("workspace: %w", err)
+	}
+	return ID{s}, nil
+}
+
+// String returns the id as text ("" for the zero ID).
+func (id ID) String() string { return id.s }
+
+// IsZero reports whether id is the zero ID.
+func (id ID) IsZero() bool { return id.s == "" }
+
+type ctxKey struct{}
+
+// With returns a copy of ctx that carries id; the zero ID clears any
+// workspace the parent carried.
+func With(ctx context.Context, id ID) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// From returns the workspace ctx carries, and whether it carries one.
+func From(ctx context.Context) (ID, bool) {
+	if ctx == nil {
+		return ID{}, false
+	}
+	id, _ := ctx.Value(ctxKey{}).(ID)
+	return id, !id.IsZero()
+}
+
+// FromEnv reads the default workspace from [EnvVar] through getenv. An unset
+// variable gives the zero ID and no error; an invalid value gives an error.
+func FromEnv(getenv func(string) string) (ID, error) {
+	v := getenv(EnvVar)
+	if v == "" {
+		return ID{}, nil
+	}
+	id, err := New(v)
+	if err != nil {
+		return ID{}, fmt.Errorf("%s: %w", EnvVar, err)
+	}
+	return id, nil
+}
