@@ -1,11 +1,88 @@
 package tracium
 
+import (
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tracium-ai/tracium-go/exporter"
+)
+
 // initConfig is filled by Options of Init.
 type initConfig struct {
-	processor processorConfig
+	processor   processorConfig
+	exporter    []exporter.Option
+	custom      sdktrace.SpanExporter
+	global      bool
+	serviceName string
+	resource    *resource.Resource
+	sampler     sdktrace.Sampler
 }
 
 // Option configures [Init].
 type Option interface {
 	applyInit(*initConfig)
+}
+
+type initOptionFunc func(*initConfig)
+
+func (f initOptionFunc) applyInit(c *initConfig) { f(c) }
+
+// WithExporterOptions configures the Tracium exporter [Init] builds: API
+// key, base URL, timeout, headers, HTTP client, retries (see package
+// exporter). They override the TRACIUM_* environment variables.
+func WithExporterOptions(opts ...exporter.Option) Option {
+	return initOptionFunc(func(c *initConfig) { c.exporter = append(c.exporter, opts...) })
+}
+
+// WithSpanExporter makes [Init] send spans to exp instead of building the
+// Tracium exporter: for example exporter.NewOTLP's exporter, to go through an
+// OpenTelemetry Collector. [WithExporterOptions] is then ignored. nil keeps
+// the default.
+func WithSpanExporter(exp sdktrace.SpanExporter) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if exp != nil {
+			c.custom = exp
+		}
+	})
+}
+
+// WithGlobal makes [Init] install its provider as the global
+// TracerProvider, so that StartTrace and every otel.Tracer use it. Init
+// refuses (returns an error and builds nothing) when the application already
+// installed a provider of its own: it never replaces one silently. Without
+// WithGlobal, pass the provider to StartTrace with [WithTracerProvider] or
+// use [Provider.StartTrace].
+func WithGlobal() Option {
+	return initOptionFunc(func(c *initConfig) { c.global = true })
+}
+
+// WithServiceName sets service.name on the provider's resource. It overrides
+// OTEL_SERVICE_NAME. An empty name is ignored.
+func WithServiceName(name string) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if name != "" {
+			c.serviceName = name
+		}
+	})
+}
+
+// WithResource merges res into the provider's resource (res wins over the
+// environment's OTEL_RESOURCE_ATTRIBUTES, [WithServiceName] wins over res).
+// nil is ignored.
+func WithResource(res *resource.Resource) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if res != nil {
+			c.resource = res
+		}
+	})
+}
+
+// WithSampler sets the provider's sampler. The default samples every trace
+// (ParentBased(AlwaysSample)). nil keeps the default.
+func WithSampler(s sdktrace.Sampler) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if s != nil {
+			c.sampler = s
+		}
+	})
 }

@@ -14,7 +14,7 @@ func RunTrace[R any](ctx context.Context, agentName string, fn func(context.Cont
 	ctx, t := StartTrace(ctx, agentName, opts...)
 	defer func() {
 		if p := recover(); p != nil {
-			e, full := panicError(p)
+			full, e := panicError(p)
 			t.mu.Lock()
 			t.failed = true
 			t.mu.Unlock()
@@ -44,7 +44,7 @@ func RunSpan[R any](ctx context.Context, spanType SpanType, name string, fn func
 	ctx, s := startSpan(ctx, spanType, name, c)
 	defer func() {
 		if p := recover(); p != nil {
-			e, full := panicError(p)
+			full, e := panicError(p)
 			markFailed(s.s, e, full)
 			s.End()
 			panic(p)
@@ -73,14 +73,13 @@ func TraceFunc[A, R any](agentName string, fn func(context.Context, A) (R, error
 // does. With [WithCapture] the argument is recorded as the input and the
 // result as the output.
 func SpanFunc[A, R any](spanType SpanType, name string, fn func(context.Context, A) (R, error), opts ...SpanOption) func(context.Context, A) (R, error) {
-	capture := false
 	var c spanConfig
 	for _, o := range opts {
 		if o != nil {
 			c = o.applySpan(c)
 		}
 	}
-	capture = c.capture
+	capture := c.capture
 	return func(ctx context.Context, arg A) (R, error) {
 		if capture {
 			opts = append(opts[:len(opts):len(opts)], WithInput(arg))
@@ -110,8 +109,7 @@ func (e *PanicError) Unwrap() error {
 
 // panicError turns a recovered value into an error and its full text, the
 // message followed by the stack.
-func panicError(p any) (error, string) {
+func panicError(p any) (string, error) {
 	e := &PanicError{Value: p, Stack: debug.Stack()}
-	return e, e.Error() + "\n\n" + string(e.Stack)
+	return e.Error() + "\n\n" + string(e.Stack), e
 }
-

@@ -1,8 +1,10 @@
 package tracium
 
+import "github.com/tracium-ai/tracium-go/internal/api"
+
 // Version is the version of tracium-go. It names the library in the
 // User-Agent header and in the instrumentation scope of its spans.
-const Version = "0.1.0"
+const Version = api.Version
 
 // ScopeName is the instrumentation scope name of the spans tracium-go starts.
 const ScopeName = "github.com/tracium-ai/tracium-go"

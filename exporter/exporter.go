@@ -1,0 +1,453 @@
+package exporter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tracium-ai/tracium-go/exporter/internal/wire"
+	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/validate"
+)
+
+// MaxSpansPerRequest is the most spans one POST .../spans carries.
+const MaxSpansPerRequest = 1000
+
+// eagerStartTimeout bounds an eager start sent in the background, retries
+// included; a trace whose start did not go through by then is started again
+// when its first spans are exported.
+const eagerStartTimeout = 30 * time.Second
+
+// eagerWorkers is how many eager starts are sent at once.
+const eagerWorkers = 2
+
+var errShutdown = errors.New("tracium exporter: shut down")
+
+// Exporter is an sdktrace.SpanExporter that sends agent traces to the Tracium
+// REST API. It is safe for concurrent use. Build it with [New].
+type Exporter struct {
+	client *api.Client
+	reg    *registry
+
+	stopCtx context.Context
+	stop    context.CancelFunc
+
+	startq      chan *entry
+	workersOnce sync.Once
+	workers     sync.WaitGroup
+	isShutdown  atomic.Bool
+	mismatch    sync.Once
+
+	stats counters
+	bufs  sync.Pool
+}
+
+var _ sdktrace.SpanExporter = (*Exporter)(nil)
+
+// New returns an exporter configured by the environment (see the package
+// documentation) and opts, code options winning. It returns an error when no
+// API key is set, when the key or base URL is malformed, or when an option's
+// value is invalid; a malformed environment variable is reported to the OTel
+// error handler and its default kept. New does no I/O.
+func New(opts ...Option) (*Exporter, error) {
+	return newExporter(osGetenv, opts...)
+}
+
+func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) {
+	c := newConfig(getenv, opts)
+	e := &Exporter{
+		reg:    newRegistry(c.maxTraces),
+		startq: make(chan *entry, c.startQueue),
+	}
+	c.api.OnAttempt = e.onAttempt
+	client, err := api.New(c.api)
+	if err != nil {
+		return nil, fmt.Errorf("tracium exporter: %w", err)
+	}
+	e.client = client
+	e.stopCtx, e.stop = context.WithCancel(context.Background())
+	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
+	return e, nil
+}
+
+func (e *Exporter) onAttempt(a api.AttemptInfo) {
+	e.stats.requests.Add(1)
+	if a.Attempt > 1 {
+		e.stats.retries.Add(1)
+	}
+}
+
+// BeginTrace tells the exporter that an agent trace started: unless the trace
+// is lazy, its start is sent right away, in the background, so that the
+// caller of StartTrace never waits on the network. The Tracium span
+// processor calls it; it never blocks. When the background queue is full the
+// start is sent with the trace's first exported spans instead.
+func (e *Exporter) BeginTrace(root sdktrace.ReadOnlySpan) {
+	if e.isShutdown.Load() {
+		return
+	}
+	var f wire.Fields
+	wire.Read(root, &f)
+	if _, err := validate.TraceID(f.TraceID); err != nil || !f.Root {
+		return
+	}
+	en := newEntry(wire.NewStart(&f))
+	if en.start.Lazy {
+		e.register(en)
+		return
+	}
+	en.queued = make(chan struct{})
+	if _, added := e.register(en); !added {
+		return
+	}
+	e.workersOnce.Do(e.startWorkers)
+	select {
+	case e.startq <- en:
+	default:
+		e.stats.startsDeferred.Add(1)
+		close(en.queued)
+	}
+}
+
+// register adds en and reports a duplicate id, which happens when a custom
+// trace id is used twice while the first trace is still open.
+func (e *Exporter) register(en *entry) (*entry, bool) {
+	got, added, evicted := e.reg.add(en)
+	e.stats.tracesEvicted.Add(uint64(evicted))
+	if !added && got != en {
+		otel.Handle(fmt.Errorf("tracium exporter: trace %s: started twice while open; the second start is ignored", en.id))
+	}
+	return got, added
+}
+
+func (e *Exporter) startWorkers() {
+	for range eagerWorkers {
+		e.workers.Add(1)
+		go func() {
+			defer e.workers.Done()
+			for {
+				select {
+				case en := <-e.startq:
+					ctx, cancel := context.WithTimeout(e.stopCtx, eagerStartTimeout)
+					if err := e.ensureStarted(ctx, en); err != nil && !errors.Is(err, context.Canceled) {
+						otel.Handle(err)
+					}
+					cancel()
+					close(en.queued)
+				case <-e.stopCtx.Done():
+					return
+				}
+			}
+		}()
+	}
+}
+
+// ensureStarted makes sure the API accepted the start of en, sending it if
+// no start is under way, or waiting for the one that is. A start answered
+// 409 was accepted before (a retry of a start whose answer was lost).
+func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
+	for {
+		en.mu.Lock()
+		switch en.state {
+		case started:
+			en.mu.Unlock()
+			return nil
+		case rejected:
+			err := en.err
+			en.mu.Unlock()
+			return err
+		case starting:
+			ch := en.waitCh
+			en.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx))
+			}
+		}
+		en.state = starting
+		ch := make(chan struct{})
+		en.waitCh = ch
+		en.mu.Unlock()
+
+		wireID, err := e.postStart(ctx, en)
+		en.mu.Lock()
+		switch {
+		case err == nil:
+			en.state, en.wireID = started, wireID
+			e.stats.tracesStarted.Add(1)
+		case final(err):
+			en.state, en.err = rejected, err
+		default:
+			en.state = notStarted
+		}
+		en.mu.Unlock()
+		close(ch)
+		return err
+	}
+}
+
+// final reports whether a failed request will fail again however often it is
+// sent: a 4xx other than 408 and 429.
+func final(err error) bool {
+	code := api.StatusCode(err)
+	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
+}
+
+func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
+	resp, err := e.client.Do(ctx, api.Request{
+		Method: http.MethodPost, Path: "/agents/traces", Body: en.start.Body, Tenant: en.start.Tenant,
+	})
+	if api.StatusCode(err) == http.StatusConflict {
+		return en.id, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("tracium exporter: trace %s: start: %w", en.id, err)
+	}
+	var ans struct {
+		ID      string `json:"id"`
+		TraceID string `json:"trace_id"`
+	}
+	_ = json.Unmarshal(resp.Body, &ans) // an answer without ids keeps ours
+	got := ans.ID
+	if got == "" {
+		got = ans.TraceID
+	}
+	if got == "" || got == en.id {
+		return en.id, nil
+	}
+	if _, err := validate.TraceID(got); err != nil {
+		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API answered with an unusable id: %w; keeping ours", en.id, err))
+		return en.id, nil
+	}
+	e.mismatch.Do(func() {
+		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", en.id, got))
+	})
+	return got, nil
+}
+
+// group is the part of a batch that belongs to one Tracium trace.
+type group struct {
+	id     string
+	tenant string
+	remote bool
+	root   *wire.Fields   // the agent root, when in the batch
+	spans  []*wire.Fields // spans of the trace
+	agents []*wire.Fields // roots of agent traces that ran inside this one
+}
+
+// ExportSpans sends the agent traces in spans to Tracium. Spans are grouped
+// by Tracium trace; for each trace started in this process, the start is
+// sent (or awaited) before any of its spans, spans go in requests of at most
+// [MaxSpansPerRequest], and the completion or failure follows when the agent
+// root is in the batch. A lazy trace whose root arrives with no span sends
+// nothing. Spans outside any agent trace are counted and not sent.
+//
+// A failure of one trace does not stop the others: every error is joined
+// into the result, which the batch span processor hands to the OTel error
+// handler. ExportSpans honours ctx, retries included, and is cut short by
+// [Exporter.Shutdown].
+func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	if e.isShutdown.Load() {
+		e.stats.spansDropped.Add(uint64(len(spans)))
+		return errShutdown
+	}
+	ctx, done := e.withStop(ctx)
+	defer done()
+
+	fields := make([]wire.Fields, len(spans))
+	var groups []*group
+	index := make(map[string]*group)
+	get := func(id string) *group {
+		g := index[id]
+		if g == nil {
+			g = &group{id: id}
+			index[id] = g
+			groups = append(groups, g)
+		}
+		return g
+	}
+	var errs []error
+	for i, s := range spans {
+		f := &fields[i]
+		wire.Read(s, f)
+		if f.TraceID == "" {
+			e.stats.spansOutside.Add(1)
+			continue
+		}
+		if _, err := validate.TraceID(f.TraceID); err != nil {
+			e.stats.spansDropped.Add(1)
+			errs = append(errs, fmt.Errorf("tracium exporter: span %s: %w", s.SpanContext().SpanID(), err))
+			continue
+		}
+		g := get(f.TraceID)
+		if g.tenant == "" {
+			g.tenant = f.Tenant
+		}
+		g.remote = g.remote || f.Remote
+		if f.Root {
+			g.root = f
+			if f.ParentTraceID != "" {
+				if _, err := validate.TraceID(f.ParentTraceID); err == nil {
+					pg := get(f.ParentTraceID)
+					pg.agents = append(pg.agents, f)
+					if pg.tenant == "" {
+						pg.tenant = f.Tenant
+					}
+				}
+			}
+			continue
+		}
+		g.spans = append(g.spans, f)
+	}
+	for _, g := range groups {
+		if err := e.exportGroup(ctx, g); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
+	en := e.reg.get(g.id)
+	if en == nil && g.root != nil && !g.remote {
+		// The root was never announced (no Tracium processor, or its
+		// state was evicted): it carries everything the start needs.
+		en, _ = e.register(newEntry(wire.NewStart(g.root)))
+	}
+	n := len(g.spans) + len(g.agents)
+	var model string
+	pathID := g.id
+	if en != nil {
+		if g.root != nil && en.start.Lazy && n == 0 && !en.everStarted() {
+			e.reg.remove(en)
+			e.stats.tracesSkipped.Add(1)
+			return nil
+		}
+		if n > 0 || !en.start.Lazy {
+			if err := e.ensureStarted(ctx, en); err != nil {
+				e.stats.spansDropped.Add(uint64(n))
+				if g.root != nil && final(err) {
+					e.reg.remove(en)
+				}
+				return err
+			}
+		}
+		model, pathID = en.start.Model, en.pathID()
+	}
+
+	var errs []error
+	for off := 0; off < n; off += MaxSpansPerRequest {
+		end := min(off+MaxSpansPerRequest, n)
+		if err := e.postSpans(ctx, g, pathID, model, off, end, en == nil); err != nil {
+			e.stats.spansDropped.Add(uint64(end - off))
+			errs = append(errs, err)
+		} else {
+			e.stats.spansExported.Add(uint64(end - off))
+		}
+	}
+	if g.root != nil && en != nil {
+		if err := e.postEnd(ctx, g, pathID); err != nil {
+			errs = append(errs, err)
+		}
+		e.reg.remove(en)
+	}
+	return errors.Join(errs...)
+}
+
+// postSpans posts spans [off, end) of the group (its spans, then the agents
+// that ran inside it). Spans of a trace this process did not start may
+// reach the API before another service's start: a 404 is then retried.
+func (e *Exporter) postSpans(ctx context.Context, g *group, pathID, model string, off, end int, joined bool) error {
+	bp := e.bufs.Get().(*[]byte)
+	b := append((*bp)[:0], `{"spans":[`...)
+	for i := off; i < end; i++ {
+		if i > off {
+			b = append(b, ',')
+		}
+		if i < len(g.spans) {
+			b = wire.AppendSpan(b, g.spans[i], model)
+		} else {
+			b = wire.AppendAgentSpan(b, g.agents[i-len(g.spans)])
+		}
+	}
+	b = append(b, "]}"...)
+	_, err := e.client.Do(ctx, api.Request{
+		Method: http.MethodPost, Path: "/agents/traces/" + pathID + "/spans",
+		Body: b, Tenant: g.tenant, RetryNotFound: joined,
+	})
+	*bp = b
+	e.bufs.Put(bp)
+	if err != nil {
+		return fmt.Errorf("tracium exporter: trace %s: post %d spans: %w", g.id, end-off, err)
+	}
+	return nil
+}
+
+func (e *Exporter) postEnd(ctx context.Context, g *group, pathID string) error {
+	body, failed := wire.AppendEnd(make([]byte, 0, 128), g.root)
+	what := "complete"
+	if failed {
+		what = "fail"
+	}
+	_, err := e.client.Do(ctx, api.Request{
+		Method: http.MethodPost, Path: "/agents/traces/" + pathID + "/" + what, Body: body, Tenant: g.tenant,
+	})
+	if err != nil {
+		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, what, err)
+	}
+	if failed {
+		e.stats.tracesFailed.Add(1)
+	} else {
+		e.stats.tracesCompleted.Add(1)
+	}
+	return nil
+}
+
+// withStop returns ctx, also cancelled by Shutdown.
+func (e *Exporter) withStop(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(e.stopCtx, func() { cancel(errShutdown) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// ForceFlush waits until the eager starts already queued have been sent (or
+// have failed). Spans themselves are flushed by the span processor. It
+// honours ctx.
+func (e *Exporter) ForceFlush(ctx context.Context) error {
+	for _, en := range e.reg.queued() {
+		if err := en.waitQueued(ctx); err != nil {
+			return fmt.Errorf("tracium exporter: force flush: %w", err)
+		}
+	}
+	return nil
+}
+
+// Shutdown waits for queued eager starts (bounded by ctx), then stops the
+// exporter: requests under way are cancelled and later exports fail at once.
+// Calls after the first do nothing and return nil.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	if !e.isShutdown.CompareAndSwap(false, true) {
+		return nil
+	}
+	err := e.ForceFlush(ctx)
+	e.stop()
+	e.workers.Wait() // they return promptly: their requests were cancelled
+	e.client.CloseIdleConnections()
+	return err
+}
+
+// Stats returns the exporter's counters.
+func (e *Exporter) Stats() Stats { return e.stats.snapshot() }
+
+// OpenTraces returns how many agent traces the exporter keeps state for.
+func (e *Exporter) OpenTraces() int { return e.reg.len() }

@@ -1,0 +1,369 @@
+package wire
+
+import (
+	"encoding/hex"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tracium-ai/tracium-go/internal/validate"
+	"github.com/tracium-ai/tracium-go/semconv"
+)
+
+// Fields is what an ended span means to Tracium, read from its attributes in
+// one pass. Strings point into the span's attribute values: nothing is
+// copied.
+type Fields struct {
+	Span sdktrace.ReadOnlySpan
+
+	TraceID, Tenant, Workspace, AgentName string
+	Remote, Root, Lazy                    bool
+
+	SpanType, Operation, CustomStatus string
+	Input, Output, Metadata, ErrText  string
+	InputMessages, OutputMessages     string
+	RequestModel, ResponseModel       string
+	Tags                              attribute.Value
+
+	Depth    int64
+	HasDepth bool
+
+	InputTokens, OutputTokens, CachedTokens, ReasoningTokens int64
+	HasInputTokens, HasOutputTokens, HasCached, HasReasoning bool
+
+	// Root only.
+	TraceModel, Version, TraceMetadata, Summary string
+	TraceTags                                   attribute.Value
+	ParentTraceID                               string
+	ParentDepth                                 int64
+}
+
+// Read fills f from s.
+func Read(s sdktrace.ReadOnlySpan, f *Fields) {
+	*f = Fields{Span: s}
+	for _, kv := range s.Attributes() {
+		switch kv.Key {
+		case semconv.TraceIDKey:
+			f.TraceID = kv.Value.AsString()
+		case semconv.TenantIDKey:
+			f.Tenant = kv.Value.AsString()
+		case semconv.WorkspaceIDKey:
+			f.Workspace = kv.Value.AsString()
+		case semconv.AgentNameKey:
+			f.AgentName = kv.Value.AsString()
+		case semconv.RemoteKey:
+			f.Remote = kv.Value.AsBool()
+		case semconv.RootKey:
+			f.Root = kv.Value.AsBool()
+		case semconv.TraceLazyKey:
+			f.Lazy = kv.Value.AsBool()
+		case semconv.SpanTypeKey:
+			f.SpanType = kv.Value.AsString()
+		case semconv.GenAIOperationNameKey:
+			f.Operation = kv.Value.AsString()
+		case semconv.SpanStatusKey:
+			f.CustomStatus = kv.Value.AsString()
+		case semconv.InputKey:
+			f.Input = kv.Value.String()
+		case semconv.OutputKey:
+			f.Output = kv.Value.String()
+		case semconv.GenAIInputMessagesKey:
+			f.InputMessages = kv.Value.String()
+		case semconv.GenAIOutputMessagesKey:
+			f.OutputMessages = kv.Value.String()
+		case semconv.SpanMetadataKey:
+			f.Metadata = kv.Value.AsString()
+		case semconv.ErrorKey:
+			f.ErrText = kv.Value.AsString()
+		case semconv.GenAIRequestModelKey:
+			f.RequestModel = kv.Value.AsString()
+		case semconv.GenAIResponseModelKey:
+			f.ResponseModel = kv.Value.AsString()
+		case semconv.SpanTagsKey:
+			f.Tags = kv.Value
+		case semconv.DepthKey:
+			f.Depth, f.HasDepth = intOf(kv.Value)
+		case semconv.GenAIUsageInputTokensKey:
+			f.InputTokens, f.HasInputTokens = intOf(kv.Value)
+		case semconv.GenAIUsageOutputTokensKey:
+			f.OutputTokens, f.HasOutputTokens = intOf(kv.Value)
+		case semconv.GenAIUsageCacheReadInputKey:
+			f.CachedTokens, f.HasCached = intOf(kv.Value)
+		case semconv.GenAIUsageReasoningOutputKey:
+			f.ReasoningTokens, f.HasReasoning = intOf(kv.Value)
+		case semconv.TraceModelKey:
+			f.TraceModel = kv.Value.AsString()
+		case semconv.TraceVersionKey:
+			f.Version = kv.Value.AsString()
+		case semconv.TraceMetadataKey:
+			f.TraceMetadata = kv.Value.AsString()
+		case semconv.TraceSummaryKey:
+			f.Summary = kv.Value.AsString()
+		case semconv.TraceTagsKey:
+			f.TraceTags = kv.Value
+		case semconv.ParentTraceIDKey:
+			f.ParentTraceID = kv.Value.AsString()
+		case semconv.ParentDepthKey:
+			f.ParentDepth, _ = intOf(kv.Value)
+		}
+	}
+}
+
+// intOf reads a non-negative count written by any instrumentation: an int,
+// or a finite float, or a numeric string would be a foreign mistake, so only
+// ints and floats count.
+func intOf(v attribute.Value) (int64, bool) {
+	switch v.Type() {
+	case attribute.INT64:
+		n := v.AsInt64()
+		return n, n >= 0
+	case attribute.FLOAT64:
+		f := v.AsFloat64()
+		if finite(f) && f >= 0 && f < 1<<62 {
+			return int64(f), true
+		}
+	}
+	return 0, false
+}
+
+// Failed reports whether the span (or agent root) failed.
+func (f *Fields) Failed() bool { return f.Span.Status().Code == codes.Error }
+
+// ErrorText is the error sent for a failed span or trace: the full text in
+// tracium.error, else the status description, else the last exception
+// event's message; trimmed and cut to 10 000 characters plus a marker.
+func (f *Fields) ErrorText() string {
+	if f.ErrText != "" {
+		return validate.ErrorText(f.ErrText)
+	}
+	if d := f.Span.Status().Description; d != "" {
+		return validate.ErrorText(d)
+	}
+	events := f.Span.Events()
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].Name != "exception" {
+			continue
+		}
+		for _, kv := range events[i].Attributes {
+			if kv.Key == "exception.message" {
+				return validate.ErrorText(kv.Value.String())
+			}
+		}
+	}
+	return "failed"
+}
+
+// Type is the span_type: tracium.span.type, else what gen_ai.operation.name
+// maps to, else "custom".
+func (f *Fields) Type() string {
+	if f.SpanType != "" {
+		t, _ := validate.SpanType(f.SpanType)
+		return t
+	}
+	if t, ok := semconv.SpanTypeForOperation(f.Operation); ok {
+		return string(t)
+	}
+	return string(semconv.SpanTypeCustom)
+}
+
+// Status is the final status: failed, else the custom status (in_progress
+// becomes completed), else completed.
+func (f *Fields) Status() string {
+	switch {
+	case f.Failed():
+		return "failed"
+	case f.CustomStatus != "" && f.CustomStatus != "in_progress":
+		s, _ := validate.Text("status", f.CustomStatus, validate.MaxSpanType)
+		if s != "" {
+			return s
+		}
+	}
+	return "completed"
+}
+
+func appendSpanID(b []byte, id [8]byte) []byte {
+	b = append(b, '"')
+	b = hex.AppendEncode(b, id[:])
+	return append(b, '"')
+}
+
+// AppendSpan appends the span object of contract 3.1 for f. traceModel is
+// the trace's model, used when the span names none.
+func AppendSpan(b []byte, f *Fields, traceModel string) []byte {
+	s := f.Span
+	b = append(b, '{')
+	b = appendKey(b, "id")
+	b = appendSpanID(b, s.SpanContext().SpanID())
+	b = appendKey(b, "span_type")
+	b = appendString(b, f.Type())
+	status := f.Status()
+	b = appendKey(b, "status")
+	b = appendString(b, status)
+	b = appendTimes(b, s.StartTime(), s.EndTime())
+	if name, _ := validate.SpanName(s.Name()); name != "" {
+		b = appendKey(b, "name")
+		b = appendString(b, name)
+	}
+	depth := f.Depth
+	if !f.HasDepth {
+		depth = 0
+	}
+	if p := s.Parent(); depth > 0 && p.SpanID().IsValid() {
+		b = appendKey(b, "parent_span_id")
+		b = appendSpanID(b, p.SpanID())
+	}
+	b = appendKey(b, "depth_level")
+	b = appendInt(b, depth)
+	b = appendModel(b, f, traceModel)
+	b = appendTenant(b, f.Tenant)
+	if in := firstOf(f.Input, f.InputMessages); in != "" {
+		b = appendKey(b, "input")
+		b = appendRaw(b, in)
+	}
+	if out := firstOf(f.Output, f.OutputMessages); out != "" {
+		b = appendKey(b, "output")
+		b = appendRaw(b, out)
+	}
+	if status == "failed" {
+		b = appendKey(b, "error")
+		b = appendString(b, f.ErrorText())
+	}
+	b = appendLatency(b, s.StartTime(), s.EndTime())
+	if f.HasInputTokens {
+		b = appendKey(b, "input_tokens")
+		b = appendInt(b, f.InputTokens)
+	}
+	if f.HasOutputTokens {
+		b = appendKey(b, "output_tokens")
+		b = appendInt(b, f.OutputTokens)
+	}
+	if f.HasCached {
+		b = appendKey(b, "cached_input_tokens")
+		b = appendInt(b, f.CachedTokens)
+	}
+	b = appendMetadata(b, f.Metadata, f.HasReasoning, f.ReasoningTokens)
+	if f.Tags.Type() == attribute.STRINGSLICE {
+		if tags, _ := validate.Tags(f.Tags.AsStringSlice()); len(tags) > 0 {
+			b = appendKey(b, "tags")
+			b = appendStrings(b, tags)
+		}
+	}
+	return append(b, '}')
+}
+
+// AppendAgentSpan appends the span that stands, in the enclosing trace, for
+// an agent trace that ran inside it (f is the inner agent's root).
+func AppendAgentSpan(b []byte, f *Fields) []byte {
+	s := f.Span
+	b = append(b, '{')
+	b = appendKey(b, "id")
+	b = appendSpanID(b, s.SpanContext().SpanID())
+	b = appendKey(b, "span_type")
+	b = appendString(b, string(semconv.SpanTypeAgent))
+	b = appendKey(b, "status")
+	failed := f.Failed()
+	if failed {
+		b = appendString(b, "failed")
+	} else {
+		b = appendString(b, "completed")
+	}
+	b = appendTimes(b, s.StartTime(), s.EndTime())
+	b = appendKey(b, "name")
+	b = appendString(b, f.AgentName)
+	if p := s.Parent(); f.ParentDepth > 0 && p.SpanID().IsValid() {
+		b = appendKey(b, "parent_span_id")
+		b = appendSpanID(b, p.SpanID())
+	}
+	b = appendKey(b, "depth_level")
+	b = appendInt(b, f.ParentDepth)
+	if m, _ := validate.Text("model id", f.TraceModel, validate.MaxModelID); m != "" {
+		b = appendKey(b, "model_id")
+		b = appendString(b, m)
+	}
+	b = appendTenant(b, f.Tenant)
+	if failed {
+		b = appendKey(b, "error")
+		b = appendString(b, f.ErrorText())
+	}
+	b = appendLatency(b, s.StartTime(), s.EndTime())
+	b = appendKey(b, "metadata")
+	b = append(b, `{"tracium_trace_id":`...)
+	b = appendString(b, f.TraceID)
+	b = append(b, '}')
+	return append(b, '}')
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func appendTimes(b []byte, start, end time.Time) []byte {
+	b = appendKey(b, "started_at")
+	b = appendTime(b, start)
+	if !end.IsZero() {
+		b = appendKey(b, "completed_at")
+		if end.Before(start) {
+			end = start
+		}
+		b = appendTime(b, end)
+	}
+	return b
+}
+
+func appendLatency(b []byte, start, end time.Time) []byte {
+	if end.IsZero() {
+		return b
+	}
+	ms := end.Sub(start).Milliseconds()
+	if ms < 0 {
+		ms = 0
+	}
+	b = appendKey(b, "latency_ms")
+	return appendInt(b, ms)
+}
+
+func appendModel(b []byte, f *Fields, traceModel string) []byte {
+	m := firstOf(f.ResponseModel, firstOf(f.RequestModel, traceModel))
+	if m == "" {
+		return b
+	}
+	m, _ = validate.Text("model id", m, validate.MaxModelID)
+	b = appendKey(b, "model_id")
+	return appendString(b, m)
+}
+
+func appendTenant(b []byte, tenant string) []byte {
+	if tenant == "" {
+		return b
+	}
+	b = appendKey(b, "tenant_id")
+	return appendString(b, validate.Cut(tenant, validate.MaxTenantID))
+}
+
+// appendMetadata appends the metadata object when it is one, adding the
+// reasoning token count, which has no field of its own in the contract.
+func appendMetadata(b []byte, md string, hasReasoning bool, reasoning int64) []byte {
+	isObj := len(md) >= 2 && md[0] == '{' && len(md) <= validate.MaxMetadataBytes && jsonValid(md)
+	if !isObj && !hasReasoning {
+		return b
+	}
+	b = appendKey(b, "metadata")
+	b = append(b, '{')
+	if hasReasoning {
+		b = append(b, `"reasoning_output_tokens":`...)
+		b = appendInt(b, reasoning)
+	}
+	if isObj {
+		inner := md[1 : len(md)-1]
+		if hasReasoning && len(trimSpace(inner)) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, inner...)
+	}
+	return append(b, '}')
+}

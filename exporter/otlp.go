@@ -1,0 +1,93 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+
+	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/workspace"
+)
+
+// OTLPPath is the path, under the base URL, that [NewOTLP] sends to: the
+// standard OTLP/HTTP traces path, which an OpenTelemetry Collector's OTLP
+// receiver serves.
+const OTLPPath = "/v1/traces"
+
+// WorkspaceHeader carries the default workspace in OTLP mode.
+const WorkspaceHeader = "X-Workspace-ID"
+
+type otlpOption []otlptracehttp.Option
+
+func (o otlpOption) apply(c *config) { c.otlp = append(c.otlp, o...) }
+
+// WithOTLPOptions passes options to otlptracehttp in [NewOTLP]; they are
+// applied after (and so override) the ones NewOTLP derives. [New] ignores
+// them.
+func WithOTLPOptions(opts ...otlptracehttp.Option) Option { return otlpOption(opts) }
+
+// NewOTLP returns an OTLP/HTTP exporter (otlptracehttp) configured for
+// Tracium, for applications that send their spans through an OpenTelemetry
+// Collector: the endpoint is the base URL (TRACIUM_BASE_URL or
+// [WithBaseURL], normalized as for [New]) plus [OTLPPath]; the API key goes
+// in X-API-Key when one is set, the workspace ([WithWorkspace] or
+// TRACIUM_WORKSPACE_ID) in X-Workspace-ID, and [WithHeaders],
+// [WithTimeout], [WithHTTPClient] and [WithUserAgent] apply. Spans carry the
+// same tracium.* and gen_ai.* attributes as with [New]: the Collector can
+// route them by tracium.tenant.id and forward them.
+//
+// Unlike [New], NewOTLP does not require an API key (a Collector may add
+// it). The base URL still defaults to https://api.tracium.ai. Options set
+// here override otlptracehttp's own OTEL_EXPORTER_OTLP_* variables.
+func NewOTLP(ctx context.Context, opts ...Option) (*otlptrace.Exporter, error) {
+	return newOTLP(ctx, osGetenv, opts...)
+}
+
+func newOTLP(ctx context.Context, getenv func(string) string, opts ...Option) (*otlptrace.Exporter, error) {
+	c := newConfig(getenv, opts)
+	raw := c.api.BaseURL
+	if raw == "" {
+		raw = api.DefaultBaseURL
+	}
+	base, err := api.NormalizeBaseURL(raw)
+	if err != nil {
+		return nil, fmt.Errorf("tracium exporter: otlp: %w", err)
+	}
+	endpoint := base.JoinPath(OTLPPath)
+	headers := make(map[string]string, len(c.api.Headers)+3)
+	for k, v := range c.api.Headers {
+		headers[k] = v
+	}
+	if c.api.APIKey != "" {
+		headers["X-API-Key"] = c.api.APIKey
+	}
+	if c.workspace != "" {
+		if _, err := workspace.New(c.workspace); err != nil {
+			return nil, fmt.Errorf("tracium exporter: otlp: %w", err)
+		}
+		headers[WorkspaceHeader] = c.workspace
+	}
+	ua := c.api.UserAgent
+	if ua == "" {
+		ua = "tracium-go/" + api.Version
+	}
+	headers["User-Agent"] = ua
+	o := []otlptracehttp.Option{
+		otlptracehttp.WithEndpointURL(endpoint.String()),
+		otlptracehttp.WithHeaders(headers),
+	}
+	if c.api.Timeout > 0 {
+		o = append(o, otlptracehttp.WithTimeout(c.api.Timeout))
+	}
+	if c.api.HTTPClient != nil {
+		o = append(o, otlptracehttp.WithHTTPClient(c.api.HTTPClient))
+	}
+	o = append(o, c.otlp...)
+	exp, err := otlptracehttp.New(ctx, o...)
+	if err != nil {
+		return nil, fmt.Errorf("tracium exporter: otlp: %w", err)
+	}
+	return exp, nil
+}

@@ -1,0 +1,141 @@
+package tracium
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconvotel "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tracium-ai/tracium-go/exporter"
+)
+
+// ErrGlobalProviderSet is returned by [Init] with [WithGlobal] when the
+// application already installed a TracerProvider of its own.
+var ErrGlobalProviderSet = errors.New("tracium: a global TracerProvider is already installed; Init does not replace it (drop WithGlobal and pass the provider with WithTracerProvider, or add tracium.NewSpanProcessor to your provider)")
+
+// Provider is what [Init] builds: an OTel TracerProvider with the Tracium
+// span processor and exporter. It is safe for concurrent use.
+type Provider struct {
+	tp       *sdktrace.TracerProvider
+	exporter *exporter.Exporter
+}
+
+// Init sets up tracing to Tracium in one call, for a service that has no
+// OpenTelemetry yet. It builds the Tracium exporter (configured by
+// TRACIUM_API_KEY, TRACIUM_BASE_URL and the other variables of package
+// exporter, and by [WithExporterOptions]), puts it behind a [SpanProcessor]
+// (default workspace: [WithWorkspace], else TRACIUM_WORKSPACE_ID), and
+// builds a TracerProvider whose resource comes from OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES (and [WithServiceName], [WithResource]).
+//
+// The provider becomes the global one only with [WithGlobal], and never
+// replaces one the application installed. Call [Provider.Shutdown] before
+// the program exits, so that buffered spans are sent.
+//
+// Init returns an error when the exporter cannot be built (no API key, a
+// malformed base URL) or a global provider is in the way. It does no I/O;
+// ctx is reserved for resource detectors that do.
+func Init(ctx context.Context, opts ...Option) (*Provider, error) {
+	return initProvider(ctx, os.Getenv, opts...)
+}
+
+func initProvider(ctx context.Context, getenv func(string) string, opts ...Option) (*Provider, error) {
+	var c initConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyInit(&c)
+		}
+	}
+	if c.global && !isDefaultGlobal(otel.GetTracerProvider()) {
+		return nil, ErrGlobalProviderSet
+	}
+	res, err := buildResource(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{}
+	exp := c.custom
+	if exp == nil {
+		e, err := exporter.New(c.exporter...)
+		if err != nil {
+			return nil, fmt.Errorf("tracium: init: %w", err)
+		}
+		p.exporter, exp = e, e
+	}
+	procOpts := make([]ProcessorOption, 0, 2)
+	if c.processor.workspace != "" {
+		procOpts = append(procOpts, WithWorkspace(c.processor.workspace))
+	}
+	if len(c.processor.batch) > 0 {
+		procOpts = append(procOpts, WithBatchOptions(c.processor.batch...))
+	}
+	tpOpts := []sdktrace.TracerProviderOption{
+		sdktrace.WithSpanProcessor(newSpanProcessor(getenv, exp, procOpts...)),
+		sdktrace.WithResource(res),
+	}
+	if c.sampler != nil {
+		tpOpts = append(tpOpts, sdktrace.WithSampler(c.sampler))
+	}
+	p.tp = sdktrace.NewTracerProvider(tpOpts...)
+	if c.global {
+		otel.SetTracerProvider(p.tp)
+	}
+	return p, nil
+}
+
+func buildResource(c initConfig) (*resource.Resource, error) {
+	res := resource.Default() // telemetry SDK, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+	var err error
+	if c.resource != nil {
+		if res, err = resource.Merge(res, c.resource); err != nil {
+			return nil, fmt.Errorf("tracium: init: resource: %w", err)
+		}
+	}
+	if c.serviceName != "" {
+		res, err = resource.Merge(res, resource.NewWithAttributes(res.SchemaURL(), semconvotel.ServiceName(c.serviceName)))
+		if err != nil {
+			return nil, fmt.Errorf("tracium: init: resource: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// isDefaultGlobal reports whether tp is otel's placeholder global provider,
+// the one in place until an application installs its own.
+func isDefaultGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == "go.opentelemetry.io/otel/internal/global"
+}
+
+// TracerProvider returns the provider, for instrumentation that takes one
+// (otelhttp.WithTracerProvider, [WithTracerProvider]).
+func (p *Provider) TracerProvider() *sdktrace.TracerProvider { return p.tp }
+
+// Exporter returns the Tracium exporter Init built, or nil when it was given
+// one with [WithSpanExporter].
+func (p *Provider) Exporter() *exporter.Exporter { return p.exporter }
+
+// StartTrace starts an agent trace on this provider: [StartTrace] with
+// [WithTracerProvider].
+func (p *Provider) StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (context.Context, *Trace) {
+	opts = append(opts[:len(opts):len(opts)], WithTracerProvider(p.tp))
+	return StartTrace(ctx, agentName, opts...)
+}
+
+// ForceFlush sends every ended span now. It honours ctx.
+func (p *Provider) ForceFlush(ctx context.Context) error { return p.tp.ForceFlush(ctx) }
+
+// Shutdown flushes and stops the provider, its processor and exporter. It
+// honours ctx: with a dead backend it returns when ctx ends. Spans started
+// afterwards are not recorded. Calls after the first do nothing.
+func (p *Provider) Shutdown(ctx context.Context) error { return p.tp.Shutdown(ctx) }

@@ -1,0 +1,333 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client sends requests to the Tracium API. Build one with [New]. A Client
+// is immutable and safe for concurrent use by multiple goroutines.
+type Client struct {
+	s      settings
+	hc     *http.Client
+	ownsHC bool // hc was built by New, so CloseIdleConnections may close it
+}
+
+// Request is one call to the API.
+type Request struct {
+	// Method is the HTTP method, "POST" or "GET" for every endpoint of the
+	// contract. Required.
+	Method string
+	// Path is the endpoint path, such as "/agents/traces/abc/spans". It must
+	// start with "/" and is joined under the path of the base URL, with no
+	// double slash. It is an unescaped path: characters that need escaping
+	// are escaped when the URL is written.
+	Path string
+	// Query is sent as the query string, encoded by [url.Values.Encode]
+	// (sorted by key, so the same values always give the same URL).
+	Query url.Values
+	// Body is the JSON body. Nil or empty means no body: then no
+	// Content-Type is sent, and a POST carries Content-Length: 0.
+	Body []byte
+	// Tenant, when not empty, is sent as the X-Tenant-ID header exactly as
+	// given. It may not contain control characters.
+	Tenant string
+	// RetryNotFound makes a 404 answer retryable, for spans of a trace that
+	// another service starts and that may not exist yet (DESIGN decision 6).
+	RetryNotFound bool
+}
+
+// Response is a 2xx answer of the API.
+type Response struct {
+	Status int         // the HTTP status code, 2xx
+	Header http.Header // the answer's headers
+	Body   []byte      // the whole body, at most [Config.MaxResponseBytes]
+}
+
+// New validates c, fills in its defaults and returns a Client. It returns an
+// error when the API key is missing or breaks the length rule of
+// [Config.APIKey], when the base URL is not a valid http or https URL, when
+// an extra header is reserved or malformed, or when a duration, size or
+// multiplier is out of range. No error contains the API key.
+func New(c Config) (*Client, error) {
+	s, err := c.resolve()
+	if err != nil {
+		return nil, err
+	}
+	cl := &Client{s: s, hc: c.HTTPClient}
+	if cl.hc == nil {
+		cl.hc = &http.Client{Transport: newTransport(), CheckRedirect: cl.checkRedirect}
+		cl.ownsHC = true
+	}
+	return cl, nil
+}
+
+// newTransport returns a transport of our own with the settings of
+// net/http's DefaultTransport. Using http.DefaultTransport itself would tie
+// us to whatever another package does to it: replace it with a RoundTripper
+// of its own, change its proxy or TLS settings, or close its idle
+// connections. A transport per Client also lets CloseIdleConnections release
+// exactly our sockets.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16, // the exporter sends to one host from several goroutines
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	}
+}
+
+// maxRedirects matches the limit of net/http's default policy.
+const maxRedirects = 10
+
+// checkRedirect follows up to maxRedirects redirects like net/http does, and
+// keeps the API key and the extra headers from leaving: net/http only strips
+// its own sensitive headers (Authorization, Cookie) on a redirect to another
+// host, and knows nothing of X-API-Key.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	first := via[0].URL
+	if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
+		for k := range c.s.header {
+			if k != "User-Agent" {
+				req.Header.Del(k)
+			}
+		}
+	}
+	return nil
+}
+
+// BaseURL returns a copy of the normalized base URL.
+func (c *Client) BaseURL() *url.URL {
+	u := *c.s.base
+	return &u
+}
+
+// CloseIdleConnections closes the idle connections of the Client's own
+// transport. It does nothing when [Config.HTTPClient] was given: that client
+// belongs to the caller. The Client stays usable. Safe for concurrent use.
+func (c *Client) CloseIdleConnections() {
+	if c.ownsHC {
+		c.hc.CloseIdleConnections()
+	}
+}
+
+// prepared is a validated Request, ready to be sent any number of times.
+type prepared struct {
+	method, path  string
+	url           string
+	header        http.Header
+	body          []byte
+	retryNotFound bool
+}
+
+func (c *Client) prepare(r Request) (*prepared, error) {
+	bad := func(msg string) error { return errors.New(prefix(r.Method, r.Path) + msg) }
+	switch {
+	case r.Method == "":
+		return nil, bad("method is required")
+	case !validHeaderName(r.Method):
+		return nil, bad("method is not a valid HTTP method")
+	case !strings.HasPrefix(r.Path, "/"):
+		return nil, bad(`path must start with "/"`)
+	case !validHeaderValue(r.Tenant):
+		return nil, bad("tenant has characters not allowed in an HTTP header")
+	}
+	u := joinPath(c.s.base, r.Path)
+	u.RawQuery = r.Query.Encode()
+
+	h := c.s.header.Clone()
+	p := &prepared{method: r.Method, path: r.Path, url: u.String(), header: h, retryNotFound: r.RetryNotFound}
+	if len(r.Body) > 0 {
+		p.body = r.Body
+		h.Set("Content-Type", "application/json")
+	}
+	if r.Tenant != "" {
+		h.Set("X-Tenant-ID", r.Tenant)
+	}
+	return p, nil
+}
+
+// joinPath puts p under the path of base, with exactly one slash between them.
+func joinPath(base *url.URL, p string) *url.URL {
+	u := *base
+	tail := strings.TrimLeft(p, "/")
+	u.Path = strings.TrimRight(base.Path, "/") + "/" + tail
+	u.RawPath = ""
+	if base.RawPath != "" {
+		// Keep the base's own escaping (say, an encoded slash) as it was.
+		u.RawPath = strings.TrimRight(base.RawPath, "/") + "/" + (&url.URL{Path: tail}).EscapedPath()
+	}
+	return &u
+}
+
+// Do sends r and returns the API's 2xx answer, retrying transient failures
+// as described in the package documentation and [RetryConfig]. It blocks
+// until an answer is final, the retries are used up, or ctx is done; each
+// attempt is bounded by [Config.Timeout].
+//
+// On failure the error is a [*StatusError] (possibly wrapped) when the
+// server answered, and describes the transport failure otherwise. When Do
+// stops because ctx is done, the error wraps context.Cause(ctx), ctx.Err()
+// and the last attempt's error; when it gives up because the next wait would
+// end after the deadline of ctx or [RetryConfig.MaxElapsedTime], it says so
+// and wraps the last attempt's error. Use [IsRetryable] and [StatusCode] to
+// inspect it. Do is safe for concurrent use.
+func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	p, err := c.prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, &giveUpError{method: p.method, path: p.path,
+			reason: "context done: " + context.Cause(ctx).Error(), causes: ctxCauses(ctx)}
+	}
+
+	rp := c.s.retry
+	deadline, limit := time.Now().Add(rp.maxElapsed), "Retry.MaxElapsedTime"
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline, limit = d, "the context deadline"
+	}
+
+	// The loop ends: every turn either returns or waits a positive time, and
+	// no wait is started that would end after deadline.
+	for n := 1; ; n++ {
+		resp, err := c.attempt(ctx, p)
+		info := AttemptInfo{Method: p.method, Path: p.path, Attempt: n, Err: err}
+		if err == nil {
+			info.Status = resp.Status
+			c.observe(info)
+			return resp, nil
+		}
+		info.Status = StatusCode(err)
+		if ctx.Err() != nil {
+			c.observe(info)
+			return nil, c.stopped(ctx, p, n, err)
+		}
+		retry, after := evaluate(err)
+		if !retry || rp.disabled {
+			c.observe(info)
+			return nil, err
+		}
+		wait, what := after, "Retry-After"
+		if wait <= 0 {
+			wait, what = rp.backoff(n, rand.Float64()), "next backoff"
+		}
+		if left := time.Until(deadline); wait > left {
+			c.observe(info)
+			return nil, &giveUpError{method: p.method, path: p.path, attempts: n, last: err,
+				reason: fmt.Sprintf("%s of %s would end after %s (%s left)", what, round(wait), limit, round(max(left, 0)))}
+		}
+		info.Wait = wait
+		c.observe(info)
+		if !sleep(ctx, wait) {
+			return nil, c.stopped(ctx, p, n, err)
+		}
+	}
+}
+
+func (c *Client) stopped(ctx context.Context, p *prepared, attempts int, last error) error {
+	return &giveUpError{method: p.method, path: p.path, attempts: attempts, last: last,
+		reason: "context done: " + context.Cause(ctx).Error(), causes: ctxCauses(ctx)}
+}
+
+func (c *Client) observe(info AttemptInfo) {
+	if c.s.onAttempt != nil {
+		c.s.onAttempt(info)
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// attempt sends p once, under its own timeout, and reads the answer.
+func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, error) {
+	actx, cancel := context.WithTimeoutCause(ctx, c.s.timeout, &attemptTimeout{d: c.s.timeout})
+	defer cancel()
+	fail := func(err error) error {
+		// The transport reports an expired attempt as a bare
+		// context.DeadlineExceeded; name the per-attempt timeout instead,
+		// unless the caller's own ctx ended.
+		if at, ok := context.Cause(actx).(*attemptTimeout); ok && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = at
+		}
+		return newRequestError(p.method, p.path, c.s.key, err)
+	}
+
+	var body io.Reader
+	if p.body != nil {
+		body = bytes.NewReader(p.body) // a fresh reader per attempt
+	}
+	req, err := http.NewRequestWithContext(actx, p.method, p.url, body)
+	if err != nil {
+		return nil, fail(err)
+	}
+	req.Header = p.header.Clone()
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fail(err)
+	}
+	// Reading the body to its end (below) and closing it lets the transport
+	// reuse the connection.
+	defer resp.Body.Close()
+	data, tooLarge, readErr := readAtMost(resp.Body, c.s.maxResp)
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// An error answer is judged by its status; a body cut short by the
+		// size limit or a read error is still worth showing.
+		return nil, &StatusError{
+			Method:            p.method,
+			Path:              p.path,
+			Status:            resp.StatusCode,
+			Body:              errorBody(data, c.s.key),
+			RetryAfter:        parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			notFoundRetryable: p.retryNotFound,
+		}
+	}
+	if readErr != nil {
+		return nil, fail(readErr)
+	}
+	if tooLarge {
+		return nil, fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.s.maxResp))
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// readAtMost reads r to its end but keeps at most limit bytes; tooLarge
+// reports that r held more. It stops reading one byte past the limit, so a
+// huge body is not pulled in.
+func readAtMost(r io.Reader, limit int64) (data []byte, tooLarge bool, err error) {
+	n := limit
+	if n < math.MaxInt64 {
+		n++
+	}
+	data, err = io.ReadAll(io.LimitReader(r, n))
+	if int64(len(data)) > limit {
+		return data[:limit], true, err
+	}
+	return data, false, err
+}
