@@ -51,8 +51,10 @@ type Usage struct {
 // carries the span, so spans started from it nest under it. End the span with
 // [Span.End].
 //
-// Outside any agent trace StartSpan still starts an OTel span, on the global
-// provider, but the Tracium exporter does not send it. The name is cut to 512
+// The span is recorded on the provider of its agent trace; in a trace joined
+// from another service, on the provider of the recording span ctx carries,
+// else the global one. Outside any agent trace StartSpan still starts an OTel
+// span, likewise, but the Tracium exporter does not send it. The name is cut to 512
 // characters and an empty span type becomes "unknown"; such fixes are
 // reported to the OTel error handler.
 func StartSpan(ctx context.Context, spanType SpanType, name string, opts ...SpanOption) (context.Context, Span) {
@@ -89,7 +91,13 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 		depth = sc.ChildDepth(trace.SpanContextFromContext(ctx).SpanID())
 	}
 	if tracer == nil {
-		tracer = tracerFor(nil)
+		// A trace joined from another service knows no provider: use the
+		// one of the span ctx carries (an otelhttp server span, say).
+		if cur := trace.SpanFromContext(ctx); cur.IsRecording() {
+			tracer = tracerFor(cur.TracerProvider())
+		} else {
+			tracer = tracerFor(nil)
+		}
 	}
 
 	attrs := make([]attribute.KeyValue, 0, len(stamp)+6+len(c.attrs))
@@ -139,6 +147,7 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	}
 	if sc == nil {
 		sctx, span := tracer.Start(ctx, name, so...)
+		// not stamped: the span is outside any agent trace
 		return sctx, Span{span}
 	}
 	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})

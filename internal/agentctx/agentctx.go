@@ -105,6 +105,19 @@ func (s *Scope) ChildDepth(parent trace.SpanID) int {
 	return s.Depth + 1
 }
 
+// DepthOf returns the depth of the span with id cur, the current span of a
+// context carrying s: the scope's own span, a live foreign span of the trace,
+// or else (a span the processor did not see) one below the scope's span.
+func (s *Scope) DepthOf(cur trace.SpanID) int {
+	if cur == s.SpanID {
+		return s.Depth
+	}
+	if d, ok := ForeignDepth(cur); ok {
+		return d
+	}
+	return s.Depth + 1
+}
+
 type key struct{}
 
 // Node is a context that carries a Scope. It is exported so that the caller
