@@ -58,13 +58,19 @@ func TestInvalidInputReported(t *testing.T) {
 			},
 		},
 		{
-			name:    "too many tags",
-			run:     func(ctx context.Context) { _, tr := tracium.StartTrace(ctx, "bot", tracium.WithTags(manyTags...)); tr.End() },
+			name: "too many tags",
+			run: func(ctx context.Context) {
+				_, tr := tracium.StartTrace(ctx, "bot", tracium.WithTags(manyTags...))
+				tr.End()
+			},
 			wantErr: "tags: 101 tags, more than 100",
 		},
 		{
-			name:    "tag too long",
-			run:     func(ctx context.Context) { _, tr := tracium.StartTrace(ctx, "bot", tracium.WithTags(long(129), "ok")); tr.End() },
+			name: "tag too long",
+			run: func(ctx context.Context) {
+				_, tr := tracium.StartTrace(ctx, "bot", tracium.WithTags(long(129), "ok"))
+				tr.End()
+			},
 			wantErr: "129 characters, more than 128",
 		},
 		{
@@ -92,18 +98,27 @@ func TestInvalidInputReported(t *testing.T) {
 			wantErr: "257 characters, more than 256",
 		},
 		{
-			name:    "model id too long",
-			run:     func(ctx context.Context) { _, tr := tracium.StartTrace(ctx, "bot", tracium.WithModel(long(257))); tr.End() },
+			name: "model id too long",
+			run: func(ctx context.Context) {
+				_, tr := tracium.StartTrace(ctx, "bot", tracium.WithModel(long(257)))
+				tr.End()
+			},
 			wantErr: "model id",
 		},
 		{
-			name:    "version too long",
-			run:     func(ctx context.Context) { _, tr := tracium.StartTrace(ctx, "bot", tracium.WithVersion(long(129))); tr.End() },
+			name: "version too long",
+			run: func(ctx context.Context) {
+				_, tr := tracium.StartTrace(ctx, "bot", tracium.WithVersion(long(129)))
+				tr.End()
+			},
 			wantErr: "version",
 		},
 		{
-			name:    "invalid workspace",
-			run:     func(ctx context.Context) { _, tr := tracium.StartTrace(ctx, "bot", tracium.WithWorkspace("a\x00b")); tr.End() },
+			name: "invalid workspace",
+			run: func(ctx context.Context) {
+				_, tr := tracium.StartTrace(ctx, "bot", tracium.WithWorkspace("a\x00b"))
+				tr.End()
+			},
 			wantErr: "workspace: invalid workspace id",
 		},
 		{
