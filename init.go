@@ -40,8 +40,9 @@ type Provider struct {
 // the program exits, so that buffered spans are sent.
 //
 // Init returns an error when the exporter cannot be built (no API key, a
-// malformed base URL) or a global provider is in the way. It does no I/O;
-// ctx is reserved for resource detectors that do.
+// malformed base URL) or a global provider is in the way; a malformed
+// OTEL_RESOURCE_ATTRIBUTES is reported to the OTel error handler instead. It does no I/O; ctx bounds the
+// resource detection.
 func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 	return initProvider(ctx, os.Getenv, opts...)
 }
@@ -56,7 +57,7 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 	if c.global && !isDefaultGlobal(otel.GetTracerProvider()) {
 		return nil, ErrGlobalProviderSet
 	}
-	res, err := buildResource(c)
+	res, err := buildResource(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -90,9 +91,22 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 	return p, nil
 }
 
-func buildResource(c initConfig) (*resource.Resource, error) {
-	res := resource.Default() // telemetry SDK, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
-	var err error
+func buildResource(ctx context.Context, c initConfig) (*resource.Resource, error) {
+	// resource.Default is computed once per process; read the environment
+	// now, so that OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are the
+	// ones in force when Init runs.
+	// A malformed variable is reported and what could be read is kept.
+	env, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		report("init: resource", err)
+		if env == nil {
+			env = resource.Empty()
+		}
+	}
+	res, err := resource.Merge(resource.Default(), env)
+	if err != nil {
+		return nil, fmt.Errorf("tracium: init: resource: %w", err)
+	}
 	if c.resource != nil {
 		if res, err = resource.Merge(res, c.resource); err != nil {
 			return nil, fmt.Errorf("tracium: init: resource: %w", err)

@@ -1,0 +1,73 @@
+// Package tracium sends LLM agent traces to Tracium through OpenTelemetry.
+//
+// An agent trace is an OTel span marked as an agent root; the work the agent
+// does (llm calls, tools, retrieval, ...) are child spans. Tenant and
+// workspace travel in the context.Context. The exporter in package exporter
+// turns ended spans into Tracium API calls; a Go service that already runs
+// OpenTelemetry adds one span processor and its agents show up in Tracium.
+//
+// # Set-up
+//
+// With no OpenTelemetry yet, [Init] builds everything from the environment
+// (TRACIUM_API_KEY, TRACIUM_BASE_URL, TRACIUM_WORKSPACE_ID,
+// OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES):
+//
+//	p, err := tracium.Init(ctx)
+//	defer p.Shutdown(ctx)
+//	ctx, tr := p.StartTrace(ctx, "support-bot")
+//
+// [Init] installs its provider as the global one only with [WithGlobal], and
+// never replaces a provider the application already installed.
+//
+// With an existing sdktrace.TracerProvider, add the Tracium processor in
+// front of the exporter and pass the provider to [StartTrace] (or make it
+// the global provider):
+//
+//	exp, err := exporter.New()
+//	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+//
+// # Agent traces and spans
+//
+// [StartTrace] starts an agent trace with a model, tags, metadata, a custom
+// trace id, a version, lazy start and a workspace ([TraceOption]); its
+// [Trace] handle adds tags, sets the summary, marks it failed and ends it.
+// [StartSpan] starts a span of a [SpanType] in the trace the context
+// carries; its [Span] handle records input and output (any JSON-encodable
+// value), token usage, model, tags, metadata, a custom status or a failure.
+// [RecordSpan] records a span that already happened. Spans nest through the
+// context, across goroutines too: whatever receives the ctx is inside the
+// trace.
+//
+// [RunTrace], [RunSpan], [TraceFunc] and [SpanFunc] run a function inside a
+// trace or span and mark it failed when the function returns an error or
+// panics (the panic is recorded with its stack and then re-panicked). A
+// failed trace or span gets the OTel status Error and an exception event.
+//
+// # Attributes
+//
+// Spans carry the tracium.* keys and the OpenTelemetry GenAI keys of package
+// semconv (gen_ai.operation.name, gen_ai.request.model, gen_ai.usage.*,
+// gen_ai.agent.name, ...), so a plain OTel backend reads them too. Spans of
+// other instrumentation started inside an agent trace are stamped with the
+// trace's identity by [SpanProcessor] and sent to Tracium as well.
+//
+// # Tenant and workspace
+//
+// A trace belongs to the tenant of the context it starts in (package
+// tenant); all its spans and API requests carry that tenant. Its workspace
+// is, from strongest to weakest: [WithWorkspace] on StartTrace, the
+// context's (package workspace), the default given to Init or
+// NewSpanProcessor, then TRACIUM_WORKSPACE_ID.
+//
+// # Errors
+//
+// Recording never fails and never panics: bad input (an agent name with a
+// colon, 101 tags, a value that does not encode as JSON) is reported to the
+// OTel error handler (otel.SetErrorHandler) with a message that starts with
+// "tracium:" and quotes the input, then sanitized or left out. Nothing on the
+// recording path does I/O or blocks: the exporter works in the background.
+//
+// # Concurrency
+//
+// Every function and handle here is safe for concurrent use.
+package tracium
