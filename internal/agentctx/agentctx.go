@@ -162,3 +162,18 @@ func DeriveTraceID(sc trace.SpanContext, hasParent bool) string {
 	}
 	return sc.TraceID().String() + "-" + sc.SpanID().String()
 }
+
+// ScopeName is the instrumentation scope name of the spans tracium-go starts
+// (tracium.ScopeName), here so that packages the root package imports, such
+// as propagation, can ask a provider for the same tracer. The span processor
+// tells tracium-go's spans from foreign ones by this name.
+const ScopeName = "github.com/tracium-ai/tracium-go"
+
+// NewRemote returns the sealed identity of an agent trace joined from another
+// service: Remote is set, so its spans are posted but the trace is never
+// started or ended here. tracer may be nil (see [Trace.Tracer]).
+func NewRemote(id, agentName, tenant, workspace string, tracer trace.Tracer) *Trace {
+	t := &Trace{ID: id, AgentName: agentName, Tenant: tenant, Workspace: workspace, Remote: true, Tracer: tracer}
+	t.Seal()
+	return t
+}
