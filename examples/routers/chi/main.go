@@ -1,0 +1,90 @@
+// Command chi serves an agent behind a chi router, with the tenant of each
+// request taken from its X-Tenant-ID header by tenant.Middleware.
+//
+//	go run ./chi   (from examples/routers)
+//
+// With TRACIUM_API_KEY unset it sends to an embedded local receiver and
+// prints what arrived.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/traciumtest"
+)
+
+func main() {
+	if err := run(context.Background(), os.Stdout, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "chi:", err)
+		os.Exit(1)
+	}
+}
+
+// newRouter is the application: a chi router whose /chat route runs the
+// agent, with the tenant middleware in front of it.
+func newRouter(p *tracium.Provider) http.Handler {
+	r := chi.NewRouter()
+	r.Use(tenant.Middleware(tenant.WithMissing(tenant.Reject)))
+	r.Post("/chat/{topic}", func(w http.ResponseWriter, req *http.Request) {
+		ctx, tr := p.StartTrace(req.Context(), "support-bot", tracium.WithTags("chi"))
+		defer tr.End()
+		_, s := tracium.StartSpan(ctx, tracium.LLM, "answer", tracium.WithModel("gpt-4o-mini"))
+		s.RecordInput(map[string]string{"topic": chi.URLParam(req, "topic")})
+		s.RecordOutput("All good.")
+		s.End()
+		_, _ = io.WriteString(w, "All good.")
+	})
+	return r
+}
+
+func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
+	var opts []tracium.Option
+	var local *traciumtest.Server
+	if getenv("TRACIUM_API_KEY") == "" {
+		local = traciumtest.NewServer()
+		defer local.Close()
+		opts = append(opts, tracium.WithExporterOptions(exporter.WithAPIKey(local.APIKey()), exporter.WithBaseURL(local.URL())))
+	}
+	p, err := tracium.Init(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	app := httptest.NewServer(newRouter(p))
+	defer app.Close()
+
+	for _, ten := range []string{"acme", "globex", ""} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.URL+"/chat/shipping", nil)
+		if ten != "" {
+			req.Header.Set(tenant.Header, ten)
+		}
+		resp, err := app.Client().Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		fmt.Fprintf(w, "tenant %q: HTTP %d\n", ten, resp.StatusCode)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.Shutdown(sctx); err != nil {
+		return err
+	}
+	if local != nil {
+		for _, t := range local.Traces() {
+			fmt.Fprintf(w, "trace %s tenant=%s spans=%d %s\n", t.AgentName, t.TenantID, len(t.Spans), t.Status)
+		}
+	}
+	return nil
+}
