@@ -1,0 +1,53 @@
+package tracium_test
+
+import (
+	"context"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/semconv"
+)
+
+// discard is an exporter that drops everything.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                           { return nil }
+
+// BenchmarkStartSpan compares a span started with tracium.StartSpan (Tracium
+// processor, batch processor, discarding exporter) with the raw OTel tracer
+// writing the same attributes through a batch processor alone.
+func BenchmarkStartSpan(b *testing.B) {
+	b.Run("tracium", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		ctx, tr := tracium.StartTrace(context.Background(), "bench", tracium.WithTracerProvider(tp))
+		defer tr.End()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel("gpt-4o-mini"))
+			s.End()
+		}
+	})
+	b.Run("otel", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		tracer := tp.Tracer("bench")
+		ctx, root := tracer.Start(context.Background(), "bench")
+		defer root.End()
+		id := root.SpanContext().TraceID().String()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, s := tracer.Start(ctx, "call", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+				semconv.TraceIDKey.String(id), semconv.AgentNameKey.String("bench"),
+				semconv.SpanTypeKey.String("llm"), semconv.DepthKey.Int(0),
+				semconv.GenAIOperationNameKey.String("chat"), semconv.GenAIRequestModelKey.String("gpt-4o-mini"),
+			))
+			s.End()
+		}
+	})
+}
+
