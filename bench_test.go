@@ -15,7 +15,7 @@ import (
 type discard struct{}
 
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
-func (discard) Shutdown(context.Context) error                           { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }
 
 // BenchmarkStartSpan compares a span started with tracium.StartSpan (Tracium
 // processor, batch processor, discarding exporter) with the raw OTel tracer
@@ -50,4 +50,3 @@ func BenchmarkStartSpan(b *testing.B) {
 		}
 	})
 }
-
