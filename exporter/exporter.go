@@ -46,8 +46,9 @@ type Exporter struct {
 	isShutdown  atomic.Bool
 	mismatch    sync.Once
 
-	stats counters
-	bufs  sync.Pool
+	stats    counters
+	bufs     sync.Pool
+	parallel int
 }
 
 var _ sdktrace.SpanExporter = (*Exporter)(nil)
@@ -64,8 +65,9 @@ func New(opts ...Option) (*Exporter, error) {
 func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) {
 	c := newConfig(getenv, opts)
 	e := &Exporter{
-		reg:    newRegistry(c.maxTraces),
-		startq: make(chan *entry, c.startQueue),
+		reg:      newRegistry(c.maxTraces),
+		startq:   make(chan *entry, c.startQueue),
+		parallel: c.parallel,
 	}
 	c.api.OnAttempt = e.onAttempt
 	client, err := api.New(c.api)
@@ -309,12 +311,48 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		}
 		g.spans = append(g.spans, f)
 	}
-	for _, g := range groups {
-		if err := e.exportGroup(ctx, g); err != nil {
-			errs = append(errs, err)
+	return errors.Join(append(errs, e.exportGroups(ctx, groups)...)...)
+}
+
+// exportGroups exports the traces of a batch, up to e.parallel at once: one
+// trace's requests stay in order, different traces do not wait for each
+// other. The goroutines end before it returns.
+func (e *Exporter) exportGroups(ctx context.Context, groups []*group) []error {
+	workers := min(e.parallel, len(groups))
+	if workers <= 1 {
+		var errs []error
+		for _, g := range groups {
+			if err := e.exportGroup(ctx, g); err != nil {
+				errs = append(errs, err)
+			}
 		}
+		return errs
 	}
-	return errors.Join(errs...)
+	var (
+		mu   sync.Mutex
+		errs []error
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(groups) {
+					return
+				}
+				if err := e.exportGroup(ctx, groups[i]); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 func (e *Exporter) exportGroup(ctx context.Context, g *group) error {

@@ -20,6 +20,7 @@ type config struct {
 	api        api.Config
 	maxTraces  int
 	startQueue int
+	parallel   int
 	workspace  string
 	otlp       []otlptracehttp.Option
 }
@@ -32,7 +33,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 func newConfig(getenv func(string) string, opts []Option) config {
-	c := config{maxTraces: 65536, startQueue: 4096}
+	c := config{maxTraces: 65536, startQueue: 4096, parallel: 4}
 	c.api.ApplyEnv(getenv, func(err error) { otel.Handle(fmt.Errorf("tracium exporter: %w", err)) })
 	if getenv != nil {
 		c.workspace = getenv("TRACIUM_WORKSPACE_ID")
@@ -143,6 +144,18 @@ func WithWorkspace(id string) Option {
 	return optionFunc(func(c *config) {
 		if id != "" {
 			c.workspace = id
+		}
+	})
+}
+
+// WithMaxConcurrentTraces sets how many traces of one batch are sent at
+// once; the requests of one trace are always sent one after the other, in
+// order. The default is 4; 1 sends the whole batch sequentially. Values
+// below 1 are ignored.
+func WithMaxConcurrentTraces(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.parallel = n
 		}
 	})
 }

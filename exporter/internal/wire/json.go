@@ -5,7 +5,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"time"
@@ -68,7 +67,7 @@ func appendString(b []byte, s string) []byte {
 // appendRaw appends v as a JSON value when it is valid JSON, else as a JSON
 // string holding it, so that a foreign attribute can never break a body.
 func appendRaw(b []byte, v string) []byte {
-	if v != "" && json.Valid([]byte(v)) {
+	if v != "" && validJSON(v) {
 		return append(b, v...)
 	}
 	return appendString(b, v)

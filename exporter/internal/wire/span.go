@@ -348,7 +348,7 @@ func appendTenant(b []byte, tenant string) []byte {
 // appendMetadata appends the metadata object when it is one, adding the
 // reasoning token count, which has no field of its own in the contract.
 func appendMetadata(b []byte, md string, hasReasoning bool, reasoning int64) []byte {
-	isObj := len(md) >= 2 && md[0] == '{' && len(md) <= validate.MaxMetadataBytes && jsonValid(md)
+	isObj := len(md) >= 2 && md[0] == '{' && len(md) <= validate.MaxMetadataBytes && validJSON(md)
 	if !isObj && !hasReasoning {
 		return b
 	}

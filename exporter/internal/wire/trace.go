@@ -1,15 +1,12 @@
 package wire
 
 import (
-	"encoding/json"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
-
-func jsonValid(s string) bool { return json.Valid([]byte(s)) }
 
 func trimSpace(s string) string { return strings.TrimSpace(s) }
 
@@ -52,7 +49,7 @@ func NewStart(f *Fields) Start {
 		b = appendString(b, v)
 	}
 	b = appendTenant(b, f.Tenant)
-	if md := f.TraceMetadata; len(md) >= 2 && md[0] == '{' && len(md) <= validate.MaxMetadataBytes && jsonValid(md) {
+	if md := f.TraceMetadata; len(md) >= 2 && md[0] == '{' && len(md) <= validate.MaxMetadataBytes && validJSON(md) {
 		b = appendKey(b, "metadata")
 		b = append(b, md...)
 	}
@@ -70,7 +67,7 @@ func AppendEnd(b []byte, f *Fields) (_ []byte, failed bool) {
 		b = appendString(b, f.ErrorText())
 		return append(b, '}'), true
 	}
-	if s := f.Summary; len(s) > 2 && s[0] == '{' && trimSpace(s[1:len(s)-1]) != "" && jsonValid(s) {
+	if s := f.Summary; len(s) > 2 && s[0] == '{' && trimSpace(s[1:len(s)-1]) != "" && validJSON(s) {
 		b = appendKey(b, "summary")
 		b = append(b, s...)
 	}
