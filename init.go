@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/redact"
 )
 
 // ErrGlobalProviderSet is returned by [Init] with [WithGlobal] when the
@@ -70,6 +72,9 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 		}
 		p.exporter, exp = e, e
 	}
+	if exp, err = withRedaction(getenv, c, exp); err != nil {
+		return nil, err
+	}
 	procOpts := make([]ProcessorOption, 0, 2)
 	if c.processor.workspace != "" {
 		procOpts = append(procOpts, WithWorkspace(c.processor.workspace))
@@ -89,6 +94,45 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 		otel.SetTracerProvider(p.tp)
 	}
 	return p, nil
+}
+
+// EnvCaptureContent names the variable that switches content capture off
+// ("false") for [Init].
+const EnvCaptureContent = "TRACIUM_CAPTURE_CONTENT"
+
+// withRedaction wraps exp in the redacting exporter that Init's options and
+// the environment ask for.
+func withRedaction(getenv func(string) string, c initConfig, exp sdktrace.SpanExporter) (sdktrace.SpanExporter, error) {
+	capture := true
+	if v := getenv(EnvCaptureContent); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			report("init", fmt.Errorf("%s=%q: not a boolean; content capture stays on", EnvCaptureContent, v))
+		} else {
+			capture = on
+		}
+	}
+	if c.capture != nil {
+		capture = *c.capture
+	}
+	var cfg redact.Config
+	switch {
+	case c.redaction != nil:
+		cfg = *c.redaction
+	case !c.noRedaction:
+		cfg = redact.Default()
+	}
+	if !capture {
+		cfg.DropContent = true
+	}
+	if c.noRedaction && capture {
+		return exp, nil
+	}
+	r, err := redact.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("tracium: init: %w", err)
+	}
+	return redact.NewExporter(exp, r)
 }
 
 func buildResource(ctx context.Context, c initConfig) (*resource.Resource, error) {

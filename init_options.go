@@ -5,6 +5,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/redact"
 )
 
 // initConfig is filled by Options of Init.
@@ -16,6 +17,9 @@ type initConfig struct {
 	serviceName string
 	resource    *resource.Resource
 	sampler     sdktrace.Sampler
+	redaction   *redact.Config
+	noRedaction bool
+	capture     *bool
 }
 
 // Option configures [Init].
@@ -85,4 +89,27 @@ func WithSampler(s sdktrace.Sampler) Option {
 			c.sampler = s
 		}
 	})
+}
+
+// WithRedaction sets what [Init] masks before spans leave the process. By
+// default Init redacts with redact.Default(): values under secret-looking
+// keys, and API keys, bearer tokens, card numbers and e-mail addresses in
+// inputs, outputs, metadata, summaries and error texts. An invalid config
+// (a nil pattern) is an error from Init. It overrides [WithoutRedaction].
+func WithRedaction(cfg redact.Config) Option {
+	return initOptionFunc(func(c *initConfig) { c.redaction, c.noRedaction = &cfg, false })
+}
+
+// WithoutRedaction makes [Init] send content as recorded. It overrides
+// [WithRedaction]; content capture ([WithContentCapture]) still applies.
+func WithoutRedaction() Option {
+	return initOptionFunc(func(c *initConfig) { c.redaction, c.noRedaction = nil, true })
+}
+
+// WithContentCapture switches the sending of inputs, outputs, metadata and
+// summaries on or off. Off, spans keep their names, types, timing, tokens and
+// status, and carry no content. It overrides TRACIUM_CAPTURE_CONTENT
+// ("false" turns capture off); the default is on.
+func WithContentCapture(on bool) Option {
+	return initOptionFunc(func(c *initConfig) { c.capture = &on })
 }

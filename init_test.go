@@ -2,6 +2,7 @@ package tracium_test
 
 import (
 	"context"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -113,4 +115,49 @@ func TestInitWithGlobal(t *testing.T) {
 	require.NoError(t, err, "without WithGlobal, Init works beside an installed provider")
 	assert.Same(t, p1.TracerProvider(), otel.GetTracerProvider())
 	_ = p3.Shutdown(context.Background())
+}
+
+// Init redacts by default, can be told not to, and drops content when
+// TRACIUM_CAPTURE_CONTENT=false or WithContentCapture(false) says so.
+func TestInitRedactionAndContentCapture(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
+	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	const secret = "card 4111 1111 1111 1111"
+	tests := []struct {
+		name    string
+		env     string
+		opts    []tracium.Option
+		want    string // the input received, "" for none
+		wantErr bool
+	}{
+		{name: "default masks", want: `"card ***REDACTED***"`},
+		{name: "without redaction", opts: []tracium.Option{tracium.WithoutRedaction()}, want: `"` + secret + `"`},
+		{name: "env turns capture off", env: "false", want: ""},
+		{name: "option wins over env", env: "false", opts: []tracium.Option{tracium.WithContentCapture(true)}, want: `"card ***REDACTED***"`},
+		{name: "capture off without redaction", opts: []tracium.Option{tracium.WithoutRedaction(), tracium.WithContentCapture(false)}, want: ""},
+		{name: "custom config", opts: []tracium.Option{tracium.WithRedaction(redact.Config{Keys: []string{"x"}})}, want: `"` + secret + `"`},
+		{name: "invalid config", opts: []tracium.Option{tracium.WithRedaction(redact.Config{Patterns: []*regexp.Regexp{nil}})}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("TRACIUM_CAPTURE_CONTENT", tt.env)
+			p, err := tracium.Init(context.Background(), tt.opts...)
+			if tt.wantErr {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			ctx, tr := p.StartTrace(context.Background(), "bot")
+			_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithInput(secret))
+			s.End()
+			tr.End()
+			require.NoError(t, p.Shutdown(context.Background()))
+			got, ok := srv.Trace(tr.ID())
+			require.True(t, ok)
+			require.Len(t, got.Spans, 1)
+			assert.Equal(t, tt.want, string(got.Spans[0].Input))
+		})
+	}
 }
