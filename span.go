@@ -192,7 +192,9 @@ func (s Span) ID() string {
 
 // RecordInput sets the span's input: any value that encodes as JSON (a
 // json.RawMessage is used as is once checked). A value that does not encode
-// is reported to the OTel error handler and the input is left unchanged.
+// is reported to the OTel error handler and the input is left unchanged; one
+// whose JSON is over 1 MiB is reported and kept as a string of its first
+// 64 KiB ending with "... (truncated)".
 func (s Span) RecordInput(v any) { s.setJSON("record input", semconv.InputKey, v) }
 
 // RecordOutput sets the span's output; see [Span.RecordInput].
@@ -209,19 +211,24 @@ func (s Span) setJSON(op string, key attribute.Key, v any) {
 
 // encodeJSON encodes v, reporting a value that does not encode.
 func encodeJSON(op string, v any) (string, bool) {
+	var doc string
 	if raw, ok := v.(json.RawMessage); ok {
 		if !json.Valid(raw) {
 			report(op, fmt.Errorf("%w json.RawMessage: not valid JSON", validate.ErrInvalid))
 			return "", false
 		}
-		return string(raw), true
+		doc = string(raw)
+	} else {
+		b, err := json.Marshal(v)
+		if err != nil {
+			report(op, fmt.Errorf("%w value of type %T: %v", validate.ErrInvalid, v, err))
+			return "", false
+		}
+		doc = string(b)
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		report(op, fmt.Errorf("%w value of type %T: %v", validate.ErrInvalid, v, err))
-		return "", false
-	}
-	return string(b), true
+	doc, err := validate.Content("value", doc)
+	report(op, err)
+	return doc, true
 }
 
 // SetTokenUsage records token usage under the OTel GenAI keys

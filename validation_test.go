@@ -233,3 +233,25 @@ func TestTenantAndWorkspaceValidation(t *testing.T) {
 	_, err = workspace.New(strings.Repeat("w", 256))
 	assert.NoError(t, err)
 }
+
+// An over-long input is cut, reported once, and the rest of the span kept.
+func TestOversizedInputCut(t *testing.T) {
+	errs := captureErrors(t)
+	tp, rec := newRecorded(t)
+	ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
+	_, s := tracium.StartSpan(ctx, tracium.LLM, "big")
+	s.RecordInput(strings.Repeat("é", 1<<20))
+	s.RecordOutput("small")
+	s.SetTokenUsage(tracium.Usage{InputTokens: 1, OutputTokens: 2})
+	s.End()
+	tr.End()
+	msgs := errs.messages()
+	require.Len(t, msgs, 1)
+	assert.Contains(t, msgs[0], "record input: invalid value: 2097154 bytes of JSON, more than 1048576; sent cut to its first 65536 bytes")
+	a := attrs(byName(t, rec, "big"))
+	in := a[semconv.InputKey].AsString()
+	assert.LessOrEqual(t, len(in), 70000)
+	assert.True(t, strings.HasSuffix(in, `... (truncated)"`), in[len(in)-30:])
+	assert.Equal(t, `"small"`, a[semconv.OutputKey].AsString())
+	assert.Equal(t, int64(2), a[semconv.GenAIUsageOutputTokensKey].AsInt64())
+}

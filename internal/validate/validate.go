@@ -7,6 +7,7 @@
 package validate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,6 +34,14 @@ const (
 	MaxMetadataBytes = 1_000_000
 	// TruncationMarker follows error text cut at MaxErrorText.
 	TruncationMarker = "... (truncated)"
+	// MaxContentBytes is the largest JSON encoding of a span's input or
+	// output that is sent as is. The contract sets no limit; one huge value
+	// must not make a request the API or a proxy refuses, taking the rest of
+	// the batch with it.
+	MaxContentBytes = 1 << 20
+	// ContentPreviewBytes is how much of an over-long input or output is
+	// kept, as a JSON string ending with TruncationMarker.
+	ContentPreviewBytes = 64 << 10
 )
 
 // ErrInvalid is wrapped by every error of this package.
@@ -248,4 +257,20 @@ func ID(what, s string, max int) error {
 		}
 	}
 	return nil
+}
+
+// Content checks the JSON encoding of an input or output against
+// MaxContentBytes. An over-long value becomes a JSON string holding its
+// first ContentPreviewBytes bytes (cut at a character boundary) followed by
+// TruncationMarker, with an error saying so.
+func Content(what, doc string) (string, error) {
+	if len(doc) <= MaxContentBytes {
+		return doc, nil
+	}
+	cut := doc[:ContentPreviewBytes]
+	for len(cut) > 0 && !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	b, _ := json.Marshal(cut + TruncationMarker) // a string always encodes
+	return string(b), invalid("%s: %d bytes of JSON, more than %d; sent cut to its first %d bytes", what, len(doc), MaxContentBytes, ContentPreviewBytes)
 }

@@ -219,10 +219,12 @@ func AppendSpan(b []byte, f *Fields, traceModel string) []byte {
 	b = appendModel(b, f, traceModel)
 	b = appendTenant(b, f.Tenant)
 	if in := firstOf(f.Input, f.InputMessages); in != "" {
+		in, _ = validate.Content("input", in) // reported when recorded, if it was ours
 		b = appendKey(b, "input")
 		b = appendRaw(b, in)
 	}
 	if out := firstOf(f.Output, f.OutputMessages); out != "" {
+		out, _ = validate.Content("output", out)
 		b = appendKey(b, "output")
 		b = appendRaw(b, out)
 	}
