@@ -291,6 +291,15 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 			errs = append(errs, fmt.Errorf("tracium exporter: span %s: %w", s.SpanContext().SpanID(), err))
 			continue
 		}
+		if f.Tenant != "" {
+			// Recorded tenants were validated; a foreign attribute may not
+			// be, and a header the API refuses would fail the whole trace.
+			if err := validate.ID("tenant id", f.Tenant, validate.MaxTenantID); err != nil {
+				e.stats.spansDropped.Add(1)
+				errs = append(errs, fmt.Errorf("tracium exporter: span %s: %w", s.SpanContext().SpanID(), err))
+				continue
+			}
+		}
 		g := get(f.TraceID)
 		if g.tenant == "" {
 			g.tenant = f.Tenant
