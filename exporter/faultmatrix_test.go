@@ -44,7 +44,7 @@ func (h *handlerErrors) count() int { h.mu.Lock(); defer h.mu.Unlock(); return l
 
 type workload struct {
 	traces, spans int
-	remote        bool             // spans of a trace started by another service
+	remote        bool            // spans of a trace started by another service
 	before        func(id string) // runs before each local trace starts, with its custom id
 }
 
