@@ -2,12 +2,16 @@ package exporter_test
 
 import (
 	"context"
+	"log"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
+	"github.com/go-logr/stdr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
@@ -191,7 +195,8 @@ func TestLostStartAnswerIsNotDoubled(t *testing.T) {
 	assert.Equal(t, 1, got.Completions)
 }
 
-// The error handler never sees the API key, whatever fails.
+// The API key never reaches the error handler, otel's logger, or a span,
+// whatever fails.
 func TestAPIKeyNeverInErrors(t *testing.T) {
 	const key = "sk-very-secret-key-0001"
 	srv := traciumtest.NewServer(traciumtest.WithAPIKey(key))
@@ -201,6 +206,11 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 	prev := otel.GetErrorHandler()
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { mu.Lock(); seen = append(seen, err.Error()); mu.Unlock() }))
 	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	// otel's internal logger too, at its most verbose.
+	otel.SetLogger(funcr.New(func(prefix, args string) { mu.Lock(); seen = append(seen, prefix+" "+args); mu.Unlock() }, funcr.Options{Verbosity: 10}))
+	t.Cleanup(func() { otel.SetLogger(stdr.New(log.New(os.Stderr, "", log.LstdFlags))) })
+	// and every attribute of every span recorded meanwhile.
+	rec := tracetest.NewSpanRecorder()
 
 	for _, f := range []traciumtest.Fault{
 		{Status: 400, Body: `{"detail":"bad key ` + key + `"}`},
@@ -211,12 +221,18 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 		srv.InjectFault(f)
 		exp := newExporter(t, srv, exporter.WithAPIKey(key),
 			exporter.WithRetry(exporter.RetryConfig{InitialInterval: time.Millisecond, MaxElapsedTime: 20 * time.Millisecond}))
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)), sdktrace.WithSpanProcessor(rec))
 		ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
 		_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
 		s.End()
 		tr.End()
 		_ = tp.Shutdown(context.Background())
+	}
+	for _, sp := range rec.Ended() {
+		for _, kv := range sp.Attributes() {
+			seen = append(seen, string(kv.Key)+"="+kv.Value.String())
+		}
+		seen = append(seen, sp.Status().Description)
 	}
 	_, err := exporter.New(exporter.WithAPIKey("short"), exporter.WithBaseURL("https://api.example.com"))
 	require.Error(t, err)
