@@ -110,3 +110,16 @@ const (
 	OperationCreateAgent     = "create_agent"
 	OperationRetrieval       = "retrieval"
 )
+
+// Drift: the OTel metrics of the local drift detector (package drift).
+const (
+	// DriftMetricKey names the drift metric (latency, error_rate, ...) of a
+	// series of the detector's instruments.
+	DriftMetricKey = attribute.Key("tracium.drift.metric")
+	// DriftStatisticInstrument is the gauge of each test's statistic.
+	DriftStatisticInstrument = "tracium.drift.statistic"
+	// DriftPValueInstrument is the gauge of each test's p-value.
+	DriftPValueInstrument = "tracium.drift.p_value"
+	// DriftDriftedInstrument is 1 while a metric has drifted, else 0.
+	DriftDriftedInstrument = "tracium.drift.drifted"
+)

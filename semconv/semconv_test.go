@@ -58,10 +58,14 @@ func TestKeysPinned(t *testing.T) {
 		semconv.GenAIRequestTemperatureKey:    "gen_ai.request.temperature",
 		semconv.GenAIEmbeddingsDimensionCount: "gen_ai.embeddings.dimension.count",
 	}
+	pinned[semconv.DriftMetricKey] = "tracium.drift.metric"
 	for k, want := range pinned {
 		assert.Equal(t, want, string(k))
 	}
 	assert.Equal(t, "https://opentelemetry.io/schemas/1.41.0", semconv.SchemaURL)
+	assert.Equal(t, "tracium.drift.statistic", semconv.DriftStatisticInstrument)
+	assert.Equal(t, "tracium.drift.p_value", semconv.DriftPValueInstrument)
+	assert.Equal(t, "tracium.drift.drifted", semconv.DriftDriftedInstrument)
 }
 
 func TestSpanTypeOperationRoundTrip(t *testing.T) {
