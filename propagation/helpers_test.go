@@ -1,0 +1,168 @@
+package propagation_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/propagation"
+	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/workspace"
+)
+
+// newRecorded returns a provider with the Tracium processor (stamping only)
+// in front of a span recorder.
+func newRecorded(t *testing.T) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(nil)),
+		sdktrace.WithSpanProcessor(rec),
+	)
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp, rec
+}
+
+// attrs returns a span's attributes as a map.
+func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
+	m := make(map[attribute.Key]attribute.Value)
+	for _, kv := range s.Attributes() {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
+// byName finds the one ended span named name.
+func byName(t *testing.T, rec *tracetest.SpanRecorder, name string) sdktrace.ReadOnlySpan {
+	t.Helper()
+	var found sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		if s.Name() == name {
+			require.Nil(t, found, "two spans named %q", name)
+			found = s
+		}
+	}
+	require.NotNil(t, found, "no span named %q", name)
+	return found
+}
+
+// errRecorder records what reaches the OTel error handler.
+type errRecorder struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (r *errRecorder) Handle(err error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, err)
+	r.mu.Unlock()
+}
+
+func (r *errRecorder) messages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.errs))
+	for i, e := range r.errs {
+		out[i] = e.Error()
+	}
+	return out
+}
+
+// captureErrors installs a recording OTel error handler for the test. Tests
+// that use it must not run in parallel.
+func captureErrors(t *testing.T) *errRecorder {
+	t.Helper()
+	r := &errRecorder{}
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(r)
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	return r
+}
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// epoch is the fixed time of tests with a clock.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func secret(seed string) []byte {
+	s := sha256.Sum256([]byte(seed))
+	return s[:]
+}
+
+func keyring(t testing.TB, current string, previous ...string) *propagation.Keyring {
+	t.Helper()
+	keys := make([]propagation.Key, len(previous))
+	for i, id := range previous {
+		keys[i] = propagation.Key{ID: id, Secret: secret(id)}
+	}
+	kr, err := propagation.NewKeyring(propagation.Key{ID: current, Secret: secret(current)}, keys...)
+	require.NoError(t, err)
+	return kr
+}
+
+func newProp(t testing.TB, opts ...propagation.Option) propagation.Tracium {
+	t.Helper()
+	p, err := propagation.New(opts...)
+	require.NoError(t, err)
+	return p
+}
+
+func mustTenant(s string) tenant.ID {
+	id, err := tenant.New(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+func mustWorkspace(s string) workspace.ID {
+	id, err := workspace.New(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+// got is what an extracted context says, for comparisons.
+type got struct {
+	Tenant, Workspace string
+	Trace, Agent      string
+	Depth             int
+	Remote            bool
+}
+
+// read returns what ctx carries.
+func read(ctx context.Context) got {
+	var g got
+	if id, ok := tenant.From(ctx); ok {
+		g.Tenant = id.String()
+	}
+	if id, ok := workspace.From(ctx); ok {
+		g.Workspace = id.String()
+	}
+	if sc := agentctx.From(ctx); sc != nil {
+		g.Trace, g.Agent, g.Depth, g.Remote = sc.Trace.ID, sc.Trace.AgentName, sc.Depth, sc.Trace.Remote
+	}
+	return g
+}
