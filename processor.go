@@ -162,7 +162,14 @@ func (p *SpanProcessor) Shutdown(ctx context.Context) error {
 	if p.next == nil {
 		return nil
 	}
-	return p.next.Shutdown(ctx)
+	err := p.next.Shutdown(ctx)
+	// The batch processor shuts its exporter down only if its own work ends
+	// before ctx does. The Tracium exporter owns goroutines (eager starts)
+	// that must stop either way, and its Shutdown may be called twice.
+	if s, ok := p.begin.(interface{ Shutdown(context.Context) error }); ok && err != nil {
+		_ = s.Shutdown(ctx)
+	}
+	return err
 }
 
 // ForceFlush exports every ended span now. It honours ctx.

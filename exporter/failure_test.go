@@ -247,3 +247,27 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 }
 
 func newSpanRecorder() *tracetest.SpanRecorder { return tracetest.NewSpanRecorder() }
+
+// When the batch processor's shutdown runs out of time it never shuts its
+// exporter down; the Tracium processor does, so no eager-start goroutine
+// outlives the provider.
+func TestProcessorShutdownStopsExporterOnTimeout(t *testing.T) {
+	t.Parallel()
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault(traciumtest.Fault{BlackHole: true})
+	exp := newExporter(t, srv, exporter.WithTimeout(time.Hour))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
+		tracium.WithBatchOptions(sdktrace.WithExportTimeout(time.Hour)))))
+	for range 3 {
+		_, tr := tracium.StartTrace(context.Background(), "stuck", tracium.WithTracerProvider(tp))
+		tr.End()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	require.Error(t, tp.Shutdown(ctx))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	_, spans := stubs(t, "late", 1)
+	assert.ErrorContains(t, exp.ExportSpans(context.Background(), spans), "shut down", "the exporter was shut down too")
+}
