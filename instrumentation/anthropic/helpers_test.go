@@ -1,0 +1,37 @@
+package traciumanthropic_test
+
+import (
+	"github.com/anthropics/anthropic-sdk-go"
+	"github.com/anthropics/anthropic-sdk-go/option"
+
+	traciumanthropic "github.com/tracium-ai/tracium-go/instrumentation/anthropic"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
+)
+
+// newClient returns an Anthropic client of the fake provider, traced by the
+// middleware with opts (on the pipeline's provider, agent name
+// support-bot), without retries and without the client's own spans.
+func newClient(p *llmtest.Provider, pl *llmtest.Pipeline, opts ...traciumanthropic.Option) anthropic.Client {
+	opts = append([]traciumanthropic.Option{traciumanthropic.WithTracerProvider(pl.TP), traciumanthropic.WithAgentName("support-bot")}, opts...)
+	return anthropic.NewClient(
+		option.WithBaseURL(p.URL),
+		option.WithAPIKey("sk-ant-test-key"),
+		option.WithMaxRetries(0),
+		option.WithoutOpenTelemetry(),
+		option.WithMiddleware(traciumanthropic.Middleware(opts...)),
+	)
+}
+
+const model = anthropic.Model("claude-sonnet-4-5")
+
+func supportParams() anthropic.MessageNewParams {
+	return anthropic.MessageNewParams{
+		Model:     model,
+		MaxTokens: 1024,
+		System:    []anthropic.TextBlockParam{{Text: "You are a support agent for Acme."}},
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Where is my order #1042?"))},
+	}
+}
+
+const supportInput = `[{"role":"system","content":[{"type":"text","text":"You are a support agent for Acme."}]},
+  {"role":"user","content":[{"type":"text","text":"Where is my order #1042?"}]}]`

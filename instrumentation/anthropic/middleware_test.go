@@ -1,0 +1,202 @@
+package traciumanthropic_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	"github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	traciumanthropic "github.com/tracium-ai/tracium-go/instrumentation/anthropic"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
+	"github.com/tracium-ai/tracium-go/semconv"
+	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/traciumtest"
+)
+
+// Content capture: the option wins over TRACIUM_CAPTURE_CONTENT, which wins
+// over the default (on). Off, everything but input and output is recorded.
+func TestContentCapture(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  string
+		opts []traciumanthropic.Option
+		want bool
+	}{
+		{name: "default", want: true},
+		{name: "env off", env: "false", want: false},
+		{name: "option off", opts: []traciumanthropic.Option{traciumanthropic.WithContentCapture(false)}, want: false},
+		{name: "option beats env", env: "false", opts: []traciumanthropic.Option{traciumanthropic.WithContentCapture(true)}, want: true},
+	} {
+		for _, stream := range []bool{false, true} {
+			name := tc.name
+			if stream {
+				name += " stream"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				pl := llmtest.NewPipeline(t)
+				answer := llmtest.ReplyJSON(200, textAnswer)
+				if stream {
+					answer = llmtest.ReplySSE(textEvents...)
+				}
+				prov := llmtest.NewProvider(t, answer)
+				getenv := func(k string) string {
+					if k == "TRACIUM_CAPTURE_CONTENT" {
+						return tc.env
+					}
+					return ""
+				}
+				opts := append([]traciumanthropic.Option{traciumanthropic.WithTracerProvider(pl.TP)}, tc.opts...)
+				client := anthropic.NewClient(option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
+					option.WithoutOpenTelemetry(), option.WithMiddleware(traciumanthropic.MiddlewareWithEnv(getenv, opts...)))
+				ctx, tr := pl.StartTrace(t)
+				if stream {
+					s := client.Messages.NewStreaming(ctx, supportParams())
+					for s.Next() {
+					}
+					require.NoError(t, s.Err())
+				} else {
+					_, err := client.Messages.New(ctx, supportParams())
+					require.NoError(t, err)
+				}
+				tr.End()
+				s, _, sp := pl.OneSpan(t)
+				if tc.want {
+					assert.NotNil(t, sp.Input)
+					assert.NotNil(t, sp.Output)
+				} else {
+					assert.Nil(t, sp.Input, "no input")
+					assert.Nil(t, sp.Output, "no output")
+					assert.NotContains(t, llmtest.Attrs(s), string(semconv.InputKey))
+					assert.NotContains(t, llmtest.Attrs(s), string(semconv.OutputKey))
+				}
+				llmtest.AssertTokens(t, sp, 1117, map[bool]int64{false: 12, true: 9}[stream], 1024)
+				assert.Equal(t, []string{"end_turn"}, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
+			})
+		}
+	}
+}
+
+// A call outside any trace opens a lazy trace with the Anthropic tags and
+// the options given.
+func TestAutomaticTrace(t *testing.T) {
+	t.Parallel()
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
+	client := newClient(prov, pl, traciumanthropic.WithTraceOptions(tracium.WithTags("prod"), tracium.WithVersion("1.4.0")))
+	_, err := client.Messages.New(context.Background(), supportParams())
+	require.NoError(t, err)
+	_, got, sp := pl.OneSpan(t)
+	assert.Equal(t, "support-bot", got.AgentName)
+	assert.Equal(t, []string{"@anthropic", "@claude", "prod"}, got.Tags)
+	assert.Equal(t, "1.4.0", got.Version)
+	assert.Equal(t, "claude-sonnet-4-5", got.ModelID)
+	assert.Equal(t, traciumtest.StatusCompleted, got.Status)
+	assert.Equal(t, 0, sp.DepthLevel)
+}
+
+// No Tracium data reaches the provider, whoever adds it: a header option,
+// the client's own OpenTelemetry propagation (which injects the global
+// propagator before any middleware runs), or the otelhttp transport of its
+// HTTP client (after).
+//
+// Not parallel: it sets the global propagator.
+func TestNoTraciumDataReachesProvider(t *testing.T) {
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		if llmtest.Streamed(r) {
+			llmtest.ReplySSE(textEvents...)(w, r)
+			return
+		}
+		llmtest.ReplyJSON(200, textAnswer)(w, r)
+	})
+	id, err := tenant.New("acme")
+	require.NoError(t, err)
+	bg, err := baggage.Parse("tracium.tenant=acme,tracium.workspace=ws_1,app.user=u-7")
+	require.NoError(t, err)
+	ctx := baggage.ContextWithBaggage(tenant.With(context.Background(), id), bg)
+	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(pl.TP))
+
+	for _, clientSpans := range []bool{true, false} {
+		opts := []option.RequestOption{option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
+			option.WithHTTPClient(&http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}),
+			option.WithHeader("X-Tenant-ID", "acme"),
+			option.WithMiddleware(traciumanthropic.Middleware())}
+		if !clientSpans {
+			opts = append(opts, option.WithoutOpenTelemetry())
+		}
+		client := anthropic.NewClient(opts...)
+		_, err = client.Messages.New(ctx, supportParams())
+		require.NoError(t, err)
+		s := client.Messages.NewStreaming(ctx, supportParams())
+		for s.Next() {
+		}
+		require.NoError(t, s.Err())
+	}
+	tr.End()
+
+	reqs := prov.Requests()
+	require.Len(t, reqs, 4)
+	for _, r := range reqs {
+		for name, values := range r.Header {
+			assert.NotEqual(t, "x-tenant-id", strings.ToLower(name), "X-Tenant-ID reached the provider")
+			for _, v := range values {
+				assert.NotContains(t, strings.ToLower(v), "tracium.", "header %s carries Tracium data", name)
+			}
+		}
+		assert.NotEmpty(t, r.Header.Get("Traceparent"), "the trace context goes through")
+		assert.Contains(t, r.Header.Get("Baggage"), "app.user=u-7", "the application's baggage goes through")
+	}
+}
+
+// The Anthropic client records spans of its own by default: inside an
+// agent trace each call then shows twice. The middleware says so once.
+//
+// Not parallel: it sets the global error handler.
+func TestClientSpansReportedOnce(t *testing.T) {
+	var mu sync.Mutex
+	var reported []string
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		mu.Lock()
+		reported = append(reported, err.Error())
+		mu.Unlock()
+	}))
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
+	client := anthropic.NewClient(option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
+		option.WithTracerProvider(pl.TP), // the client's own spans, on the same provider
+		option.WithMiddleware(traciumanthropic.Middleware()))
+	ctx, tr := pl.StartTrace(t)
+	for range 2 {
+		_, err := client.Messages.New(ctx, supportParams())
+		require.NoError(t, err)
+	}
+	tr.End()
+	pl.Flush(t)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, reported, 1, "reported once")
+	assert.Contains(t, reported[0], "option.WithoutOpenTelemetry()")
+	got, _ := pl.Srv.Trace(tr.ID())
+	assert.Len(t, got.Spans, 4, "two spans per call: the client's and the middleware's")
+}

@@ -1,0 +1,135 @@
+package llmhttp_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/baggage"
+
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmhttp"
+)
+
+func TestScrubHeader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		in   http.Header
+		want http.Header
+	}{
+		{name: "nothing to do", in: http.Header{"Baggage": {"app.user=u-7"}, "Traceparent": {"00-1-2-01"}},
+			want: http.Header{"Baggage": {"app.user=u-7"}, "Traceparent": {"00-1-2-01"}}},
+		{name: "tenant header", in: http.Header{"X-Tenant-Id": {"acme"}, "Accept": {"*/*"}},
+			want: http.Header{"Accept": {"*/*"}}},
+		{name: "tenant header, odd case", in: http.Header{"x-tenant-id": {"acme"}}, want: http.Header{}},
+		{name: "members kept in order", in: http.Header{"Baggage": {"a=1, tracium.tenant=acme;p=1 ,b=2", "TRACIUM.trace=x,c=3"}},
+			want: http.Header{"Baggage": {"a=1,b=2,c=3"}}},
+		{name: "only Tracium members", in: http.Header{"Baggage": {"tracium.tenant=acme,tracium.workspace=ws"}},
+			want: http.Header{}},
+		{name: "lower-case baggage key", in: http.Header{"baggage": {"tracium.tenant=acme,a=1"}},
+			want: http.Header{"Baggage": {"a=1"}}},
+		{name: "prefix only as a key", in: http.Header{"Baggage": {"a=tracium.tenant"}},
+			want: http.Header{"Baggage": {"a=tracium.tenant"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			orig := tc.in.Clone()
+			assert.Equal(t, tc.want, llmhttp.ScrubHeader(tc.in))
+			assert.Equal(t, orig, tc.in, "ScrubHeader leaves its argument alone")
+		})
+	}
+}
+
+func TestScrubContext(t *testing.T) {
+	t.Parallel()
+	bg, err := baggage.Parse("tracium.tenant=acme,app.user=u-7,Tracium.Workspace=ws")
+	require.NoError(t, err)
+	ctx := llmhttp.ScrubContext(baggage.ContextWithBaggage(context.Background(), bg))
+	got := baggage.FromContext(ctx)
+	assert.Equal(t, 1, got.Len())
+	assert.Equal(t, "u-7", got.Member("app.user").Value())
+
+	plain := context.Background()
+	assert.Equal(t, plain, llmhttp.ScrubContext(plain), "a context without baggage is returned as is")
+	clean, _ := baggage.Parse("app.user=u-7")
+	cctx := baggage.ContextWithBaggage(plain, clean)
+	assert.Equal(t, cctx, llmhttp.ScrubContext(cctx), "a context without Tracium members is returned as is")
+}
+
+func TestCut(t *testing.T) {
+	t.Parallel()
+	s, cut := llmhttp.Cut("héllo", 2) // é is two bytes: no half characters
+	assert.Equal(t, "h"+llmhttp.TruncatedMarker, s)
+	assert.True(t, cut)
+	s, cut = llmhttp.Cut("hello", 5)
+	assert.Equal(t, "hello", s)
+	assert.False(t, cut)
+}
+
+func TestBudget(t *testing.T) {
+	t.Parallel()
+	b := llmhttp.NewBudget(8)
+	assert.Equal(t, "abc", b.Take("abc"))
+	assert.Equal(t, "defgh", b.Take("defgh"))
+	assert.False(t, b.Cut())
+	assert.Equal(t, llmhttp.TruncatedMarker, b.Take("i"), "the piece that overflows carries the marker")
+	assert.Equal(t, "", b.Take("j"))
+	assert.True(t, b.Cut())
+}
+
+func TestLimit(t *testing.T) {
+	t.Parallel()
+	assert.JSONEq(t, `{"a":[1,2]}`, string(llmhttp.Limit([]byte(`{ "a" : [1, 2] }`), 100)))
+	assert.Equal(t, `"{\"a\":[1... (truncated)"`, string(llmhttp.Limit([]byte(`{"a":[1,2]}`), 7)),
+		"too long: the start of the JSON text, as a string")
+	assert.Nil(t, llmhttp.Limit([]byte(`{"a":`), 100), "invalid JSON")
+}
+
+func TestProgramAgentName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/usr/local/bin/support_bot":      "support-bot",
+		"triage.exe":                      "triage",
+		"/tmp/go-build1/b001/openai.test": "openai",
+		"./main":                          "app",
+		"":                                "app",
+		"/bin/ü-bot!":                     "bot",
+	} {
+		assert.Equal(t, want, llmhttp.ProgramAgentName(in), in)
+	}
+}
+
+// A malformed TRACIUM_CAPTURE_CONTENT is reported and ignored.
+//
+// Not parallel: it sets the global error handler.
+func TestNewConfigEnv(t *testing.T) {
+	var mu sync.Mutex
+	var reported []error
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }))
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == llmhttp.EnvCaptureContent {
+				return v
+			}
+			return ""
+		}
+	}
+	assert.True(t, llmhttp.NewConfig(env(""), "openai", "bot").Capture.On)
+	assert.False(t, llmhttp.NewConfig(env(" false "), "openai", "bot").Capture.On)
+	assert.True(t, llmhttp.NewConfig(env("TRUE"), "openai", "bot").Capture.On)
+	mu.Lock()
+	assert.Empty(t, reported)
+	mu.Unlock()
+	assert.True(t, llmhttp.NewConfig(env("nope"), "openai", "bot").Capture.On)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, reported, 1)
+	assert.Contains(t, reported[0].Error(), `TRACIUM_CAPTURE_CONTENT="nope"`)
+}

@@ -1,0 +1,150 @@
+package llmhttp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	tracium "github.com/tracium-ai/tracium-go"
+)
+
+func TestReadUpTo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name         string
+		body         io.Reader
+		max          int64
+		wantComplete bool
+		wantErr      error
+		wantClient   string
+	}{
+		{name: "whole", body: strings.NewReader("0123456789"), max: 10, wantComplete: true, wantClient: "0123456789"},
+		{name: "too long", body: strings.NewReader("0123456789"), max: 4, wantClient: "0123456789"},
+		{name: "read error", body: io.MultiReader(strings.NewReader("01234"), iotest.ErrReader(errBoom)), max: 10, wantErr: errBoom, wantClient: "01234"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp := &http.Response{Body: io.NopCloser(tc.body)}
+			b, complete, err := readUpTo(resp, tc.max)
+			assert.Equal(t, tc.wantComplete, complete)
+			assert.ErrorIs(t, err, tc.wantErr)
+			if complete {
+				assert.Equal(t, tc.wantClient, string(b))
+			}
+			got, err := io.ReadAll(resp.Body)
+			assert.Equal(t, tc.wantClient, string(got), "the client reads what the original body gave")
+			assert.ErrorIs(t, err, tc.wantErr, "and the same error")
+		})
+	}
+}
+
+var errBoom = errors.New("connection reset by peer")
+
+// fakeAPI traces every request as an llm call and counts stream events.
+type fakeAPI struct{}
+
+func (fakeAPI) Endpoint(*http.Request) Endpoint { return fakeEndpoint{} }
+func (fakeAPI) Error([]byte) (string, string)   { return "", "" }
+
+type fakeEndpoint struct{}
+
+func (fakeEndpoint) Request([]byte, Capture) Request { return Request{Type: tracium.LLM, Model: "m"} }
+func (fakeEndpoint) Response([]byte, Capture) Result { return Result{Finished: true} }
+func (fakeEndpoint) Stream(Capture) Stream           { return &countStream{} }
+
+type countStream struct{ n int }
+
+func (s *countStream) Event(string, []byte) bool { s.n++; return false }
+func (s *countStream) Result() Result            { return Result{} }
+
+func newTestMiddleware(t *testing.T) (*Middleware, *tracetest.SpanRecorder) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	cfg := NewConfig(func(string) string { return "" }, "test", "bot")
+	cfg.TracerProvider = tp
+	return New(cfg, fakeAPI{}), rec
+}
+
+// The middleware hands the transport the same body, and a GetBody that
+// gives it again.
+func TestRequestBodyRestored(t *testing.T) {
+	t.Parallel()
+	m, _ := newTestMiddleware(t)
+	const body = `{"model":"m","messages":[]}`
+	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/v1/x", strings.NewReader(body))
+	require.NoError(t, err)
+	_, err = m.Handle(req, func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		assert.Equal(t, body, string(b))
+		rc, err := r.GetBody()
+		require.NoError(t, err)
+		b, _ = io.ReadAll(rc)
+		assert.Equal(t, body, string(b))
+		assert.Equal(t, int64(len(body)), r.ContentLength)
+		return nil, errBoom
+	})
+	assert.Same(t, errBoom, err)
+}
+
+// Reads and an early Close race; the span ends exactly once, and the body
+// is closed.
+func TestStreamBodyConcurrentSafe(t *testing.T) {
+	t.Parallel()
+	m, rec := newTestMiddleware(t)
+	const rounds = 20
+	for range rounds {
+		pr, pw := io.Pipe()
+		go func() {
+			ev := []byte("data: {\"x\":1}\n\n")
+			for {
+				if _, err := pw.Write(ev); err != nil {
+					return // the reader closed the pipe
+				}
+			}
+		}()
+		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/v1/x", bytes.NewReader([]byte(`{}`)))
+		resp, err := m.Handle(req, func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: pr}, nil
+		})
+		require.NoError(t, err)
+		buf := make([]byte, 64)
+		_, err = io.ReadFull(resp.Body, buf)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for {
+				if _, err := resp.Body.Read(buf); err != nil {
+					return
+				}
+			}
+		})
+		wg.Go(func() { _ = resp.Body.Close() })
+		wg.Wait()
+	}
+	var llm int
+	for _, s := range rec.Ended() {
+		a := map[string]string{}
+		for _, kv := range s.Attributes() {
+			a[string(kv.Key)] = kv.Value.String()
+		}
+		if a["tracium.span.type"] != "llm" {
+			continue // the automatic trace around the call
+		}
+		llm++
+		if s.Status().Description == "" {
+			assert.Equal(t, StatusCancelled, a["tracium.span.status"], "closed before the end")
+		}
+	}
+	assert.Equal(t, rounds, llm, "one span per call, ended once")
+}

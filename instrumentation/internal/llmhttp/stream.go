@@ -1,0 +1,100 @@
+package llmhttp
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// StatusCancelled is the Tracium status of a streamed call whose body the
+// caller closed before the stream was complete.
+const StatusCancelled = "cancelled"
+
+type endReason int
+
+const (
+	endTerminal endReason = iota // the stream's terminal event
+	endEOF                       // the body's end
+	endError                     // a read error
+	endClosed                    // the caller closed the body first
+)
+
+// streamBody hands a streamed response to the client unchanged, parsing its
+// events as they pass, and ends the call's span once: at the terminal event,
+// at the end of the body, at a read error or when the body is closed.
+//
+// Read and Close may be called from different goroutines (closing a body
+// unblocks a pending read); mu guards the parser, and the span is ended
+// outside it, since ending a span runs the provider's span processors.
+type streamBody struct {
+	rc io.ReadCloser
+	c  *call
+
+	mu     sync.Mutex
+	parser sseParser
+	stream Stream
+	done   bool
+}
+
+func newStreamBody(rc io.ReadCloser, s Stream, c *call) *streamBody {
+	return &streamBody{rc: rc, c: c, stream: s}
+}
+
+// Read reads from the response body, parsing what it reads.
+func (b *streamBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	var f *finish
+	b.mu.Lock()
+	if !b.done {
+		switch {
+		case n > 0 && b.parser.feed(p[:n], b.stream.Event):
+			f = b.finishLocked(endTerminal, nil)
+		case errors.Is(err, io.EOF):
+			b.parser.end(b.stream.Event)
+			f = b.finishLocked(endEOF, nil)
+		case err != nil:
+			f = b.finishLocked(endError, err)
+		}
+	}
+	b.mu.Unlock()
+	f.apply()
+	return n, err
+}
+
+// Close ends the span, if the stream has not, and closes the body.
+func (b *streamBody) Close() error {
+	b.mu.Lock()
+	var f *finish
+	if !b.done {
+		f = b.finishLocked(endClosed, nil)
+	}
+	b.mu.Unlock()
+	f.apply()
+	return b.rc.Close()
+}
+
+type finish struct {
+	c      *call
+	r      Result
+	reason endReason
+	err    error
+}
+
+func (b *streamBody) finishLocked(reason endReason, err error) *finish {
+	b.done = true
+	return &finish{c: b.c, r: b.stream.Result(), reason: reason, err: err}
+}
+
+func (f *finish) apply() {
+	if f == nil {
+		return
+	}
+	f.c.apply(f.r)
+	switch {
+	case f.reason == endError:
+		f.c.failErr(f.err)
+	case f.reason == endClosed && !f.r.Finished && f.r.ErrMessage == "":
+		f.c.span.SetStatus(StatusCancelled)
+	}
+	f.c.end()
+}

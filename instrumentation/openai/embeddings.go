@@ -1,0 +1,86 @@
+package traciumopenai
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmhttp"
+)
+
+// embeddings is POST /embeddings.
+type embeddings struct{}
+
+type embeddingsRequest struct {
+	Model string          `json:"model"`
+	Input json.RawMessage `json:"input"`
+}
+
+func (embeddings) Request(body []byte, c llmhttp.Capture) llmhttp.Request {
+	r := llmhttp.Request{Type: tracium.Embedding}
+	var b embeddingsRequest
+	if json.Unmarshal(body, &b) != nil {
+		return r
+	}
+	r.Model = b.Model
+	if c.On && !isNull(b.Input) {
+		r.Input = llmhttp.Limit(b.Input, c.MaxInput)
+	}
+	return r
+}
+
+// vectorSize is the length of an embedding, read without decoding it: a
+// JSON array of numbers, or base64 of little-endian float32s.
+type vectorSize int
+
+func (v *vectorSize) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) >= 2 && b[0] == '[':
+		if len(bytes.TrimSpace(b[1:len(b)-1])) > 0 {
+			*v = vectorSize(bytes.Count(b, []byte(",")) + 1)
+		}
+	case len(b) >= 2 && b[0] == '"':
+		s := bytes.TrimRight(b[1:len(b)-1], "=")
+		*v = vectorSize(base64.RawStdEncoding.DecodedLen(len(s)) / 4)
+	}
+	return nil
+}
+
+// embeddingsSummary is the output an embeddings call records: how many
+// vectors of what size, not the vectors.
+type embeddingsSummary struct {
+	Embeddings int `json:"embeddings"`
+	Dimensions int `json:"dimensions,omitempty"`
+}
+
+func (embeddings) Response(body []byte, c llmhttp.Capture) llmhttp.Result {
+	var b struct {
+		Model string `json:"model"`
+		Data  []struct {
+			Embedding vectorSize `json:"embedding"`
+		} `json:"data"`
+		Usage *usage `json:"usage"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return llmhttp.Result{}
+	}
+	r := llmhttp.Result{Model: b.Model, Finished: true}
+	b.Usage.result(&r)
+	if len(b.Data) > 0 {
+		r.Dimensions = int(b.Data[0].Embedding)
+	}
+	if c.On {
+		r.Output = llmhttp.JSONOutput(embeddingsSummary{Embeddings: len(b.Data), Dimensions: r.Dimensions}, c.MaxOutput)
+	}
+	return r
+}
+
+// Stream is never used: embeddings are not streamed.
+func (embeddings) Stream(c llmhttp.Capture) llmhttp.Stream { return noStream{} }
+
+type noStream struct{}
+
+func (noStream) Event(string, []byte) bool { return false }
+func (noStream) Result() llmhttp.Result    { return llmhttp.Result{} }

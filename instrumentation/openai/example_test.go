@@ -1,0 +1,111 @@
+package traciumopenai_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/exporter"
+	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
+	"github.com/tracium-ai/tracium-go/traciumtest"
+)
+
+// fakeOpenAI answers every request with one chat completion, as the OpenAI
+// API would.
+func fakeOpenAI() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1741569952,
+		  "model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"finish_reason":"stop",
+		  "message":{"role":"assistant","content":"It shipped on Monday."}}],
+		  "usage":{"prompt_tokens":1117,"completion_tokens":6,"prompt_tokens_details":{"cached_tokens":1024}}}`)
+	}))
+}
+
+// An OpenAI client whose calls are llm spans of the agent trace of their
+// context. Here a fake OpenAI and an in-process Tracium API stand in for the
+// real ones.
+func ExampleMiddleware() {
+	fake := fakeOpenAI()
+	defer fake.Close()
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+
+	client := openai.NewClient(
+		option.WithBaseURL(fake.URL), option.WithAPIKey("sk-example"),
+		option.WithMiddleware(traciumopenai.Middleware()),
+	)
+
+	ctx, tr := tracium.StartTrace(context.Background(), "support-bot", tracium.WithTracerProvider(tp))
+	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model:    "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Where is my order?")},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tr.End()
+	_ = tp.Shutdown(ctx)
+
+	fmt.Println(resp.Choices[0].Message.Content)
+	got, _ := srv.Trace(tr.ID())
+	sp := got.Spans[0]
+	fmt.Printf("%s %q model=%s tokens in=%d out=%d cached=%d\n",
+		sp.Type, sp.Name, sp.ModelID, *sp.InputTokens, *sp.OutputTokens, *sp.CachedInputTokens)
+	fmt.Printf("input:  %s\noutput: %s\n", sp.Input, sp.Output)
+	// Output:
+	// It shipped on Monday.
+	// llm "chat gpt-4o-mini" model=gpt-4o-mini-2024-07-18 tokens in=1117 out=6 cached=1024
+	// input:  [{"content":"Where is my order?","role":"user"}]
+	// output: "It shipped on Monday."
+}
+
+// With content capture off, a span keeps model, usage and finish reasons
+// but records no input or output. TRACIUM_CAPTURE_CONTENT=false does the
+// same from the environment; the option wins over it.
+func ExampleWithContentCapture() {
+	fake := fakeOpenAI()
+	defer fake.Close()
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+
+	client := openai.NewClient(
+		option.WithBaseURL(fake.URL), option.WithAPIKey("sk-example"),
+		option.WithMiddleware(traciumopenai.Middleware(
+			traciumopenai.WithContentCapture(false),
+			traciumopenai.WithTracerProvider(tp), // for the automatic trace
+			traciumopenai.WithAgentName("nightly-summary"),
+		)),
+	)
+	// No trace is open: the call opens an automatic lazy trace.
+	_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model:    "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Summarize today's tickets.")},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = tp.Shutdown(context.Background())
+
+	got := srv.Traces()[0]
+	sp := got.Spans[0]
+	fmt.Printf("trace %s tags=%v status=%s\n", got.AgentName, got.Tags, got.Status)
+	fmt.Printf("%s model=%s tokens in=%d out=%d input=%s output=%s\n",
+		sp.Type, sp.ModelID, *sp.InputTokens, *sp.OutputTokens, sp.Input, sp.Output)
+	// Output:
+	// trace nightly-summary tags=[@openai] status=completed
+	// llm model=gpt-4o-mini-2024-07-18 tokens in=1117 out=6 input= output=
+}

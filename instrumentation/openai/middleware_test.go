@@ -1,0 +1,378 @@
+package traciumopenai_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
+	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
+	"github.com/tracium-ai/tracium-go/semconv"
+	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/traciumtest"
+)
+
+const rateLimited = `{"error": {
+  "message": "Rate limit reached for gpt-4o-mini in organization org-abc123 on tokens per min (TPM): Limit 200000, Used 199800, Requested 1117.",
+  "type": "tokens", "param": null, "code": "rate_limit_exceeded"}}`
+
+// A call made outside any agent trace opens an automatic lazy trace; an
+// error answer fails the span with the provider's message, then that trace.
+func TestErrorResponseInAutomaticTrace(t *testing.T) {
+	t.Parallel()
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(http.StatusTooManyRequests, rateLimited))
+	client := newClient(prov, pl)
+	_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{
+		Model: "gpt-4o-mini", Messages: supportMessages(),
+	})
+	var apiErr *openai.Error
+	require.ErrorAs(t, err, &apiErr, "the client's own error reaches the caller")
+	assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
+	assert.Equal(t, "rate_limit_exceeded", apiErr.Code, "the client reads the restored error body")
+
+	const msg = "Rate limit reached for gpt-4o-mini in organization org-abc123 on tokens per min (TPM): Limit 200000, Used 199800, Requested 1117."
+	s, got, sp := pl.OneSpan(t)
+	assert.Equal(t, map[string]any{
+		"tracium.span.type":         "llm",
+		"gen_ai.operation.name":     "chat",
+		"gen_ai.provider.name":      "openai",
+		"gen_ai.request.model":      "gpt-4o-mini",
+		"error.type":                "tokens",
+		"http.response.status_code": int64(429),
+	}, llmtest.CallAttrs(s))
+	assert.Equal(t, msg, s.Status().Description)
+	assert.Equal(t, "failed", sp.Status)
+	assert.Equal(t, msg, sp.Error)
+	assert.JSONEq(t, supportInput, string(sp.Input))
+	assert.Nil(t, sp.Output)
+	assert.Nil(t, sp.InputTokens)
+
+	assert.Equal(t, "support-bot", got.AgentName)
+	assert.Equal(t, []string{"@openai"}, got.Tags)
+	assert.Equal(t, "gpt-4o-mini", got.ModelID)
+	assert.Equal(t, traciumtest.StatusFailed, got.Status)
+	assert.Equal(t, msg, got.Error)
+}
+
+// An error answer that is not the provider's JSON still fails the span.
+func TestErrorResponseWithoutBody(t *testing.T) {
+	t.Parallel()
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "upstream connect error or disconnect/reset before headers", http.StatusBadGateway)
+	})
+	client := newClient(prov, pl)
+	ctx, tr := pl.StartTrace(t)
+	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.Error(t, err)
+	tr.End()
+	s, _, sp := pl.OneSpan(t)
+	assert.Equal(t, "502", llmtest.Attr(s, "error.type"))
+	assert.Equal(t, "HTTP 502 Bad Gateway", sp.Error)
+	assert.Equal(t, "failed", sp.Status)
+}
+
+// A transport error fails the span with its message and reaches the caller
+// as the very same error value.
+func TestTransportError(t *testing.T) {
+	t.Parallel()
+	pl := llmtest.NewPipeline(t)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more
+	var fromNext, fromUs error
+	client := openai.NewClient(
+		option.WithBaseURL(gone.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
+		option.WithMiddleware(
+			func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+				resp, err := next(req)
+				fromUs = err
+				return resp, err
+			},
+			traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP)),
+			func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+				resp, err := next(req)
+				fromNext = err
+				return resp, err
+			}),
+	)
+	ctx, tr := pl.StartTrace(t)
+	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.Error(t, err)
+	require.Error(t, fromNext)
+	assert.Same(t, fromNext, fromUs, "the middleware returns next's error unchanged")
+	assert.ErrorIs(t, err, fromNext)
+	tr.End()
+
+	s, _, sp := pl.OneSpan(t)
+	assert.Equal(t, "failed", sp.Status)
+	assert.Equal(t, fromNext.Error(), sp.Error)
+	assert.Equal(t, "*url.Error", llmtest.Attr(s, "error.type"))
+}
+
+// The client retries: each attempt is a span, and the body the provider
+// gets is the same every time.
+func TestRetriedCall(t *testing.T) {
+	t.Parallel()
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, llmtest.Sequence(
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After-Ms", "1")
+			llmtest.ReplyJSON(http.StatusServiceUnavailable, `{"error":{"message":"The engine is currently overloaded, please try again later.","type":"server_error","param":null,"code":null}}`)(w, r)
+		},
+		llmtest.ReplyJSON(200, chatAnswer)))
+	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(1),
+		option.WithMiddleware(traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP))))
+	ctx, tr := pl.StartTrace(t)
+	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.NoError(t, err)
+	tr.End()
+	pl.Flush(t)
+
+	reqs := prov.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, string(reqs[0].Body), string(reqs[1].Body), "the retry sends the same body")
+	spans := pl.LLMSpans()
+	require.Len(t, spans, 2)
+	assert.Equal(t, "The engine is currently overloaded, please try again later.", spans[0].Status().Description)
+	assert.Nil(t, llmtest.Attrs(spans[0])["http.request.resend_count"])
+	assert.Equal(t, int64(1), llmtest.Attrs(spans[1])["http.request.resend_count"])
+	got, _ := pl.Srv.Trace(tr.ID())
+	require.Len(t, got.Spans, 2)
+}
+
+// Automatic traces: one per call made outside any trace, with the options
+// given; none with WithAutoTrace(false).
+func TestAutomaticTrace(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		opts      []traciumopenai.Option
+		wantTrace bool
+		wantTags  []string
+	}{
+		{name: "default", wantTrace: true, wantTags: []string{"@openai"}},
+		{name: "trace options", wantTrace: true, wantTags: []string{"@openai", "prod"},
+			opts: []traciumopenai.Option{traciumopenai.WithTraceOptions(tracium.WithTags("prod"), tracium.WithVersion("1.4.0"))}},
+		{name: "off", opts: []traciumopenai.Option{traciumopenai.WithAutoTrace(false)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pl := llmtest.NewPipeline(t)
+			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+			client := newClient(prov, pl, tc.opts...)
+			for range 2 {
+				_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+				require.NoError(t, err)
+			}
+			pl.Flush(t)
+			traces := pl.Srv.Traces()
+			if !tc.wantTrace {
+				assert.Empty(t, traces, "no trace is opened")
+				assert.Empty(t, pl.LLMSpans(), "a span outside any trace goes to the global provider, as tracium.StartSpan's do")
+				return
+			}
+			require.Len(t, pl.LLMSpans(), 2, "every call is a span")
+			require.Len(t, traces, 2, "one lazy trace per call")
+			for _, got := range traces {
+				assert.Equal(t, "support-bot", got.AgentName)
+				assert.Equal(t, tc.wantTags, got.Tags)
+				assert.Equal(t, "gpt-4o-mini", got.ModelID)
+				assert.Equal(t, traciumtest.StatusCompleted, got.Status)
+				require.Len(t, got.Spans, 1)
+				assert.Equal(t, 0, got.Spans[0].DepthLevel)
+				assert.Equal(t, "gpt-4o-mini-2024-07-18", got.Spans[0].ModelID)
+			}
+			for _, s := range pl.Rec.Ended() {
+				if llmtest.Attrs(s)[string(semconv.RootKey)] == true {
+					assert.Equal(t, true, llmtest.Attrs(s)[string(semconv.TraceLazyKey)], "automatic traces are lazy")
+				}
+			}
+		})
+	}
+}
+
+// Content capture: the option wins over TRACIUM_CAPTURE_CONTENT, which wins
+// over the default (on). Off, everything but input and output is recorded.
+func TestContentCapture(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  string
+		opts []traciumopenai.Option
+		want bool
+	}{
+		{name: "default", want: true},
+		{name: "env off", env: "false", want: false},
+		{name: "env on", env: "1", want: true},
+		{name: "option off", opts: []traciumopenai.Option{traciumopenai.WithContentCapture(false)}, want: false},
+		{name: "option beats env", env: "false", opts: []traciumopenai.Option{traciumopenai.WithContentCapture(true)}, want: true},
+		{name: "last option wins", opts: []traciumopenai.Option{traciumopenai.WithContentCapture(true), traciumopenai.WithContentCapture(false)}, want: false},
+	} {
+		for _, stream := range []bool{false, true} {
+			name := tc.name
+			if stream {
+				name += " stream"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				pl := llmtest.NewPipeline(t)
+				answer := llmtest.ReplyJSON(200, chatAnswer)
+				if stream {
+					answer = llmtest.ReplySSE(textStream...)
+				}
+				prov := llmtest.NewProvider(t, answer)
+				getenv := func(k string) string {
+					if k == "TRACIUM_CAPTURE_CONTENT" {
+						return tc.env
+					}
+					return ""
+				}
+				opts := append([]traciumopenai.Option{traciumopenai.WithTracerProvider(pl.TP)}, tc.opts...)
+				client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"),
+					option.WithMiddleware(traciumopenai.MiddlewareWithEnv(getenv, opts...)))
+				ctx, tr := pl.StartTrace(t)
+				params := openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()}
+				if stream {
+					s := client.Chat.Completions.NewStreaming(ctx, params)
+					for s.Next() {
+					}
+					require.NoError(t, s.Err())
+				} else {
+					_, err := client.Chat.Completions.New(ctx, params)
+					require.NoError(t, err)
+				}
+				tr.End()
+				s, _, sp := pl.OneSpan(t)
+				if tc.want {
+					assert.NotNil(t, sp.Input)
+					assert.NotNil(t, sp.Output)
+				} else {
+					assert.Nil(t, sp.Input, "no input")
+					assert.Nil(t, sp.Output, "no output")
+					assert.NotContains(t, llmtest.Attrs(s), string(semconv.InputKey))
+					assert.NotContains(t, llmtest.Attrs(s), string(semconv.OutputKey))
+				}
+				llmtest.AssertTokens(t, sp, 1117, map[bool]int64{false: 9, true: 7}[stream], 1024)
+				assert.Equal(t, []string{"stop"}, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
+				assert.Equal(t, "gpt-4o-mini-2024-07-18", sp.ModelID)
+			})
+		}
+	}
+}
+
+// No Tracium data reaches the provider: not the X-Tenant-ID header, not a
+// baggage member under "tracium.", whether added before the middleware (a
+// header option, a propagating middleware) or after it (the HTTP client's
+// otelhttp transport injecting the global propagator's baggage), while the
+// application's own baggage and the trace context still go through.
+//
+// Not parallel: it sets the global propagator.
+func TestNoTraciumDataReachesProvider(t *testing.T) {
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v1/models":
+			llmtest.ReplyJSON(200, `{"object":"list","data":[]}`)(w, r)
+		case llmtest.Streamed(r):
+			llmtest.ReplySSE(textStream...)(w, r)
+		default:
+			llmtest.ReplyJSON(200, chatAnswer)(w, r)
+		}
+	})
+	id, err := tenant.New("acme")
+	require.NoError(t, err)
+	bg, err := baggage.Parse("tracium.tenant=acme,tracium.workspace=ws_1,Tracium.Trace=abc,app.user=u-7")
+	require.NoError(t, err)
+	ctx := baggage.ContextWithBaggage(tenant.With(context.Background(), id), bg)
+	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(pl.TP))
+
+	propagate := func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		otel.GetTextMapPropagator().Inject(req.Context(), propagation.HeaderCarrier(req.Header))
+		req.Header.Add("baggage", "tracium.agent=support-bot, app.region=eu")
+		return next(req)
+	}
+	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"),
+		option.WithHTTPClient(&http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}),
+		option.WithHeader("X-Tenant-ID", "acme"),
+		option.WithMiddleware(propagate, traciumopenai.Middleware()))
+
+	_, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.NoError(t, err)
+	s := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	for s.Next() {
+	}
+	require.NoError(t, s.Err())
+	_, err = client.Models.List(ctx) // not traced, still scrubbed
+	require.NoError(t, err)
+	tr.End()
+
+	reqs := prov.Requests()
+	require.Len(t, reqs, 3)
+	for _, r := range reqs {
+		for name, values := range r.Header {
+			assert.NotEqual(t, "x-tenant-id", strings.ToLower(name), "%s %s: X-Tenant-ID reached the provider", r.Method, r.Path)
+			for _, v := range values {
+				assert.NotContains(t, strings.ToLower(v), "tracium.", "%s %s: header %s carries Tracium data", r.Method, r.Path, name)
+			}
+		}
+		assert.NotEmpty(t, r.Header.Get("Traceparent"), "%s %s: the trace context goes through", r.Method, r.Path)
+		assert.Contains(t, r.Header.Get("Baggage"), "app.user=u-7", "%s %s: the application's baggage goes through", r.Method, r.Path)
+	}
+
+	pl.Flush(t)
+	got, ok := pl.Srv.Trace(tr.ID())
+	require.True(t, ok)
+	var llm int
+	for _, sp := range got.Spans { // otelhttp's HTTP spans are in the trace too
+		assert.Equal(t, "acme", sp.TenantID, "the tenant is in Tracium, not at the provider")
+		if sp.Type == "llm" {
+			llm++
+		}
+	}
+	assert.Equal(t, 2, llm, "the chat calls are traced, the model list is not")
+}
+
+// A call to an endpoint the middleware does not know passes through with
+// its body untouched.
+func TestUnknownEndpointPassesThrough(t *testing.T) {
+	t.Parallel()
+	pl := llmtest.NewPipeline(t)
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, `{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}]}`))
+	client := newClient(prov, pl)
+	ctx, tr := pl.StartTrace(t)
+	resp, err := client.Moderations.New(ctx, openai.ModerationNewParams{Input: openai.ModerationNewParamsInputUnion{OfString: openai.String("hello")}})
+	require.NoError(t, err)
+	assert.Equal(t, "modr-1", resp.ID)
+	tr.End()
+	pl.Flush(t)
+	assert.Empty(t, pl.LLMSpans())
+	assert.Contains(t, string(prov.Requests()[0].Body), `"hello"`)
+}
+
+// A request without a body passes straight on, its error unchanged.
+func TestRequestWithoutBodyPassesThrough(t *testing.T) {
+	t.Parallel()
+	mw := traciumopenai.Middleware()
+	req := httptest.NewRequest(http.MethodGet, "https://api.openai.com/v1/chat/completions", nil)
+	want := errors.New("sent")
+	_, err := mw(req, func(*http.Request) (*http.Response, error) { return nil, want })
+	assert.Same(t, want, err)
+}
