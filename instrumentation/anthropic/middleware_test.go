@@ -110,7 +110,8 @@ func TestAutomaticTrace(t *testing.T) {
 // No Tracium data reaches the provider, whoever adds it: a header option,
 // the client's own OpenTelemetry propagation (which injects the global
 // propagator before any middleware runs), or the otelhttp transport of its
-// HTTP client (after).
+// HTTP client (after). By default no baggage header at all reaches it; with
+// WithBaggageForwarding the application's own members do, never Tracium's.
 //
 // Not parallel: it sets the global propagator.
 func TestNoTraciumDataReachesProvider(t *testing.T) {
@@ -133,36 +134,47 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 	ctx := baggage.ContextWithBaggage(tenant.With(context.Background(), id), bg)
 	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(pl.TP))
 
-	for _, clientSpans := range []bool{true, false} {
-		opts := []option.RequestOption{option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
-			option.WithHTTPClient(&http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}),
-			option.WithHeader("X-Tenant-ID", "acme"),
-			option.WithMiddleware(traciumanthropic.Middleware())}
-		if !clientSpans {
-			opts = append(opts, option.WithoutOpenTelemetry())
-		}
-		client := anthropic.NewClient(opts...)
-		_, err = client.Messages.New(ctx, supportParams())
-		require.NoError(t, err)
-		s := client.Messages.NewStreaming(ctx, supportParams())
-		for s.Next() {
-		}
-		require.NoError(t, s.Err())
-	}
-	tr.End()
+	for _, forward := range []bool{false, true} {
+		for _, clientSpans := range []bool{true, false} {
+			mw := traciumanthropic.Middleware()
+			if forward {
+				mw = traciumanthropic.Middleware(traciumanthropic.WithBaggageForwarding())
+			}
+			opts := []option.RequestOption{option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
+				option.WithHTTPClient(&http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}),
+				option.WithHeader("X-Tenant-ID", "acme"),
+				option.WithMiddleware(mw)}
+			if !clientSpans {
+				opts = append(opts, option.WithoutOpenTelemetry())
+			}
+			before := len(prov.Requests())
+			client := anthropic.NewClient(opts...)
+			_, err = client.Messages.New(ctx, supportParams())
+			require.NoError(t, err)
+			s := client.Messages.NewStreaming(ctx, supportParams())
+			for s.Next() {
+			}
+			require.NoError(t, s.Err())
 
-	reqs := prov.Requests()
-	require.Len(t, reqs, 4)
-	for _, r := range reqs {
-		for name, values := range r.Header {
-			assert.NotEqual(t, "x-tenant-id", strings.ToLower(name), "X-Tenant-ID reached the provider")
-			for _, v := range values {
-				assert.NotContains(t, strings.ToLower(v), "tracium.", "header %s carries Tracium data", name)
+			reqs := prov.Requests()[before:]
+			require.Len(t, reqs, 2)
+			for _, r := range reqs {
+				for name, values := range r.Header {
+					assert.NotEqual(t, "x-tenant-id", strings.ToLower(name), "X-Tenant-ID reached the provider")
+					for _, v := range values {
+						assert.NotContains(t, strings.ToLower(v), "tracium.", "header %s carries Tracium data", name)
+					}
+				}
+				assert.NotEmpty(t, r.Header.Get("Traceparent"), "the trace context goes through")
+				if forward {
+					assert.Contains(t, r.Header.Get("Baggage"), "app.user=u-7", "forwarding: the application's baggage goes through")
+				} else {
+					assert.Empty(t, r.Header.Values("Baggage"), "by default no baggage header reaches the provider")
+				}
 			}
 		}
-		assert.NotEmpty(t, r.Header.Get("Traceparent"), "the trace context goes through")
-		assert.Contains(t, r.Header.Get("Baggage"), "app.user=u-7", "the application's baggage goes through")
 	}
+	tr.End()
 }
 
 // The Anthropic client records spans of its own by default: inside an

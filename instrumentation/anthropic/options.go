@@ -98,3 +98,13 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 		}
 	})
 }
+
+// WithBaggageForwarding sends the application's own W3C baggage members
+// (those in the request's context, or put in its headers by a propagator) to
+// the provider. Off by default, the middleware removes all baggage from what
+// the provider receives: baggage is for your own services, and a provider is
+// a third party. Tracium's members and X-Tenant-ID are never sent, whatever
+// this says.
+func WithBaggageForwarding() Option {
+	return optionFunc(func(c *llmhttp.Config) { c.ForwardBaggage = true })
+}

@@ -277,8 +277,9 @@ func TestContentCapture(t *testing.T) {
 // No Tracium data reaches the provider: not the X-Tenant-ID header, not a
 // baggage member under "tracium.", whether added before the middleware (a
 // header option, a propagating middleware) or after it (the HTTP client's
-// otelhttp transport injecting the global propagator's baggage), while the
-// application's own baggage and the trace context still go through.
+// otelhttp transport injecting the global propagator's baggage). The trace
+// context goes through; baggage does not, unless WithBaggageForwarding lets
+// the application's own members through (never Tracium's).
 //
 // Not parallel: it sets the global propagator.
 func TestNoTraciumDataReachesProvider(t *testing.T) {
@@ -334,8 +335,21 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 			}
 		}
 		assert.NotEmpty(t, r.Header.Get("Traceparent"), "%s %s: the trace context goes through", r.Method, r.Path)
-		assert.Contains(t, r.Header.Get("Baggage"), "app.user=u-7", "%s %s: the application's baggage goes through", r.Method, r.Path)
+		assert.Empty(t, r.Header.Values("Baggage"), "%s %s: by default no baggage header reaches the provider", r.Method, r.Path)
 	}
+
+	// With forwarding, the application's own members go through; Tracium's
+	// never do.
+	fwd := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"),
+		option.WithHTTPClient(&http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}),
+		option.WithHeader("X-Tenant-ID", "acme"),
+		option.WithMiddleware(propagate, traciumopenai.Middleware(traciumopenai.WithBaggageForwarding())))
+	_, err = fwd.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.NoError(t, err)
+	last := prov.Requests()[len(reqs)]
+	assert.Contains(t, last.Header.Get("Baggage"), "app.user=u-7", "forwarding: the application's baggage goes through")
+	assert.NotContains(t, strings.ToLower(last.Header.Get("Baggage")), "tracium.")
+	assert.Empty(t, last.Header.Get("X-Tenant-ID"))
 
 	pl.Flush(t)
 	got, ok := pl.Srv.Trace(tr.ID())
@@ -347,7 +361,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 			llm++
 		}
 	}
-	assert.Equal(t, 2, llm, "the chat calls are traced, the model list is not")
+	assert.Equal(t, 3, llm, "the three chat calls are traced, the model list is not")
 }
 
 // A call to an endpoint the middleware does not know passes through with

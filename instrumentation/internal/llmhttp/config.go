@@ -41,6 +41,10 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// Capture says what content to record.
 	Capture Capture
+	// ForwardBaggage sends the application's own W3C baggage members to the
+	// provider; Tracium's are never sent. Off by default: baggage is for the
+	// application's own services, and a provider is a third party.
+	ForwardBaggage bool
 }
 
 // NewConfig returns the defaults for provider: automatic traces on, named

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/baggage"
 	"io"
 	"mime"
 	"net/http"
@@ -76,7 +77,7 @@ func (m *Middleware) Handle(req *http.Request, next Next) (*http.Response, error
 	if req == nil {
 		return next(req)
 	}
-	req = scrub(req)
+	req = scrub(req, m.cfg.ForwardBaggage)
 	ep := m.api.Endpoint(req)
 	if ep == nil || req.Body == nil || req.Body == http.NoBody {
 		return next(req)
@@ -121,10 +122,21 @@ func (m *Middleware) Handle(req *http.Request, next Next) (*http.Response, error
 }
 
 // scrub returns req, or a shallow copy of it, without Tracium data in its
-// headers or in the baggage of its context.
-func scrub(req *http.Request) *http.Request {
-	ctx := ScrubContext(req.Context())
+// headers or in the baggage of its context, and, unless forward is set,
+// without any baggage at all.
+func scrub(req *http.Request, forward bool) *http.Request {
+	ctx := req.Context()
+	if forward {
+		ctx = ScrubContext(ctx)
+	} else if baggage.FromContext(ctx).Len() > 0 {
+		ctx = baggage.ContextWithoutBaggage(ctx)
+	}
 	h, changed := scrubHeader(req.Header)
+	if !forward {
+		if h2, dropped := dropBaggage(h); dropped {
+			h, changed = h2, true
+		}
+	}
 	if ctx == req.Context() && !changed {
 		return req
 	}

@@ -101,3 +101,25 @@ func ScrubContext(ctx context.Context) context.Context {
 	}
 	return baggage.ContextWithBaggage(ctx, bg)
 }
+
+// dropBaggage returns h without any baggage header (in any letter case), and
+// whether there was one; h itself is not changed.
+func dropBaggage(h http.Header) (http.Header, bool) {
+	found := false
+	for name := range h {
+		if strings.EqualFold(name, baggageHeader) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return h, false
+	}
+	out := make(http.Header, len(h))
+	for name, lines := range h {
+		if !strings.EqualFold(name, baggageHeader) {
+			out[name] = lines
+		}
+	}
+	return out, true
+}
