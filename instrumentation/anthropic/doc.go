@@ -103,8 +103,10 @@
 // those the client's own propagation injects before the middleware runs),
 // and removes those members from the OTel baggage of the context it hands
 // on, so that an otelhttp transport in the client's HTTP client does not
-// inject them either. The application's other baggage and the W3C trace
-// context go through. Headers added by middleware given after this one, and
+// inject them either. The W3C trace context goes through.
+// The application's other baggage goes through only with
+// WithBaggageForwarding: by default the middleware removes all baggage, for
+// a provider is a third party. Headers added by middleware given after this one, and
 // a Tracium propagator installed in the HTTP client's transport, are beyond
 // its reach: give it last, and use a plain W3C propagator there.
 package traciumanthropic
