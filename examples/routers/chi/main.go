@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -82,7 +83,11 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 		return err
 	}
 	if local != nil {
-		for _, t := range local.Traces() {
+		// Eager starts go out in the background: the receiver's order is
+		// not the requests' order.
+		traces := local.Traces()
+		sort.Slice(traces, func(i, j int) bool { return traces[i].TenantID < traces[j].TenantID })
+		for _, t := range traces {
 			fmt.Fprintf(w, "trace %s tenant=%s spans=%d %s\n", t.AgentName, t.TenantID, len(t.Spans), t.Status)
 		}
 	}

@@ -1,0 +1,85 @@
+// Package routing sends each tenant's agent traces to that tenant's own
+// Tracium destination, for one process that serves many tenants.
+//
+// A [Resolver] maps a tenant id to a [Destination]: an API key, a base URL
+// and a workspace. A [Processor] is an sdktrace.SpanProcessor that reads
+// the tenant of every ended span (the tracium.tenant.id attribute the
+// Tracium span processor stamps on every span of an agent trace), asks the
+// resolver once per tenant, and hands the span to that destination's own
+// queue: a batch span processor in front of an exporter built for the
+// destination alone.
+//
+// # Set-up
+//
+// The Tracium span processor, with no exporter, stamps the spans; the
+// routing processor, registered after it on the same provider, exports
+// them:
+//
+//	router, err := routing.NewProcessor(resolve)
+//	tp := sdktrace.NewTracerProvider(
+//		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(nil)),
+//		sdktrace.WithSpanProcessor(router),
+//	)
+//
+// The order matters: the routing processor learns an agent trace's tenant
+// and identity from the Tracium processor when the trace's root starts, and
+// then has the destination's exporter send the trace's start right away. In
+// the other order the start goes out only with the trace's spans, and the
+// misconfiguration is reported once to the OTel error handler. Shutting
+// the provider down shuts the router down, and with it every destination.
+//
+// # Isolation
+//
+// A destination's exporter only ever receives spans of tenants resolved to
+// it, so tenants of different destinations never share a request, a queue
+// or a connection, and each request carries its destination's key. The
+// Tracium exporter also puts one trace in each request, with that trace's
+// tenant in X-Tenant-ID, so no request mixes tenants at all. Tenants that
+// resolve to equal destinations (the same key, base URL and workspace)
+// share one queue and exporter.
+//
+// # Workspace
+//
+// A destination's workspace is the default workspace of its tenants'
+// agent traces: a trace started without tracium.WithWorkspace and without
+// a workspace in its context gets it when its root starts, and so do its
+// spans and the context propagated to other services. The Tracium span
+// processor's own default (tracium.WithWorkspace on NewSpanProcessor, or
+// TRACIUM_WORKSPACE_ID) comes first, so leave it unset when destinations
+// carry workspaces. Spans of a trace joined from another service keep that
+// service's workspace.
+//
+// # Caches and bounds
+//
+// Resolutions are cached per tenant, for at most [WithMaxTenants] tenants
+// (the least recently used is forgotten), each for [WithCacheTTL]; a
+// failed one for [WithErrorTTL]. Concurrent lookups of one tenant share one
+// resolver call. At most [WithMaxDestinations] destinations are open: when
+// another is needed, the least recently used one is closed in the
+// background, its queue flushed within [WithEvictTimeout]. Memory is
+// therefore bounded by the tenant cache plus, per open destination, its
+// queue ([WithBatchOptions]) and its exporter's trace state. A span without
+// a tenant goes to the [WithDefault] destination, or is dropped and
+// counted. [Processor.Stats] counts every outcome.
+//
+// # Errors
+//
+// Nothing here panics or blocks the traced program beyond one resolver
+// call per tenant and cache period, bounded by [WithResolveTimeout]. A
+// failed resolution drops the tenant's spans, is counted, and is reported
+// to the OTel error handler once per tenant until the tenant resolves
+// again. No error or log line contains an API key: [Destination] prints
+// without it.
+//
+// # Environment variables
+//
+// The processor reads none itself. Each destination's exporter is built
+// with exporter.New, which reads TRACIUM_API_KEY, TRACIUM_BASE_URL,
+// TRACIUM_TIMEOUT and TRACIUM_HEADERS; [WithExporterOptions] and then the
+// destination's APIKey and BaseURL override them.
+//
+// # Concurrency
+//
+// A Processor is safe for concurrent use. ForceFlush and Shutdown act on
+// all destinations at once and join their errors.
+package routing

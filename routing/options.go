@@ -1,0 +1,192 @@
+package routing
+
+import (
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tracium-ai/tracium-go/exporter"
+)
+
+// Defaults of the options.
+const (
+	// DefaultMaxDestinations is the default of [WithMaxDestinations].
+	DefaultMaxDestinations = 128
+	// DefaultMaxTenants is the default of [WithMaxTenants].
+	DefaultMaxTenants = 10000
+	// DefaultCacheTTL is the default of [WithCacheTTL].
+	DefaultCacheTTL = 10 * time.Minute
+	// DefaultErrorTTL is the default of [WithErrorTTL].
+	DefaultErrorTTL = 30 * time.Second
+	// DefaultResolveTimeout is the default of [WithResolveTimeout].
+	DefaultResolveTimeout = 5 * time.Second
+	// DefaultEvictTimeout is the default of [WithEvictTimeout].
+	DefaultEvictTimeout = 30 * time.Second
+)
+
+// ExporterFunc builds the exporter of one destination. The [Processor]
+// calls it once per destination it opens, without holding any lock, and
+// owns (shuts down) what it returns.
+type ExporterFunc func(d Destination) (sdktrace.SpanExporter, error)
+
+type config struct {
+	def            *Destination
+	expOpts        []exporter.Option
+	newExporter    ExporterFunc
+	batch          []sdktrace.BatchSpanProcessorOption
+	maxDests       int
+	maxTenants     int
+	ttl            time.Duration
+	errTTL         time.Duration
+	resolveTimeout time.Duration
+	evictTimeout   time.Duration
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		maxDests:       DefaultMaxDestinations,
+		maxTenants:     DefaultMaxTenants,
+		ttl:            DefaultCacheTTL,
+		errTTL:         DefaultErrorTTL,
+		resolveTimeout: DefaultResolveTimeout,
+		evictTimeout:   DefaultEvictTimeout,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	return c
+}
+
+// Option configures [NewProcessor].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithDefault sets the destination of spans that carry no tenant. Without
+// it they are dropped and counted ([Stats].SpansNoTenant). The default
+// destination is opened by [NewProcessor], which returns its exporter's
+// error, and is never evicted.
+func WithDefault(d Destination) Option {
+	return optionFunc(func(c *config) { c.def = &d })
+}
+
+// WithExporterOptions sets the options every destination's exporter is
+// built with (exporter.New), before the destination's own APIKey and
+// BaseURL, which win. Use it for what all destinations share: timeouts,
+// retries, headers, a shared HTTP client (exporter.WithHTTPClient; without
+// it each destination has its own connection pool), or a common API key
+// for destinations that set only a workspace. Later calls add to earlier
+// ones. [WithExporterFunc] replaces the builder and ignores these options.
+func WithExporterOptions(opts ...exporter.Option) Option {
+	return optionFunc(func(c *config) { c.expOpts = append(c.expOpts, opts...) })
+}
+
+// WithExporterFunc replaces how a destination's exporter is built; the
+// default is exporter.New with [WithExporterOptions] and the destination's
+// APIKey and BaseURL. Use it for OTLP mode (exporter.NewOTLP, with
+// exporter.WithWorkspace(d.Workspace) to send the workspace header) or
+// for tests; an OTLP exporter puts spans of all its destination's tenants
+// in shared requests. When the exporter has a
+// BeginTrace(sdktrace.ReadOnlySpan) method, as the Tracium exporter has,
+// agent traces are announced to it as they start. nil keeps the default.
+func WithExporterFunc(f ExporterFunc) Option {
+	return optionFunc(func(c *config) {
+		if f != nil {
+			c.newExporter = f
+		}
+	})
+}
+
+// WithBatchOptions passes options to the batch span processor in front of
+// each destination's exporter (queue size, batch size, timeouts; see
+// sdktrace.NewBatchSpanProcessor). Each destination has a queue of its
+// own, so the memory bound is the queue size times
+// [WithMaxDestinations]. With sdktrace.WithBlocking, a span waiting for
+// room in a full queue also holds up the closing of its destination
+// (eviction or Shutdown) until room frees up. Later calls add to earlier
+// ones.
+func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) Option {
+	return optionFunc(func(c *config) { c.batch = append(c.batch, opts...) })
+}
+
+// WithMaxDestinations bounds how many destinations (each a batch span
+// processor, its goroutine and queue, and an exporter) are open at once,
+// the default destination not counted. The default is
+// [DefaultMaxDestinations]. When a new destination is needed at the bound,
+// the least recently used one is closed: its queued spans are flushed and
+// its exporter shut down in the background (see [WithEvictTimeout]). Set it
+// above the number of destinations active at once: a destination closed
+// while one of its traces is open is reopened for the trace's later spans,
+// which costs a second start request (answered 409, which counts as
+// accepted). Values below 1 are ignored.
+func WithMaxDestinations(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxDests = n
+		}
+	})
+}
+
+// WithMaxTenants bounds how many tenants' resolutions are cached; the least
+// recently used one is forgotten first. The default is
+// [DefaultMaxTenants]. Values below 1 are ignored.
+func WithMaxTenants(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxTenants = n
+		}
+	})
+}
+
+// WithCacheTTL sets how long a successful resolution is used before the
+// resolver is asked again (a rotated key takes effect after at most this
+// long). The default is [DefaultCacheTTL]; a negative value caches until
+// eviction. While the resolver is asked again, the other goroutines keep
+// using the old answer. Zero is ignored.
+func WithCacheTTL(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d != 0 {
+			c.ttl = d
+		}
+	})
+}
+
+// WithErrorTTL sets how long a failed resolution (an error, [ErrSkip], or a
+// destination whose exporter cannot be built) is remembered: the tenant's
+// spans are dropped without asking the resolver again until then. The
+// default is [DefaultErrorTTL]. Zero or a negative value is ignored.
+func WithErrorTTL(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.errTTL = d
+		}
+	})
+}
+
+// WithResolveTimeout bounds each resolver call: its ctx ends after d. It
+// also bounds how long a goroutine waits for another's call for the same
+// tenant. The default is [DefaultResolveTimeout]. Zero or a negative value
+// is ignored.
+func WithResolveTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.resolveTimeout = d
+		}
+	})
+}
+
+// WithEvictTimeout bounds the background flush and shutdown of a
+// destination closed to respect [WithMaxDestinations]; what is still queued
+// when it ends is lost (and reported). The default is [DefaultEvictTimeout].
+// Zero or a negative value is ignored.
+func WithEvictTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.evictTimeout = d
+		}
+	})
+}

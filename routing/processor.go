@@ -1,0 +1,497 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/semconv"
+	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/workspace"
+)
+
+var (
+	errShutdown       = errors.New("routing: processor shut down")
+	errNoTenant       = errors.New("routing: span has no tenant and no default destination is set")
+	errResolveTimeout = errors.New("routing: timed out waiting for another goroutine's resolution")
+)
+
+// Processor is an sdktrace.SpanProcessor that sends each tenant's agent
+// traces to that tenant's own destination ([Destination]: API key, base URL,
+// workspace), given by a [Resolver]. Every destination has its own batch
+// span processor (its own bounded queue) in front of its own exporter, so a
+// request only ever carries spans of tenants resolved to that destination,
+// and one tenant's backlog never delays another destination.
+//
+// Register the Tracium span processor, with no exporter, before it on the
+// provider; see the package documentation.
+//
+// OnStart and OnEnd do no network I/O themselves; they call the resolver
+// for a tenant whose answer is not cached, on the caller's goroutine,
+// bounded by [WithResolveTimeout]. All methods are safe for concurrent use.
+type Processor struct {
+	resolve Resolver
+	cfg     config
+
+	mu      sync.Mutex
+	closed  bool // set by Shutdown, under mu
+	tenants *lru[string, *tenantEntry]
+	dests   *lru[Destination, *destination]
+	def     *destination // nil without WithDefault; never evicted
+
+	// resolveCtx ends when Shutdown starts: resolver calls return.
+	resolveCtx  context.Context
+	stopResolve context.CancelFunc
+	// evictCtx ends when Shutdown's ctx does, or when Shutdown returns:
+	// background evictions give up.
+	evictCtx  context.Context
+	stopEvict context.CancelFunc
+	evicting  sync.WaitGroup
+
+	isShutdown atomic.Bool
+	stats      counters
+	misorder   sync.Once
+}
+
+var _ sdktrace.SpanProcessor = (*Processor)(nil)
+
+// tenantEntry is the cached resolution of one tenant. Its fields are
+// guarded by Processor.mu.
+type tenantEntry struct {
+	dest    Destination
+	err     error     // nil: dest is usable
+	valid   bool      // dest and err hold a result
+	expires time.Time // zero: never
+	// pending is non-nil while a resolution is under way; it is closed
+	// when the result is in.
+	pending chan struct{}
+	// reported is set once a failure was reported, and cleared by a
+	// success: one report per failure streak.
+	reported bool
+}
+
+// NewProcessor returns a processor that routes spans by tenant to the
+// destinations resolve gives. It returns an error when resolve is nil, and
+// when the default destination ([WithDefault]) is invalid or its exporter
+// cannot be built. Destinations are opened lazily, on the first span of a
+// tenant resolved to them. NewProcessor does no network I/O.
+func NewProcessor(resolve Resolver, opts ...Option) (*Processor, error) {
+	if resolve == nil {
+		return nil, errors.New("routing: nil resolver")
+	}
+	c := newConfig(opts)
+	if c.newExporter == nil {
+		c.newExporter = defaultExporter(c.expOpts)
+	}
+	p := &Processor{
+		resolve: resolve,
+		cfg:     c,
+		tenants: newLRU[string, *tenantEntry](),
+		dests:   newLRU[Destination, *destination](),
+	}
+	if c.def != nil {
+		if err := validDestination(*c.def); err != nil {
+			return nil, fmt.Errorf("routing: default destination: %w", err)
+		}
+		d, err := p.newDestination(*c.def)
+		if err != nil {
+			return nil, fmt.Errorf("routing: default %w", err)
+		}
+		p.def = d
+		p.stats.opened.Add(1)
+	}
+	p.resolveCtx, p.stopResolve = context.WithCancel(context.Background())
+	p.evictCtx, p.stopEvict = context.WithCancel(context.Background())
+	return p, nil
+}
+
+func validDestination(d Destination) error {
+	if d.Workspace != "" {
+		if _, err := workspace.New(d.Workspace); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OnStart announces each agent root to its destination's exporter, so that
+// the Tracium exporter sends the trace's start right away; when the
+// destination has a workspace and the trace has none, the trace gets it.
+// Other spans are left alone. It resolves the trace's tenant if its answer
+// is not cached.
+func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
+	if p.isShutdown.Load() {
+		return
+	}
+	sc := agentctx.From(parent)
+	if sc == nil || !sc.Trace.Pending || s.InstrumentationScope().Name != agentctx.ScopeName {
+		return // not an agent root
+	}
+	t := sc.Trace
+	if t.RootSpanID != s.SpanContext().SpanID() {
+		// The Tracium span processor has not seen the root yet: its
+		// identity and tenant are not known. The root is still routed
+		// when it ends, but its start goes out only then.
+		p.misorder.Do(func() {
+			otel.Handle(errors.New("routing: an agent root started before the Tracium span processor stamped it; " +
+				"register tracium.NewSpanProcessor(nil) before the routing processor on the provider (reported once)"))
+		})
+		return
+	}
+	for range 2 {
+		d, err := p.destFor(t.Tenant)
+		if err != nil {
+			return // counted when the root ends
+		}
+		if t.Workspace == "" && d.key.Workspace != "" {
+			// The destination's workspace becomes the trace's own. The
+			// trace identity may be written only by the goroutine that
+			// starts the trace, before StartTrace hands its context out:
+			// OnStart runs exactly there. Resealing makes every span of
+			// the trace, and the propagated context, carry it.
+			t.Workspace = d.key.Workspace
+			t.Seal()
+			s.SetAttributes(semconv.WorkspaceIDKey.String(t.Workspace))
+		}
+		if d.onStartRoot(parent, s) {
+			return
+		}
+	}
+}
+
+// OnEnd hands s to the queue of its tenant's destination (the default one
+// for a span without a tenant), resolving the tenant if its answer is not
+// cached. Spans that cannot be routed are dropped and counted ([Stats]).
+func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
+	if p.isShutdown.Load() {
+		p.stats.spansDropped.Add(1)
+		return
+	}
+	ten := tenantOf(s)
+	for range 2 {
+		d, err := p.destFor(ten)
+		switch {
+		case err == nil:
+		case errors.Is(err, errNoTenant):
+			p.stats.spansNoTenant.Add(1)
+			return
+		case errors.Is(err, errShutdown):
+			p.stats.spansDropped.Add(1)
+			return
+		default:
+			p.stats.spansUnresolved.Add(1)
+			return
+		}
+		if d.onEnd(s) {
+			p.stats.spansRouted.Add(1)
+			return
+		}
+		// d was closed meanwhile (evicted): route again, which reopens it.
+	}
+	p.stats.spansDropped.Add(1)
+}
+
+func tenantOf(s sdktrace.ReadOnlySpan) string {
+	for _, kv := range s.Attributes() {
+		if kv.Key == semconv.TenantIDKey {
+			return kv.Value.AsString()
+		}
+	}
+	return ""
+}
+
+// destFor returns the open destination of tenant ten, opening it if needed.
+func (p *Processor) destFor(ten string) (*destination, error) {
+	if ten == "" {
+		if p.def == nil {
+			return nil, errNoTenant
+		}
+		return p.def, nil
+	}
+	key, err := p.lookup(ten)
+	if err != nil {
+		return nil, err
+	}
+	return p.open(key)
+}
+
+// lookup returns the cached resolution of ten, resolving it when there is
+// none or it expired. One goroutine resolves a tenant at a time; the others
+// use the previous answer meanwhile, or wait for the new one when there is
+// none.
+func (p *Processor) lookup(ten string) (Destination, error) {
+	now := time.Now()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return Destination{}, errShutdown
+	}
+	e, ok := p.tenants.get(ten)
+	if !ok {
+		e = &tenantEntry{}
+		p.tenants.add(ten, e)
+		if p.tenants.len() > p.cfg.maxTenants {
+			// An entry forgotten while being resolved still serves the
+			// goroutines waiting for it.
+			p.tenants.removeOldest()
+		}
+	}
+	if e.valid && (e.pending != nil || e.expires.IsZero() || now.Before(e.expires)) {
+		d, err := e.dest, e.err
+		p.mu.Unlock()
+		return d, err
+	}
+	if ch := e.pending; ch != nil {
+		p.mu.Unlock()
+		return p.await(e, ch)
+	}
+	ch := make(chan struct{})
+	e.pending = ch
+	p.mu.Unlock()
+
+	d, err := p.resolveTenant(ten)
+
+	p.mu.Lock()
+	e.dest, e.err, e.valid, e.pending = d, err, true, nil
+	ttl := p.cfg.ttl
+	if err != nil {
+		ttl = p.cfg.errTTL
+	}
+	e.expires = time.Time{}
+	if ttl > 0 {
+		e.expires = time.Now().Add(ttl)
+	}
+	report := err != nil && !e.reported && !errors.Is(err, ErrSkip) && !errors.Is(err, errShutdown)
+	if report {
+		e.reported = true
+	} else if err == nil {
+		e.reported = false
+	}
+	p.mu.Unlock()
+	close(ch)
+	if report {
+		otel.Handle(fmt.Errorf("routing: tenant %q: %w; its spans are dropped, and the resolver asked again after %v (reported once until it succeeds)", ten, err, p.cfg.errTTL))
+	}
+	return d, err
+}
+
+// await waits for the resolution under way of entry e, bounded by the
+// resolve timeout and by Shutdown.
+func (p *Processor) await(e *tenantEntry, ch chan struct{}) (Destination, error) {
+	timer := time.NewTimer(p.cfg.resolveTimeout)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+		return Destination{}, errResolveTimeout
+	case <-p.resolveCtx.Done():
+		return Destination{}, errShutdown
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return e.dest, e.err
+}
+
+// resolveTenant asks the resolver for ten's destination and opens it, so
+// that a destination whose exporter cannot be built fails the tenant's
+// resolution (cached and reported) rather than each of its spans.
+func (p *Processor) resolveTenant(ten string) (Destination, error) {
+	if _, err := tenant.New(ten); err != nil {
+		return Destination{}, fmt.Errorf("routing: %w", err)
+	}
+	p.stats.resolutions.Add(1)
+	ctx, cancel := context.WithTimeout(p.resolveCtx, p.cfg.resolveTimeout)
+	d, err := p.callResolver(ctx, ten)
+	cancel()
+	switch {
+	case errors.Is(err, ErrSkip):
+		return Destination{}, err
+	case err != nil && p.resolveCtx.Err() != nil:
+		return Destination{}, errShutdown
+	case err != nil:
+		err = fmt.Errorf("resolver: %w", err)
+	default:
+		err = validDestination(d)
+		if err == nil {
+			_, err = p.open(d)
+		}
+	}
+	if err != nil && !errors.Is(err, errShutdown) {
+		p.stats.resolveErrors.Add(1)
+	}
+	return d, err
+}
+
+func (p *Processor) callResolver(ctx context.Context, ten string) (d Destination, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = Destination{}, fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return p.resolve(ctx, ten)
+}
+
+// open returns the open destination for key, opening it (and closing the
+// least recently used one when at the bound) if there is none. The exporter
+// is built without holding the lock: building it may report to the OTel
+// error handler.
+func (p *Processor) open(key Destination) (*destination, error) {
+	if p.def != nil && key == p.def.key {
+		return p.def, nil
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errShutdown
+	}
+	if d, ok := p.dests.get(key); ok {
+		p.mu.Unlock()
+		return d, nil
+	}
+	p.mu.Unlock()
+
+	nd, err := p.newDestination(key)
+	if err != nil {
+		return nil, err
+	}
+
+	p.mu.Lock()
+	d, ok := p.dests.get(key)
+	if p.closed || ok {
+		p.mu.Unlock()
+		// Another goroutine opened it first, or Shutdown began: ours holds
+		// nothing yet and shuts down at once.
+		p.discard(nd)
+		if ok {
+			return d, nil
+		}
+		return nil, errShutdown
+	}
+	var victim *destination
+	if p.dests.len() >= p.cfg.maxDests {
+		victim, _ = p.dests.removeOldest()
+		p.evicting.Add(1) // before Shutdown's Wait: closed is false, under mu
+	}
+	p.dests.add(key, nd)
+	p.mu.Unlock()
+	p.stats.opened.Add(1)
+	if victim != nil {
+		p.stats.evicted.Add(1)
+		go p.evict(victim)
+	}
+	return nd, nil
+}
+
+func (p *Processor) discard(d *destination) {
+	ctx, cancel := context.WithTimeout(p.evictCtx, p.cfg.evictTimeout)
+	defer cancel()
+	_ = d.shutdown(ctx)
+}
+
+// evict closes a destination in the background: spans still on their way
+// to it are routed again (and reopen it), and what its queue holds is
+// exported within the evict timeout.
+func (p *Processor) evict(d *destination) {
+	defer p.evicting.Done()
+	ctx, cancel := context.WithTimeout(p.evictCtx, p.cfg.evictTimeout)
+	defer cancel()
+	if err := d.shutdown(ctx); err != nil {
+		otel.Handle(fmt.Errorf("routing: closing the least recently used %w", err))
+	}
+}
+
+// ForceFlush exports the spans every destination holds, at once, and waits
+// for the eager starts the Tracium exporters have queued. It honours ctx
+// and joins the destinations' errors. After Shutdown it does nothing.
+func (p *Processor) ForceFlush(ctx context.Context) error {
+	if p.isShutdown.Load() {
+		return nil
+	}
+	p.mu.Lock()
+	ds := p.dests.values()
+	p.mu.Unlock()
+	if p.def != nil {
+		ds = append(ds, p.def)
+	}
+	if err := fanOut(ds, func(d *destination) error { return d.flush(ctx) }); err != nil {
+		return fmt.Errorf("routing: force flush: %w", err)
+	}
+	return nil
+}
+
+// Shutdown flushes and shuts down every destination, at once: their
+// queues are exported and their exporters shut down. Resolver calls under
+// way are cancelled, and background evictions end with ctx. It honours
+// ctx, joins the destinations' errors, and returns once every goroutine
+// the processor started has ended (promptly after ctx ends). Later spans
+// are dropped and counted; calls after the first do nothing and return
+// nil.
+func (p *Processor) Shutdown(ctx context.Context) error {
+	if !p.isShutdown.CompareAndSwap(false, true) {
+		return nil
+	}
+	p.stopResolve()
+	stop := context.AfterFunc(ctx, p.stopEvict)
+	defer func() {
+		stop()
+		p.stopEvict()
+	}()
+
+	p.mu.Lock()
+	p.closed = true
+	ds := p.dests.values()
+	p.dests = newLRU[Destination, *destination]()
+	p.mu.Unlock()
+	if p.def != nil {
+		ds = append(ds, p.def)
+	}
+	err := fanOut(ds, func(d *destination) error { return d.shutdown(ctx) })
+	p.evicting.Wait()
+	if err != nil {
+		return fmt.Errorf("routing: shutdown: %w", err)
+	}
+	return nil
+}
+
+// fanOut calls f for every destination, each in its own goroutine, and
+// joins the errors once all have returned.
+func fanOut(ds []*destination, f func(*destination) error) error {
+	switch len(ds) {
+	case 0:
+		return nil
+	case 1:
+		return f(ds[0])
+	}
+	errs := make([]error, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Go(func() { errs[i] = f(d) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Stats returns the processor's counters.
+func (p *Processor) Stats() Stats {
+	p.mu.Lock()
+	dests, tenants := p.dests.len(), p.tenants.len()
+	p.mu.Unlock()
+	if p.def != nil && !p.isShutdown.Load() {
+		dests++
+	}
+	c := &p.stats
+	return Stats{
+		SpansRouted: c.spansRouted.Load(), SpansNoTenant: c.spansNoTenant.Load(),
+		SpansUnresolved: c.spansUnresolved.Load(), SpansDropped: c.spansDropped.Load(),
+		Resolutions: c.resolutions.Load(), ResolveErrors: c.resolveErrors.Load(),
+		DestinationsOpened: c.opened.Load(), DestinationsEvicted: c.evicted.Load(),
+		Destinations: dests, Tenants: tenants,
+	}
+}

@@ -1,0 +1,87 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Destination is where the agent traces of a tenant go: the Tracium API
+// account (APIKey) and endpoint (BaseURL), and the workspace their traces
+// get when they name none. The zero value of a field means "as configured
+// for every destination": the exporter options given to [WithExporterOptions],
+// else the environment (TRACIUM_API_KEY, TRACIUM_BASE_URL), else the
+// exporter's default; an empty Workspace adds none.
+//
+// Destinations are compared by value: tenants resolved to equal
+// Destinations share one queue and one exporter.
+//
+// Its String and GoString methods never show the API key, so a
+// Destination can be logged and put in error messages.
+type Destination struct {
+	// APIKey is sent as X-API-Key with every request for the tenant.
+	APIKey string
+	// BaseURL is the Tracium API's base URL, as exporter.WithBaseURL takes
+	// it.
+	BaseURL string
+	// Workspace is the workspace of the tenant's agent traces that name
+	// none: those started without tracium.WithWorkspace, without a
+	// workspace in their context, and on a Tracium span processor with no
+	// default workspace (see the package documentation).
+	Workspace string
+}
+
+// String returns the destination with its API key left out.
+func (d Destination) String() string {
+	key := "unset"
+	if d.APIKey != "" {
+		key = "set"
+	}
+	return fmt.Sprintf("{APIKey:%s BaseURL:%s Workspace:%s}", key, strconv.Quote(d.BaseURL), strconv.Quote(d.Workspace))
+}
+
+// GoString is String, for the %#v verb: the API key stays out of it too.
+func (d Destination) GoString() string { return "routing.Destination" + d.String() }
+
+// Resolver returns the destination of a tenant's traces. The [Processor]
+// calls it once per tenant and caches the answer (see [WithCacheTTL] and
+// [WithMaxTenants]); concurrent lookups of one tenant share one call.
+//
+// It is called synchronously, from the goroutine that starts an agent trace
+// or ends a span of a tenant whose answer is not cached, so it must be fast
+// or remote-but-bounded: ctx ends after [WithResolveTimeout] and when the
+// processor shuts down, and the resolver must return promptly then. ctx
+// carries no request values: the answer serves every request of the
+// tenant.
+//
+// Returning an error drops the tenant's spans until the error expires
+// ([WithErrorTTL]); the error is counted and, once per tenant and failure
+// streak, reported to the OTel error handler. [ErrSkip] drops them without
+// a report. A panic is recovered and treated as an error.
+type Resolver func(ctx context.Context, tenant string) (Destination, error)
+
+// ErrSkip is returned by a [Resolver] for a tenant whose traces must not be
+// sent anywhere (a tenant that opted out of tracing): its spans are dropped
+// and counted in [Stats].SpansUnresolved, with no error reported.
+var ErrSkip = errors.New("routing: tenant skipped")
+
+// ErrUnknownTenant is wrapped by the error a [Static] resolver returns for a
+// tenant it has no destination for.
+var ErrUnknownTenant = errors.New("routing: unknown tenant")
+
+// Static returns a [Resolver] that answers from a copy of m, made now: a
+// tenant missing from m resolves to an error wrapping [ErrUnknownTenant].
+func Static(m map[string]Destination) Resolver {
+	c := make(map[string]Destination, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return func(_ context.Context, tenant string) (Destination, error) {
+		d, ok := c[tenant]
+		if !ok {
+			return Destination{}, fmt.Errorf("%w %q", ErrUnknownTenant, tenant)
+		}
+		return d, nil
+	}
+}
