@@ -85,6 +85,9 @@ func Read(s sdktrace.ReadOnlySpan, f *Fields) {
 			f.Tags = kv.Value
 		case semconv.DepthKey:
 			f.Depth, f.HasDepth = intOf(kv.Value)
+			if f.Depth > maxDepthLevel { // a foreign attribute gone wild
+				f.Depth, f.HasDepth = 0, false
+			}
 		case semconv.GenAIUsageInputTokensKey:
 			f.InputTokens, f.HasInputTokens = intOf(kv.Value)
 		case semconv.GenAIUsageOutputTokensKey:
@@ -110,6 +113,10 @@ func Read(s sdktrace.ReadOnlySpan, f *Fields) {
 		}
 	}
 }
+
+// maxDepthLevel is the deepest depth_level sent: the API stores it as a
+// 32-bit integer, and no real nesting comes near it.
+const maxDepthLevel = 1<<31 - 1
 
 // intOf reads a non-negative count written by any instrumentation: an int,
 // or a finite float, or a numeric string would be a foreign mistake, so only
