@@ -54,7 +54,98 @@
 // them to the OTel error handler), and background errors go to the handler
 // directly. No error ever contains the API key. Nothing here panics or
 // blocks the traced program: a dead backend costs queue space in the batch
-// processor, which drops spans when its queue is full.
+// processor, which drops spans when its queue is full, unless the durable
+// spool below keeps them.
+//
+// # Durable spool
+//
+// [WithSpool] (off by default) keeps on disk what the API cannot take now,
+// so that spans survive an outage longer than the retry window, and a
+// restart of the process:
+//
+//	exp, err := exporter.New(exporter.WithSpool(exporter.SpoolConfig{Dir: "/var/lib/myapp/tracium", MaxBytes: 512 << 20}))
+//
+// A request of a trace (start, spans, complete or fail) that cannot be
+// delivered within the export context for a reason that may pass (the API
+// unreachable, a timeout, 429 or 5xx answers until the retries or the
+// context ran out, or [Exporter.Shutdown] cutting it short) is written to
+// the spool instead of being dropped, and ExportSpans returns no error for
+// it. A final 4xx is never spooled: it would fail again. Once a trace has a
+// request in the spool, its later requests go there too, so that its order
+// (start, then spans, then the end) holds on replay. While the replayer
+// finds the API unavailable, new requests go straight to the spool rather
+// than each waiting out the retry window and filling the batch processor's
+// queue. An export that spooled anything syncs the spool to disk (one fsync)
+// before it returns; a record is readable by the replayer, and survives a
+// crash of the process, as soon as it is written.
+//
+// A replayer goroutine sends the spooled requests oldest first, one at a
+// time. After a failure it waits [SpoolConfig].ProbeInterval, doubling up
+// to MaxProbeInterval, with jitter; any request the API accepts meanwhile
+// cuts the wait short. When the oldest request has failed three times in a
+// row, the replayer also asks GET /auth/me whether the API answers at all:
+// if it does, new requests go to the API again while that request waits
+// its turn. A request is acknowledged, and removed, when the API accepts it,
+// answers 409 to a start or an end (it was accepted before), or refuses it
+// for good (a 4xx: counted in [Stats].ReplayRejected and reported). A 404
+// to spans of a trace another service started is waited out for five
+// rounds, since that service's start may still be on its way. [New] starts
+// replaying whatever an earlier process left in the directory.
+// [Exporter.ForceFlush] has the replayer try at once and waits until the
+// spool is empty or an attempt fails; [Exporter.Shutdown] does the same
+// (bounded by its context), then stops the replayer and closes the spool.
+//
+// Re-posting is safe, so delivery is at least once and never duplicates:
+// the spans endpoint is an upsert by span id (contract section 3.2), and a
+// repeated start or end is answered 409, which the exporter counts as
+// accepted. A replay after a crash may therefore post a request again (the
+// one under way when the process died), but the receiver never holds a
+// span twice.
+//
+// The spool is an append-only log split into segment files, rather than an
+// embedded database. Its access pattern is that of a queue: append at the
+// tail, read and delete at the head, nothing looked up or updated in place.
+// A log does exactly that with the standard library alone; space is given
+// back by deleting whole files, recovery after a crash is a checksum per
+// record, and memory holds one record at a time. An embedded store (bbolt,
+// Pebble, Badger) would bring a B-tree or an LSM tree, compaction, a file
+// that may not shrink, and a dependency for every user of this module, to
+// serve a FIFO queue.
+//
+// On disk the directory holds "lock" (an advisory lock: one exporter at a
+// time, on Unix-like systems; released by the kernel when a process dies),
+// "cursor" (where reading resumes: segment and offset, with a checksum,
+// written at each acknowledgement) and segment files named by a 16-digit
+// hexadecimal sequence number with the suffix ".seg". A segment starts with
+// the 8 bytes "TRSPOOL1" and holds frames: the marker bytes fa ce b0 0c,
+// the payload length (4 bytes, little endian), the CRC-32C of the payload,
+// the CRC-32C of those 12 header bytes, then the payload. A payload is one
+// request: a version byte (1), its kind, flags, its span count, the trace
+// id, the trace id for the path, the tenant and the JSON body. The method
+// is always POST and the path follows from the kind, so a spool file cannot
+// send a request anywhere else. New records always go to a new segment
+// after a restart; a segment is deleted once all its records are
+// acknowledged.
+//
+// [SpoolConfig].MaxBytes bounds the segment files on disk (256 MiB by
+// default). A request that does not fit is dropped and counted
+// ([Stats].SpoolDropped, its spans in SpansDropped), with one error per
+// minute to the OTel error handler saying how many more were dropped.
+// Damaged files (a torn tail after a kill, a flipped byte, a truncated or
+// foreign file) are detected by the length and checksum checks, reported to
+// the OTel error handler, counted ([Stats].SpoolCorrupt) and skipped; the
+// rest of the spool is replayed, and nothing panics. Files that are not
+// the spool's are left alone.
+//
+// Limits: which traces have requests in the spool is known to the process
+// that spooled them; a restarted process replays the old records without
+// routing new ones behind them, which is right since it does not continue
+// the old traces. An id the API assigns to a replayed start is followed by
+// the same process only. A request the API keeps answering with 5xx while
+// it takes others holds up the replay of the requests behind it (not the
+// live requests of other traces). The cursor is not synced: after a crash
+// of the machine (not just of the process) some acknowledged requests may
+// be posted again, which the rules above make harmless.
 //
 // # Environment variables
 //

@@ -49,6 +49,8 @@ type Exporter struct {
 	stats    counters
 	bufs     sync.Pool
 	parallel int
+
+	sp *spooler // nil without WithSpool
 }
 
 var _ sdktrace.SpanExporter = (*Exporter)(nil)
@@ -57,7 +59,9 @@ var _ sdktrace.SpanExporter = (*Exporter)(nil)
 // documentation) and opts, code options winning. It returns an error when no
 // API key is set, when the key or base URL is malformed, or when an option's
 // value is invalid; a malformed environment variable is reported to the OTel
-// error handler and its default kept. New does no I/O.
+// error handler and its default kept. New does no network I/O; with
+// [WithSpool] it opens the spool directory, and starts replaying what an
+// earlier process left there.
 func New(opts ...Option) (*Exporter, error) {
 	return newExporter(osGetenv, opts...)
 }
@@ -77,6 +81,12 @@ func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) 
 	e.client = client
 	e.stopCtx, e.stop = context.WithCancel(context.Background())
 	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
+	if c.spool.Dir != "" {
+		if err := e.openSpool(c.spool); err != nil {
+			e.stop()
+			return nil, fmt.Errorf("tracium exporter: %w", err)
+		}
+	}
 	return e, nil
 }
 
@@ -84,6 +94,17 @@ func (e *Exporter) onAttempt(a api.AttemptInfo) {
 	e.stats.requests.Add(1)
 	if a.Attempt > 1 {
 		e.stats.retries.Add(1)
+	}
+	if sp := e.sp; sp != nil && a.Err == nil {
+		// The API answers: new requests may go to it again, and the
+		// replayer need not wait out its backoff. Loads first, so that
+		// the common case writes nothing shared.
+		if sp.down.Load() {
+			sp.down.Store(false)
+		}
+		if sp.waiting.Load() {
+			kick(sp.now)
+		}
 	}
 }
 
@@ -139,7 +160,13 @@ func (e *Exporter) startWorkers() {
 				select {
 				case en := <-e.startq:
 					ctx, cancel := context.WithTimeout(e.stopCtx, eagerStartTimeout)
-					if err := e.ensureStarted(ctx, en); err != nil && !errors.Is(err, context.Canceled) {
+					switch err := e.ensureStarted(ctx, en); {
+					case err == nil, errors.Is(err, context.Canceled),
+						errors.Is(err, errStartSpooled), errors.Is(err, errStartDiscarded):
+						// A spooled start is synced by the next export
+						// (an fsync per start would add up in an outage);
+						// a discarded one is counted and reported.
+					default:
 						otel.Handle(err)
 					}
 					cancel()
@@ -155,26 +182,44 @@ func (e *Exporter) startWorkers() {
 // ensureStarted makes sure the API accepted the start of en, sending it if
 // no start is under way, or waiting for the one that is. A start answered
 // 409 was accepted before (a retry of a start whose answer was lost).
+//
+// With a spool, a start that cannot be delivered for now is spooled, and
+// ensureStarted returns errStartSpooled (or errStartDiscarded when the
+// spool is full): the trace's later requests then follow it into the spool.
 func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
 	for {
 		en.mu.Lock()
-		switch en.state {
-		case started:
+		switch {
+		case en.state == started:
 			en.mu.Unlock()
 			return nil
-		case rejected:
+		case en.state == rejected:
 			err := en.err
 			en.mu.Unlock()
 			return err
-		case starting:
+		case en.inSpool:
+			en.mu.Unlock()
+			return errStartSpooled
+		case en.state == starting:
 			ch := en.waitCh
 			en.mu.Unlock()
 			select {
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx))
+				err := fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx))
+				if e.sp != nil {
+					// The start under way is stuck. Spool one, so that
+					// this export's spans can follow it; should both go
+					// through, the second is answered 409: accepted.
+					return e.spoolStart(en, err)
+				}
+				return err
 			}
+		}
+		if e.sp != nil && e.sp.down.Load() {
+			en.mu.Unlock()
+			return e.spoolStart(en, nil)
 		}
 		en.state = starting
 		ch := make(chan struct{})
@@ -194,6 +239,9 @@ func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
 		}
 		en.mu.Unlock()
 		close(ch)
+		if e.sp != nil && spoolable(err) {
+			return e.spoolStart(en, err)
+		}
 		return err
 	}
 }
@@ -258,10 +306,18 @@ type group struct {
 // into the result, which the batch span processor hands to the OTel error
 // handler. ExportSpans honours ctx, retries included, and is cut short by
 // [Exporter.Shutdown].
+//
+// With [WithSpool], requests that could not be delivered in time are
+// spooled instead of failing, and ExportSpans returns no error for them;
+// it syncs the spool to disk once before returning.
 func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	if e.isShutdown.Load() {
 		e.stats.spansDropped.Add(uint64(len(spans)))
 		return errShutdown
+	}
+	if e.sp != nil {
+		e.sp.exporting.RLock()
+		defer e.sp.exporting.RUnlock()
 	}
 	ctx, done := e.withStop(ctx)
 	defer done()
@@ -320,7 +376,13 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		}
 		g.spans = append(g.spans, f)
 	}
-	return errors.Join(append(errs, e.exportGroups(ctx, groups)...)...)
+	errs = append(errs, e.exportGroups(ctx, groups)...)
+	if e.sp != nil {
+		if err := e.sp.sync(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // exportGroups exports the traces of a batch, up to e.parallel at once: one
@@ -381,7 +443,18 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 			return nil
 		}
 		if n > 0 || !en.start.Lazy {
-			if err := e.ensureStarted(ctx, en); err != nil {
+			switch err := e.ensureStarted(ctx, en); {
+			case err == nil, errors.Is(err, errStartSpooled):
+				// spooled: the requests below follow the start there
+			case errors.Is(err, errStartDiscarded):
+				// The spool had no room for the start (counted and
+				// reported); spans kept without it would be refused.
+				e.stats.spansDropped.Add(uint64(n))
+				if g.root != nil {
+					e.reg.remove(en)
+				}
+				return nil
+			default:
 				e.stats.spansDropped.Add(uint64(n))
 				if g.root != nil && final(err) {
 					e.reg.remove(en)
@@ -395,12 +468,13 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 	var errs []error
 	for off := 0; off < n; off += MaxSpansPerRequest {
 		end := min(off+MaxSpansPerRequest, n)
-		if err := e.postSpans(ctx, g, pathID, model, off, end, en == nil); err != nil {
+		switch o, err := e.postSpans(ctx, g, pathID, model, off, end, en == nil); o {
+		case sent:
+			e.stats.spansExported.Add(uint64(end - off))
+		case failed:
 			e.stats.spansDropped.Add(uint64(end - off))
 			errs = append(errs, err)
-		} else {
-			e.stats.spansExported.Add(uint64(end - off))
-		}
+		} // spooled and discarded spans are counted by deliver
 	}
 	if g.root != nil && en != nil {
 		if err := e.postEnd(ctx, g, pathID); err != nil {
@@ -414,7 +488,7 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 // postSpans posts spans [off, end) of the group (its spans, then the agents
 // that ran inside it). Spans of a trace this process did not start may
 // reach the API before another service's start: a 404 is then retried.
-func (e *Exporter) postSpans(ctx context.Context, g *group, pathID, model string, off, end int, joined bool) error {
+func (e *Exporter) postSpans(ctx context.Context, g *group, pathID, model string, off, end int, joined bool) (outcome, error) {
 	bp := e.bufs.Get().(*[]byte)
 	b := append((*bp)[:0], `{"spans":[`...)
 	for i := off; i < end; i++ {
@@ -428,29 +502,28 @@ func (e *Exporter) postSpans(ctx context.Context, g *group, pathID, model string
 		}
 	}
 	b = append(b, "]}"...)
-	_, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: "/agents/traces/" + pathID + "/spans",
-		Body: b, Tenant: g.tenant, RetryNotFound: joined,
-	})
+	r := spoolReq{kind: kindSpans, joined: joined, spans: end - off, trace: g.id, pathID: pathID, tenant: g.tenant, body: b}
+	_, o, err := e.deliver(ctx, &r) // a spooled body is copied: b can go back to the pool
 	*bp = b
 	e.bufs.Put(bp)
 	if err != nil {
-		return fmt.Errorf("tracium exporter: trace %s: post %d spans: %w", g.id, end-off, err)
+		return o, fmt.Errorf("tracium exporter: trace %s: post %d spans: %w", g.id, end-off, err)
 	}
-	return nil
+	return o, nil
 }
 
 func (e *Exporter) postEnd(ctx context.Context, g *group, pathID string) error {
 	body, failed := wire.AppendEnd(make([]byte, 0, 128), g.root)
-	what := "complete"
+	r := spoolReq{kind: kindComplete, trace: g.id, pathID: pathID, tenant: g.tenant, body: body}
 	if failed {
-		what = "fail"
+		r.kind = kindFail
 	}
-	_, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: "/agents/traces/" + pathID + "/" + what, Body: body, Tenant: g.tenant,
-	})
+	_, o, err := e.deliver(ctx, &r)
 	if err != nil {
-		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, what, err)
+		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, r.kind, err)
+	}
+	if o != sent {
+		return nil // spooled, or dropped and reported
 	}
 	if failed {
 		e.stats.tracesFailed.Add(1)
@@ -468,19 +541,28 @@ func (e *Exporter) withStop(ctx context.Context) (context.Context, func()) {
 }
 
 // ForceFlush waits until the eager starts already queued have been sent (or
-// have failed). Spans themselves are flushed by the span processor. It
-// honours ctx.
+// have failed). Spans themselves are flushed by the span processor. With
+// [WithSpool] it then has the replayer try the spool at once and waits
+// until the spool is empty or an attempt fails (the API is still
+// unavailable; the spool keeps the rest). It honours ctx.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	for _, en := range e.reg.queued() {
 		if err := en.waitQueued(ctx); err != nil {
 			return fmt.Errorf("tracium exporter: force flush: %w", err)
 		}
 	}
+	if err := e.drain(ctx); err != nil {
+		return fmt.Errorf("tracium exporter: force flush: %w", err)
+	}
 	return nil
 }
 
 // Shutdown waits for queued eager starts (bounded by ctx), then stops the
 // exporter: requests under way are cancelled and later exports fail at once.
+// With [WithSpool] it first flushes the spool as [Exporter.ForceFlush] does;
+// requests cancelled by the stop are spooled, the replayer is stopped and
+// awaited (bounded by ctx), and the spool is closed: what it holds is sent
+// by the next exporter that opens the directory.
 // Calls after the first do nothing and return nil.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	if !e.isShutdown.CompareAndSwap(false, true) {
@@ -489,12 +571,41 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	err := e.ForceFlush(ctx)
 	e.stop()
 	e.workers.Wait() // they return promptly: their requests were cancelled
+	if e.sp != nil {
+		err = errors.Join(err, e.closeSpool(ctx))
+	}
 	e.client.CloseIdleConnections()
 	return err
 }
 
+// closeSpool waits for the exports under way (cancelled by now) and the
+// replayer, then closes the spool.
+func (e *Exporter) closeSpool(ctx context.Context) error {
+	sp := e.sp
+	sp.exporting.Lock()
+	defer sp.exporting.Unlock()
+	var err error
+	if sp.started.Load() {
+		select {
+		case <-sp.done:
+		case <-ctx.Done():
+			err = fmt.Errorf("tracium exporter: waiting for the spool replayer: %w", context.Cause(ctx))
+		}
+	}
+	if cerr := sp.q.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("tracium exporter: %w", cerr))
+	}
+	return err
+}
+
 // Stats returns the exporter's counters.
-func (e *Exporter) Stats() Stats { return e.stats.snapshot() }
+func (e *Exporter) Stats() Stats {
+	s := e.stats.snapshot()
+	if e.sp != nil {
+		s.SpoolBytes = uint64(e.sp.q.Size())
+	}
+	return s
+}
 
 // OpenTraces returns how many agent traces the exporter keeps state for.
 func (e *Exporter) OpenTraces() int { return e.reg.len() }

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ type config struct {
 	parallel   int
 	workspace  string
 	otlp       []otlptracehttp.Option
+	spool      SpoolConfig
 }
 
 // Option configures [New] and [NewOTLP].
@@ -158,4 +160,83 @@ func WithMaxConcurrentTraces(n int) Option {
 			c.parallel = n
 		}
 	})
+}
+
+// SpoolConfig configures the durable spool; see [WithSpool] and the
+// package documentation's "Durable spool" section. The zero value of every
+// field but Dir means its default.
+type SpoolConfig struct {
+	// Dir is the spool's directory, created (mode 0700) if missing. One
+	// exporter at a time may use it: [New] fails when another exporter, in
+	// this process or another, has it open. Required: an empty Dir turns
+	// the spool off.
+	Dir string
+	// MaxBytes bounds the spool's files on disk. When a request does not
+	// fit, it is dropped and counted ([Stats].SpoolDropped). The default is
+	// 256 MiB; the smallest value accepted is 64 KiB.
+	MaxBytes int64
+	// ProbeInterval is how long the replayer waits after a failed attempt
+	// before it tries the oldest spooled request again; the wait doubles
+	// after each failure up to MaxProbeInterval, with jitter. Any request
+	// the API accepts in the meantime cuts the wait short. The defaults
+	// are 1s and 1m.
+	ProbeInterval, MaxProbeInterval time.Duration
+	// ReplayTimeout bounds one replayed request, retries (see [WithRetry])
+	// included. The default is 30s.
+	ReplayTimeout time.Duration
+}
+
+const (
+	defaultSpoolBytes     = 256 << 20
+	minSpoolBytes         = 64 << 10
+	defaultProbeInterval  = time.Second
+	defaultMaxProbe       = time.Minute
+	defaultReplayTimeout  = 30 * time.Second
+	maxSpoolSegmentBytes  = 8 << 20
+	spoolSegmentsInBounds = 16
+)
+
+// resolve fills in the defaults and checks the values.
+func (c SpoolConfig) resolve() (SpoolConfig, error) {
+	if c.MaxBytes < 0 || c.ProbeInterval < 0 || c.MaxProbeInterval < 0 || c.ReplayTimeout < 0 {
+		return c, errors.New("spool: sizes and durations must not be negative")
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = defaultSpoolBytes
+	}
+	if c.MaxBytes < minSpoolBytes {
+		return c, fmt.Errorf("spool: MaxBytes %d is below the minimum of %d", c.MaxBytes, minSpoolBytes)
+	}
+	if c.ProbeInterval == 0 {
+		c.ProbeInterval = defaultProbeInterval
+	}
+	if c.MaxProbeInterval == 0 {
+		c.MaxProbeInterval = max(defaultMaxProbe, c.ProbeInterval)
+	}
+	if c.MaxProbeInterval < c.ProbeInterval {
+		return c, fmt.Errorf("spool: MaxProbeInterval %s is below ProbeInterval %s", c.MaxProbeInterval, c.ProbeInterval)
+	}
+	if c.ReplayTimeout == 0 {
+		c.ReplayTimeout = defaultReplayTimeout
+	}
+	return c, nil
+}
+
+// segmentBytes sizes the spool's segment files: small enough that deleting
+// a fully acknowledged one frees space soon (at most one segment's worth of
+// acknowledged records counts against MaxBytes), large enough that few
+// files are created.
+func (c SpoolConfig) segmentBytes() int64 {
+	return min(max(c.MaxBytes/spoolSegmentsInBounds, 4<<10), maxSpoolSegmentBytes)
+}
+
+// WithSpool turns on the durable spool: requests that cannot be delivered
+// (the API unreachable, or answering 429 or 5xx, until the export context
+// ends) are written to disk and sent later, in order, also by the next
+// process that opens the same directory. See the package documentation,
+// section "Durable spool". Off by default; a config with an empty Dir keeps
+// it off. [New] returns an error when a value is out of range or the
+// directory cannot be opened or is in use.
+func WithSpool(c SpoolConfig) Option {
+	return optionFunc(func(cfg *config) { cfg.spool = c })
 }

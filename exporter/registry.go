@@ -27,6 +27,9 @@ type entry struct {
 	wireID string        // the id used on the wire once started
 	err    error         // why the start was rejected
 	waitCh chan struct{} // closed when the start attempt under way settles
+	// inSpool is set while a start of the trace is in the durable spool,
+	// waiting for its replay.
+	inSpool bool
 
 	// queued is closed when the eager-start worker is done with the entry;
 	// nil when the entry was never queued.
@@ -46,7 +49,7 @@ func (en *entry) pathID() string {
 func (en *entry) everStarted() bool {
 	en.mu.Lock()
 	defer en.mu.Unlock()
-	return en.state != notStarted || en.waitCh != nil
+	return en.state != notStarted || en.waitCh != nil || en.inSpool
 }
 
 // waitQueued waits until the eager start of en, if any, was attempted.

@@ -26,6 +26,32 @@ type Stats struct {
 	StartsDeferred uint64
 	// Requests counts HTTP attempts; Retries those after the first of a call.
 	Requests, Retries uint64
+
+	// The fields below count the durable spool's work ([WithSpool]); they
+	// stay zero without it.
+
+	// Spooled counts requests written to the spool, SpansSpooled the spans
+	// in them. Spooled spans are counted neither exported nor dropped until
+	// their replay settles.
+	Spooled, SpansSpooled uint64
+	// Replayed counts spooled requests the API accepted on replay (a start
+	// or end answered 409 included: it had been accepted before), and
+	// SpansReplayed the spans in them; SpansExported counts those too.
+	Replayed, SpansReplayed uint64
+	// ReplayRejected counts spooled requests the API refused for good on
+	// replay (a 4xx other than 408, 409 on a start or end, and 429); their
+	// spans count in SpansDropped.
+	ReplayRejected uint64
+	// SpoolDropped counts requests that found the spool full (or could not
+	// be written to it) and were dropped; their spans count in SpansDropped.
+	SpoolDropped uint64
+	// SpoolCorrupt counts damaged stretches of spool files (torn tails,
+	// checksum mismatches, foreign or unreadable files) and records that
+	// could not be decoded. Each was skipped and reported to the OTel
+	// error handler.
+	SpoolCorrupt uint64
+	// SpoolBytes is the size of the spool's files now.
+	SpoolBytes uint64
 }
 
 type counters struct {
@@ -33,6 +59,9 @@ type counters struct {
 	tracesStarted, tracesCompleted, tracesFailed atomic.Uint64
 	tracesSkipped, tracesEvicted, startsDeferred atomic.Uint64
 	requests, retries                            atomic.Uint64
+	spooled, spansSpooled, replayed              atomic.Uint64
+	spansReplayed, replayRejected, spoolDropped  atomic.Uint64
+	spoolCorrupt                                 atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -41,5 +70,8 @@ func (c *counters) snapshot() Stats {
 		TracesStarted: c.tracesStarted.Load(), TracesCompleted: c.tracesCompleted.Load(), TracesFailed: c.tracesFailed.Load(),
 		TracesSkipped: c.tracesSkipped.Load(), TracesEvicted: c.tracesEvicted.Load(), StartsDeferred: c.startsDeferred.Load(),
 		Requests: c.requests.Load(), Retries: c.retries.Load(),
+		Spooled: c.spooled.Load(), SpansSpooled: c.spansSpooled.Load(), Replayed: c.replayed.Load(),
+		SpansReplayed: c.spansReplayed.Load(), ReplayRejected: c.replayRejected.Load(),
+		SpoolDropped: c.spoolDropped.Load(), SpoolCorrupt: c.spoolCorrupt.Load(),
 	}
 }

@@ -1,0 +1,674 @@
+package exporter
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+
+	"github.com/tracium-ai/tracium-go/exporter/internal/spool"
+	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/validate"
+)
+
+// reqKind is what a spooled request does; its path follows from it, so a
+// spool file can name no other endpoint.
+type reqKind uint8
+
+const (
+	kindStart reqKind = 1 + iota
+	kindSpans
+	kindComplete
+	kindFail
+)
+
+func (k reqKind) String() string {
+	switch k {
+	case kindStart:
+		return "start"
+	case kindSpans:
+		return "spans"
+	case kindComplete:
+		return "complete"
+	case kindFail:
+		return "fail"
+	}
+	return "unknown"
+}
+
+// spoolReq is one request of a trace, as sent and as kept in the spool.
+type spoolReq struct {
+	kind   reqKind
+	joined bool   // spans of a trace another service started: a 404 may pass
+	spans  int    // spans in body
+	trace  string // the Tracium trace id this process knows the trace by
+	pathID string // the id for the path, when it was known
+	tenant string
+	body   []byte
+}
+
+// path is the request's endpoint, for the trace id id.
+func (r *spoolReq) path(id string) string {
+	if r.kind == kindStart {
+		return "/agents/traces"
+	}
+	return "/agents/traces/" + id + "/" + r.kind.String()
+}
+
+// Record layout (version 1), after the spool's own framing:
+//
+//	version  1 byte, 1
+//	kind     1 byte, a reqKind
+//	flags    1 byte, bit 0: joined
+//	spans    uvarint
+//	trace    uvarint length, bytes
+//	pathID   uvarint length, bytes
+//	tenant   uvarint length, bytes
+//	body     the rest
+const recordVersion = 1
+
+func (r *spoolReq) encode(b []byte) []byte {
+	var flags byte
+	if r.joined {
+		flags = 1
+	}
+	b = append(b, recordVersion, byte(r.kind), flags)
+	b = binary.AppendUvarint(b, uint64(r.spans))
+	for _, s := range [...]string{r.trace, r.pathID, r.tenant} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return append(b, r.body...)
+}
+
+var errBadRecord = errors.New("undecodable spool record")
+
+// decodeRequest reads a record written by encode. The spool's checksums
+// catch damage; these checks keep a record written by something else (or a
+// checksum collision) from reaching the network: ids must pass the trace-id
+// rule (so the path stays one of ours) and the tenant the header rule.
+func decodeRequest(p []byte) (spoolReq, error) {
+	bad := func(what string) (spoolReq, error) { return spoolReq{}, fmt.Errorf("%w: %s", errBadRecord, what) }
+	if len(p) < 3 {
+		return bad("too short")
+	}
+	if p[0] != recordVersion {
+		return bad(fmt.Sprintf("version %d", p[0]))
+	}
+	r := spoolReq{kind: reqKind(p[1]), joined: p[2]&1 != 0}
+	if r.kind < kindStart || r.kind > kindFail || p[2]&^1 != 0 {
+		return bad("kind or flags")
+	}
+	p = p[3:]
+	n, k := binary.Uvarint(p)
+	if k <= 0 || n > MaxSpansPerRequest || (r.kind != kindSpans && n != 0) {
+		return bad("span count")
+	}
+	r.spans, p = int(n), p[k:]
+	var fields [3]string
+	for i := range fields {
+		n, k := binary.Uvarint(p)
+		if k <= 0 || n > uint64(len(p)-k) {
+			return bad("field length")
+		}
+		fields[i], p = string(p[k:k+int(n)]), p[k+int(n):]
+	}
+	r.trace, r.pathID, r.tenant = fields[0], fields[1], fields[2]
+	// validate.TraceID trims: an id must be exactly its checked form.
+	if id, err := validate.TraceID(r.trace); err != nil || id != r.trace {
+		return bad("trace id")
+	}
+	if id, err := validate.TraceID(r.pathID); err != nil || id != r.pathID {
+		return bad("path id")
+	}
+	if r.tenant != "" && validate.ID("tenant id", r.tenant, validate.MaxTenantID) != nil {
+		return bad("tenant")
+	}
+	if len(p) == 0 || p[0] != '{' {
+		return bad("body")
+	}
+	r.body = p
+	return r, nil
+}
+
+// outcome is what became of a request handed to deliver.
+type outcome uint8
+
+const (
+	sent      outcome = iota // the API accepted it
+	failed                   // it failed; the error says why
+	spooled                  // it is in the spool
+	discarded                // the spool had no room: dropped, counted and reported
+)
+
+// Internal results of ensureStarted.
+var (
+	errStartSpooled   = errors.New("start spooled")
+	errStartDiscarded = errors.New("start dropped: spool full")
+)
+
+// spoolable reports whether a failed request may succeed if sent later:
+// the API could not be reached or answered 429 or 5xx, or the export ran
+// out of time (or was cut short by Shutdown) before the request got
+// through. A final answer, or a request that cannot be built, is not.
+func spoolable(err error) bool {
+	if err == nil || final(err) {
+		return false
+	}
+	return api.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, errShutdown)
+}
+
+// reportInterval spaces out the reports of a recurring spool condition.
+const reportInterval = time.Minute
+
+// limiter lets one report through per reportInterval and counts the rest.
+type limiter struct {
+	mu   sync.Mutex
+	next time.Time
+	held int
+}
+
+// allow reports whether to report now, and how many reports were held back
+// since the last one.
+func (l *limiter) allow() (bool, int) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.next) {
+		l.held++
+		return false, 0
+	}
+	l.next = now.Add(reportInterval)
+	held := l.held
+	l.held = 0
+	return true, held
+}
+
+func (l *limiter) handle(format string, args ...any) {
+	ok, held := l.allow()
+	if !ok {
+		return
+	}
+	err := fmt.Errorf(format, args...)
+	if held > 0 {
+		err = fmt.Errorf("%w (and %d more like it since the last report)", err, held)
+	}
+	otel.Handle(err)
+}
+
+// joinedNotFoundRounds is how many replay rounds a 404 to spans of a trace
+// started by another service is waited out: that service's start may still
+// be on its way (it may have a spool of its own).
+const joinedNotFoundRounds = 5
+
+// spooler is the exporter's durable spool and its replayer.
+type spooler struct {
+	q   *spool.Spool
+	cfg SpoolConfig
+
+	mu      sync.Mutex
+	pending map[string]int    // trace id → its records in the spool not yet settled
+	ids     map[string]string // trace id → the id the API assigned on replay
+
+	// down is set when a replay attempt finds the API unavailable, and
+	// cleared by any accepted request. While it is set new requests go
+	// straight to the spool rather than each waiting out the retry window,
+	// which would fill the batch processor's queue during an outage.
+	down    atomic.Bool
+	waiting atomic.Bool // the replayer waits after a failure
+
+	more    chan struct{} // records were appended
+	now     chan struct{} // try the oldest record now
+	started atomic.Bool
+	once    sync.Once
+	done    chan struct{} // closed when the replayer returns
+
+	stMu    sync.Mutex
+	changed chan struct{} // closed and replaced when a record settles or an attempt fails
+	fails   uint64
+
+	// exporting is held (shared) by each ExportSpans, so that Shutdown can
+	// wait for them to spool what they could not send before it closes
+	// the spool.
+	exporting sync.RWMutex
+
+	outage, full, rejected, readErr limiter
+}
+
+func (e *Exporter) openSpool(c SpoolConfig) error {
+	c, err := c.resolve()
+	if err != nil {
+		return err
+	}
+	sp := &spooler{
+		cfg:     c,
+		pending: make(map[string]int),
+		ids:     make(map[string]string),
+		more:    make(chan struct{}, 1),
+		now:     make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
+	}
+	sp.q, err = spool.Open(c.Dir, spool.Options{
+		MaxBytes: c.MaxBytes, SegmentBytes: c.segmentBytes(), Report: e.spoolReport,
+	})
+	if err != nil {
+		return err
+	}
+	e.sp = sp
+	if !sp.q.Empty() {
+		e.startReplayer()
+	}
+	return nil
+}
+
+// spoolReport hands what the spool finds on disk to the OTel error handler.
+func (e *Exporter) spoolReport(err error) {
+	if _, ok := errors.AsType[*spool.CorruptError](err); ok {
+		e.stats.spoolCorrupt.Add(1)
+	}
+	otel.Handle(fmt.Errorf("tracium exporter: %w", err))
+}
+
+func (e *Exporter) startReplayer() {
+	e.sp.once.Do(func() {
+		e.sp.started.Store(true)
+		go e.replay()
+	})
+}
+
+func kick(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// has reports whether trace has requests in the spool: its next ones must
+// follow them there to keep the trace's order.
+func (sp *spooler) has(trace string) bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.pending[trace] > 0
+}
+
+// settled forgets one spooled record of trace.
+func (sp *spooler) settled(trace string) {
+	sp.mu.Lock()
+	if n := sp.pending[trace]; n > 1 {
+		sp.pending[trace] = n - 1
+	} else {
+		delete(sp.pending, trace)
+	}
+	sp.mu.Unlock()
+}
+
+// pathID returns the id to use in paths for trace, given the one recorded.
+func (sp *spooler) pathID(r *spoolReq) string {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if id, ok := sp.ids[r.trace]; ok && r.pathID == r.trace {
+		return id
+	}
+	return r.pathID
+}
+
+// broadcast wakes whoever waits in drain; failed says an attempt failed.
+func (sp *spooler) broadcast(failed bool) {
+	sp.stMu.Lock()
+	if failed {
+		sp.fails++
+	}
+	close(sp.changed)
+	sp.changed = make(chan struct{})
+	sp.stMu.Unlock()
+}
+
+func (sp *spooler) status() (uint64, <-chan struct{}) {
+	sp.stMu.Lock()
+	defer sp.stMu.Unlock()
+	return sp.fails, sp.changed
+}
+
+// spoolIt writes r to the spool. cause is why r was not delivered (nil when
+// it follows earlier requests of its trace, or the API is known to be
+// down). It returns spooled or discarded, and counts either.
+func (e *Exporter) spoolIt(r *spoolReq, cause error) outcome {
+	o, after := e.spoolAppend(r, cause)
+	after()
+	return o
+}
+
+// spoolAppend is spoolIt without its reports and wake-ups, so that it can
+// run under a lock: the caller runs after once it has unlocked. The
+// closures capture copies of r's fields, not r, so that r can stay on the
+// caller's stack on the path that does not spool.
+func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
+	sp := e.sp
+	trace, kind, spans := r.trace, r.kind, r.spans
+	sp.mu.Lock()
+	sp.pending[trace]++
+	sp.mu.Unlock()
+	err := sp.q.Append(r.encode(make([]byte, 0, len(r.body)+64+len(r.trace)+len(r.pathID)+len(r.tenant))))
+	if err != nil {
+		sp.settled(trace)
+		e.stats.spoolDropped.Add(1)
+		e.stats.spansDropped.Add(uint64(spans))
+		size := sp.q.Size()
+		return discarded, func() {
+			sp.full.handle("tracium exporter: trace %s: %s not sent and not spooled (%d spans dropped; spool at %d of %d bytes): %w",
+				trace, kind, spans, size, sp.cfg.MaxBytes, err)
+		}
+	}
+	e.stats.spooled.Add(1)
+	e.stats.spansSpooled.Add(uint64(spans))
+	return spooled, func() {
+		if cause != nil {
+			sp.outage.handle("tracium exporter: the API could not take a request; it is kept in the spool and sent when the API answers: %w", cause)
+		}
+		e.startReplayer()
+		kick(sp.more)
+	}
+}
+
+// deliver sends r, unless its trace has requests in the spool or the API
+// is known to be down: then r joins the spool at once. A request that
+// fails for a reason that may pass is spooled too. Without a spool it just
+// sends r.
+func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, outcome, error) {
+	if e.sp != nil && (e.sp.down.Load() || e.sp.has(r.trace)) {
+		return nil, e.spoolIt(r, nil), nil
+	}
+	resp, err := e.client.Do(ctx, api.Request{
+		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, RetryNotFound: r.joined,
+	})
+	if err == nil {
+		return resp, sent, nil
+	}
+	if e.sp != nil && spoolable(err) {
+		return nil, e.spoolIt(r, err), nil
+	}
+	return nil, failed, err
+}
+
+// spoolStart puts the start of en in the spool, unless it is there already
+// or was accepted meanwhile. It returns nil (started), errStartSpooled or
+// errStartDiscarded.
+//
+// The record is appended under en.mu: whoever then finds inSpool set (and
+// spools the trace's spans behind it) is sure that the start is already in
+// the spool, ahead of them.
+func (e *Exporter) spoolStart(en *entry, cause error) error {
+	en.mu.Lock()
+	switch {
+	case en.state == started:
+		en.mu.Unlock()
+		return nil
+	case en.inSpool:
+		en.mu.Unlock()
+		return errStartSpooled
+	}
+	r := &spoolReq{kind: kindStart, trace: en.id, pathID: en.id, tenant: en.start.Tenant, body: en.start.Body}
+	o, after := e.spoolAppend(r, cause)
+	en.inSpool = o == spooled
+	en.mu.Unlock()
+	after()
+	if o == spooled {
+		return errStartSpooled
+	}
+	return errStartDiscarded
+}
+
+// sync makes what this export spooled durable: one fsync per export.
+func (sp *spooler) sync() error {
+	if err := sp.q.Sync(); err != nil && !errors.Is(err, spool.ErrClosed) {
+		return fmt.Errorf("tracium exporter: %w", err)
+	}
+	return nil
+}
+
+// drain wakes the replayer and waits until the spool is empty, an attempt
+// fails (the API is still unavailable: the spool keeps the rest), the
+// replayer stops, or ctx ends.
+func (e *Exporter) drain(ctx context.Context) error {
+	sp := e.sp
+	if sp == nil || !sp.started.Load() {
+		return nil
+	}
+	fails0, _ := sp.status()
+	kick(sp.now)
+	for {
+		fails, ch := sp.status()
+		if sp.q.Empty() || fails > fails0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-sp.done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the spool to drain: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// replay is the replayer: it sends the spool's records oldest first, one at
+// a time, and waits with backoff while the API does not take them. It runs
+// until Shutdown.
+func (e *Exporter) replay() {
+	sp := e.sp
+	defer close(sp.done)
+	wait, rounds := sp.cfg.ProbeInterval, 0
+	for e.stopCtx.Err() == nil {
+		rec, err := sp.q.Head()
+		switch {
+		case errors.Is(err, io.EOF):
+			sp.mu.Lock()
+			clear(sp.ids) // no record left refers to them
+			sp.mu.Unlock()
+			sp.broadcast(false)
+			select {
+			case <-sp.more:
+			case <-sp.now:
+			case <-e.stopCtx.Done():
+				return
+			}
+			continue
+		case errors.Is(err, spool.ErrClosed):
+			return
+		case err != nil: // an I/O error: the disk may recover
+			sp.readErr.handle("tracium exporter: %w", err)
+			sp.broadcast(true)
+			if !e.backoff(&wait) {
+				return
+			}
+			continue
+		}
+		r, err := decodeRequest(rec.Payload)
+		if err != nil {
+			e.stats.spoolCorrupt.Add(1)
+			otel.Handle(fmt.Errorf("tracium exporter: spool: skipped a record: %w", err))
+			e.ack(rec, nil)
+			continue
+		}
+		switch e.replayOne(&r, rounds) {
+		case replayDone:
+			e.ack(rec, &r)
+			wait, rounds = sp.cfg.ProbeInterval, 0
+		case replayAgain:
+			rounds++
+			sp.broadcast(true)
+			if !e.backoff(&wait) {
+				return
+			}
+		case replayStopped:
+			return
+		}
+	}
+}
+
+// ack removes a settled record from the spool.
+func (e *Exporter) ack(rec spool.Record, r *spoolReq) {
+	if err := e.sp.q.Ack(rec); err != nil && !errors.Is(err, spool.ErrClosed) {
+		otel.Handle(fmt.Errorf("tracium exporter: %w", err))
+	}
+	if r != nil {
+		e.sp.settled(r.trace)
+	}
+	e.sp.broadcast(false)
+}
+
+// backoff waits *wait with jitter, then doubles it up to the maximum. A
+// request the API accepts meanwhile (or a flush) cuts the wait short. It
+// reports false when the exporter stops.
+func (e *Exporter) backoff(wait *time.Duration) bool {
+	sp := e.sp
+	d := time.Duration(float64(*wait) * (0.8 + 0.4*rand.Float64()))
+	*wait = min(*wait*2, sp.cfg.MaxProbeInterval)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	sp.waiting.Store(true)
+	defer sp.waiting.Store(false)
+	select {
+	case <-t.C:
+	case <-sp.now:
+	case <-e.stopCtx.Done():
+		return false
+	}
+	return true
+}
+
+type replayResult uint8
+
+const (
+	replayDone    replayResult = iota // accepted or refused for good: acknowledge it
+	replayAgain                       // not now: keep it and wait
+	replayStopped                     // the exporter is shutting down
+)
+
+// replayOne sends a spooled request. rounds is how many times it failed
+// before.
+func (e *Exporter) replayOne(r *spoolReq, rounds int) replayResult {
+	sp := e.sp
+	ctx, cancel := context.WithTimeout(e.stopCtx, sp.cfg.ReplayTimeout)
+	defer cancel()
+	id := sp.pathID(r)
+	// A 404 to spans of a joined trace is waited out here, round by round,
+	// rather than inside Do, so that one such record cannot hold the
+	// replayer for a whole ReplayTimeout per round.
+	resp, err := e.client.Do(ctx, api.Request{Method: http.MethodPost, Path: r.path(id), Body: r.body, Tenant: r.tenant})
+	code := api.StatusCode(err)
+	switch {
+	case err == nil || (code == http.StatusConflict && r.kind != kindSpans):
+		sp.down.Store(false)
+		e.replayed(r, resp, err == nil)
+		return replayDone
+	case e.stopCtx.Err() != nil:
+		return replayStopped
+	case code == http.StatusNotFound && r.joined && rounds+1 < joinedNotFoundRounds:
+		return replayAgain
+	case !spoolable(err):
+		e.stats.replayRejected.Add(1)
+		e.stats.spansDropped.Add(uint64(r.spans))
+		if r.kind == kindStart {
+			e.startSettled(r.trace, "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+		}
+		sp.rejected.handle("tracium exporter: trace %s: spooled %s refused on replay, dropped (%d spans): %w", r.trace, r.kind, r.spans, err)
+		return replayDone
+	default:
+		sp.down.Store(true)
+		if rounds >= 2 {
+			// The oldest record keeps failing: ask whether the API is down
+			// or refuses only this request for now. If it answers, new
+			// requests go to it again (onAttempt clears down) instead of
+			// queueing behind this record.
+			pctx, pcancel := context.WithTimeout(e.stopCtx, sp.cfg.ReplayTimeout)
+			_, _ = e.client.Do(pctx, api.Request{Method: http.MethodGet, Path: "/auth/me"})
+			pcancel()
+		}
+		return replayAgain
+	}
+}
+
+// replayed counts a spooled request the API accepted; ok is false for a
+// 409 (accepted before).
+func (e *Exporter) replayed(r *spoolReq, resp *api.Response, ok bool) {
+	e.stats.replayed.Add(1)
+	e.stats.spansReplayed.Add(uint64(r.spans))
+	e.stats.spansExported.Add(uint64(r.spans))
+	switch r.kind {
+	case kindStart:
+		id := r.trace
+		if ok {
+			e.stats.tracesStarted.Add(1)
+			id = e.answeredID(r.trace, resp.Body)
+		}
+		e.startSettled(r.trace, id, nil)
+	case kindComplete:
+		if ok {
+			e.stats.tracesCompleted.Add(1)
+		}
+	case kindFail:
+		if ok {
+			e.stats.tracesFailed.Add(1)
+		}
+	}
+}
+
+// answeredID returns the id a replayed start was answered with (ours when
+// it names none or an unusable one), and maps later records to it.
+func (e *Exporter) answeredID(trace string, body []byte) string {
+	var ans struct {
+		ID      string `json:"id"`
+		TraceID string `json:"trace_id"`
+	}
+	_ = json.Unmarshal(body, &ans)
+	got := ans.ID
+	if got == "" {
+		got = ans.TraceID
+	}
+	if got == "" || got == trace {
+		return trace
+	}
+	if _, err := validate.TraceID(got); err != nil {
+		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API answered with an unusable id: %w; keeping ours", trace, err))
+		return trace
+	}
+	e.mismatch.Do(func() {
+		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", trace, got))
+	})
+	e.sp.mu.Lock()
+	e.sp.ids[trace] = got
+	e.sp.mu.Unlock()
+	return got
+}
+
+// startSettled records the replay of the start of trace, in the trace's
+// entry if this process still has one: accepted under id, or refused with
+// err.
+func (e *Exporter) startSettled(trace, id string, err error) {
+	en := e.reg.get(trace)
+	if en == nil {
+		return
+	}
+	en.mu.Lock()
+	en.inSpool = false
+	if en.state != started {
+		if err == nil {
+			en.state, en.wireID = started, id
+		} else {
+			en.state, en.err = rejected, err
+		}
+	}
+	en.mu.Unlock()
+}
