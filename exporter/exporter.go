@@ -342,11 +342,13 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 			e.stats.spansOutside.Add(1)
 			continue
 		}
-		if _, err := validate.TraceID(f.TraceID); err != nil {
+		id, err := validate.TraceID(f.TraceID)
+		if err != nil {
 			e.stats.spansDropped.Add(1)
 			errs = append(errs, fmt.Errorf("tracium exporter: span %s: %w", s.SpanContext().SpanID(), err))
 			continue
 		}
+		f.TraceID = id // trimmed: the id used in paths and bodies
 		if f.Tenant != "" {
 			// Recorded tenants were validated; a foreign attribute may not
 			// be, and a header the API refuses would fail the whole trace.
@@ -456,7 +458,9 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 				return nil
 			default:
 				e.stats.spansDropped.Add(uint64(n))
-				if g.root != nil && final(err) {
+				if g.root != nil {
+					// The trace is over here: keep no state for it,
+					// or a dead backend would fill the registry.
 					e.reg.remove(en)
 				}
 				return err
@@ -519,6 +523,12 @@ func (e *Exporter) postEnd(ctx context.Context, g *group, pathID string) error {
 		r.kind = kindFail
 	}
 	_, o, err := e.deliver(ctx, &r)
+	if api.StatusCode(err) == http.StatusConflict {
+		// Already ended: an earlier attempt went through and its answer
+		// was lost, so the retry is refused. The end is accepted, as a
+		// replayed one is.
+		o, err = sent, nil
+	}
 	if err != nil {
 		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, r.kind, err)
 	}
