@@ -32,70 +32,42 @@ func newConfig(getenv func(string) string, args0 string, opts []Option) llmhttp.
 // answers, embedding inputs) on or off. It overrides TRACIUM_CAPTURE_CONTENT;
 // the default is on. Off, a span still records model, token usage, finish
 // reasons, response id and errors.
-func WithContentCapture(on bool) Option {
-	return optionFunc(func(c *llmhttp.Config) { c.Capture.On = on })
-}
+func WithContentCapture(on bool) Option { return optionFunc(llmhttp.ContentCapture(on)) }
 
 // WithMaxInputBytes sets the most bytes of input a span records: an input
 // whose JSON encoding is longer is recorded as a JSON string holding its
 // first n bytes and "... (truncated)". The default is 1 MiB; n <= 0 keeps it.
-func WithMaxInputBytes(n int) Option {
-	return optionFunc(func(c *llmhttp.Config) {
-		if n > 0 {
-			c.Capture.MaxInput = n
-		}
-	})
-}
+func WithMaxInputBytes(n int) Option { return optionFunc(llmhttp.MaxInputBytes(n)) }
 
 // WithMaxOutputBytes sets the most bytes of output text a span records, for
 // streamed and whole responses alike; the text is cut there and ends with
 // "... (truncated)". The default is 64 KiB; n <= 0 keeps it.
-func WithMaxOutputBytes(n int) Option {
-	return optionFunc(func(c *llmhttp.Config) {
-		if n > 0 {
-			c.Capture.MaxOutput = n
-		}
-	})
-}
+func WithMaxOutputBytes(n int) Option { return optionFunc(llmhttp.MaxOutputBytes(n)) }
 
 // WithAutoTrace turns automatic traces on (the default) or off. Off, a call
 // made outside any agent trace is a plain OTel span, on the provider of the
 // span its context carries, else the global one (as tracium.StartSpan
 // does), which the Tracium exporter does not send.
-func WithAutoTrace(on bool) Option {
-	return optionFunc(func(c *llmhttp.Config) { c.AutoTrace = on })
-}
+func WithAutoTrace(on bool) Option { return optionFunc(llmhttp.AutoTrace(on)) }
 
 // WithAgentName sets the agent name of automatic traces. The default is the
 // program's name (the base name of os.Args[0] without .exe, '_' turned into
 // '-'), or "app" when that gives nothing usable. "" keeps the default.
-func WithAgentName(name string) Option {
-	return optionFunc(func(c *llmhttp.Config) {
-		if name != "" {
-			c.AgentName = name
-		}
-	})
-}
+func WithAgentName(name string) Option { return optionFunc(llmhttp.AgentName(name)) }
 
 // WithTraceOptions adds options to every automatic trace, after the ones
 // the middleware sets (lazy start, the tag "@openai", the call's model, the
 // tracer provider): tracium.WithVersion, tracium.WithWorkspace,
 // tracium.WithTags (added to "@openai"), and so on. Calls add up.
 func WithTraceOptions(opts ...tracium.TraceOption) Option {
-	return optionFunc(func(c *llmhttp.Config) {
-		c.TraceOptions = append(c.TraceOptions[:len(c.TraceOptions):len(c.TraceOptions)], opts...)
-	})
+	return optionFunc(llmhttp.TraceOptions(opts...))
 }
 
 // WithTracerProvider sets the provider automatic traces are recorded on.
 // A call inside an agent trace is always recorded on that trace's provider.
 // nil, the default, means the global provider.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(c *llmhttp.Config) {
-		if tp != nil {
-			c.TracerProvider = tp
-		}
-	})
+	return optionFunc(llmhttp.TracerProvider(tp))
 }
 
 // WithBaggageForwarding sends the application's own W3C baggage members
@@ -104,6 +76,4 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // the provider receives: baggage is for your own services, and a provider is
 // a third party. Tracium's members and X-Tenant-ID are never sent, whatever
 // this says.
-func WithBaggageForwarding() Option {
-	return optionFunc(func(c *llmhttp.Config) { c.ForwardBaggage = true })
-}
+func WithBaggageForwarding() Option { return optionFunc(llmhttp.ForwardBaggage()) }
