@@ -5,18 +5,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -24,23 +23,6 @@ import (
 // End may take whatever the backend does: they do no I/O, so any fault
 // showing here would be a bug. It is generous for the race detector.
 const callBound = 250 * time.Millisecond
-
-// handlerErrors counts what reaches the OTel error handler. Tests using it
-// are not parallel.
-type handlerErrors struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func captureHandler(t *testing.T) *handlerErrors {
-	h := &handlerErrors{}
-	prev := otel.GetErrorHandler()
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { h.mu.Lock(); h.errs = append(h.errs, err.Error()); h.mu.Unlock() }))
-	t.Cleanup(func() { otel.SetErrorHandler(prev) })
-	return h
-}
-
-func (h *handlerErrors) count() int { h.mu.Lock(); defer h.mu.Unlock(); return len(h.errs) }
 
 type workload struct {
 	traces, spans int
@@ -132,7 +114,7 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs := captureHandler(t)
+			errs := testutil.CaptureErrors(t)
 			srv := traciumtest.NewServer()
 			t.Cleanup(srv.Close)
 			key := tt.key
@@ -168,7 +150,7 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			st := exp.Stats()
 			t.Logf("%s: produced %d, received %d, dropped %d, requests %d, retries %d, handler errors %d, longest call %v",
-				tt.name, produced, received, st.SpansDropped, st.Requests, st.Retries, errs.count(), longest)
+				tt.name, produced, received, st.SpansDropped, st.Requests, st.Retries, len(errs.Messages()), longest)
 			assert.Less(t, longest, callBound, "a recording call blocked")
 			if tt.name == "409 duplicate start" {
 				for _, id := range ids {
@@ -182,7 +164,7 @@ func TestFaultMatrix(t *testing.T) {
 				assert.Zero(t, st.SpansDropped)
 			} else {
 				assert.Equal(t, uint64(produced-received), st.SpansDropped, "what is lost is counted")
-				assert.NotZero(t, errs.count(), "and reported")
+				assert.NotZero(t, len(errs.Messages()), "and reported")
 			}
 			if tt.maxReqs > 0 {
 				assert.LessOrEqual(t, len(srv.Requests()), tt.maxReqs, "no retry storm")

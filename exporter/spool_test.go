@@ -18,6 +18,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -334,7 +335,7 @@ func TestSpoolNeverKeepsFinalFailures(t *testing.T) {
 // error to the handler however many drops; what fits is delivered later.
 // Not parallel: it captures the OTel error handler.
 func TestSpoolFull(t *testing.T) {
-	h := captureHandler(t)
+	h := testutil.CaptureErrors(t)
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
 	srv.InjectFault(traciumtest.Fault{Status: 503})
@@ -352,13 +353,11 @@ func TestSpoolFull(t *testing.T) {
 	assert.Equal(t, uint64(prod.spans()), st.SpansSpooled+st.SpansDropped, "every span spooled or counted as dropped: %+v", st)
 	assert.LessOrEqual(t, st.SpoolBytes, uint64(64<<10), "the bound holds")
 	full := 0
-	h.mu.Lock()
-	for _, e := range h.errs {
+	for _, e := range h.Messages() {
 		if strings.Contains(e, "not spooled") {
 			full++
 		}
 	}
-	h.mu.Unlock()
 	assert.Equal(t, 1, full, "one rate-limited report of %d drops", st.SpoolDropped)
 
 	srv.ClearFaults()
@@ -374,7 +373,7 @@ func TestSpoolFull(t *testing.T) {
 // and skipped; the rest is replayed. Not parallel: it captures the OTel
 // error handler.
 func TestSpoolDamagedFiles(t *testing.T) {
-	h := captureHandler(t)
+	h := testutil.CaptureErrors(t)
 	dir := t.TempDir()
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
@@ -412,10 +411,9 @@ func TestSpoolDamagedFiles(t *testing.T) {
 	assert.Equal(t, uint64(d.received), st.SpansReplayed)
 	checkAcceptedOrder(t, srv)
 
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	msgs := h.Messages()
 	var damage, foreign int
-	for _, e := range h.errs {
+	for _, e := range msgs {
 		switch {
 		case strings.Contains(e, "damaged bytes"):
 			damage++
@@ -423,8 +421,8 @@ func TestSpoolDamagedFiles(t *testing.T) {
 			foreign++
 		}
 	}
-	assert.GreaterOrEqual(t, damage, 3, "%q", h.errs)
-	assert.Equal(t, 1, foreign, "%q", h.errs)
+	assert.GreaterOrEqual(t, damage, 3, "%q", msgs)
+	assert.Equal(t, 1, foreign, "%q", msgs)
 }
 
 // Shutdown stops the replayer within its ctx even when a replayed request

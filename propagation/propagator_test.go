@@ -166,7 +166,7 @@ func TestInjectLimits(t *testing.T) {
 	p.Inject(ctx, carrier)
 	assert.Equal(t, otelpropagation.MapCarrier{"baggage": big}, carrier, "8192 bytes would be exceeded")
 
-	msgs := errs.messages()
+	msgs := errs.Messages()
 	require.Len(t, msgs, 1, "the second overflow falls in the same error interval")
 	assert.Contains(t, msgs[0], "tracium propagation: inject: the baggage header would have 65 members")
 }

@@ -93,17 +93,17 @@ func TestW3CParsing(t *testing.T) {
 		{"8193 bytes over two lines", []string{"a=1", padTo(propagation.MaxBytes - 3)}, "", true, skip},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(errs.messages())
+			before := len(errs.Messages())
 			h := http.Header{}
 			for _, l := range tc.lines {
 				h.Add("Baggage", l)
 			}
 			assert.Equal(t, got{Tenant: tc.want}, read(p.Extract(context.Background(), otelpropagation.HeaderCarrier(h))), "Extract(%q)", tc.lines)
-			reported := len(errs.messages()) - before
+			reported := len(errs.Messages()) - before
 			if tc.reject {
 				assert.Equal(t, 1, reported, "one error for a rejected set")
 			} else {
-				assert.Zero(t, reported, "no error: %v", errs.messages()[before:])
+				assert.Zero(t, reported, "no error: %v", errs.Messages()[before:])
 			}
 
 			otelBag, _ := baggage.Parse(strings.Join(tc.lines, ","))

@@ -76,11 +76,11 @@ func TestTrustPolicies(t *testing.T) {
 		{"nothing sent, nothing reported", signed, http.Header{"Baggage": {"userId=alice"}}, got{}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(errs.messages())
+			before := len(errs.Messages())
 			clock := newClock(now)
 			p := newProp(t, propagation.WithPolicy(tc.policy), propagation.WithTenantHeader(), propagation.WithClock(clock.Now))
 			assert.Equal(t, tc.want, read(p.Extract(context.Background(), otelpropagation.HeaderCarrier(tc.header))))
-			msgs := errs.messages()[before:]
+			msgs := errs.Messages()[before:]
 			require.Len(t, msgs, tc.nErrors, "errors: %q", msgs)
 			for _, m := range msgs {
 				assert.Contains(t, m, "tracium propagation: extract: inbound Tracium members rejected (policy signed)")
@@ -109,18 +109,18 @@ func TestRejectionsRateLimited(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.Len(t, errs.messages(), 1, "1000 rejections in one interval: one report")
-	assert.Contains(t, errs.messages()[0], "the set is not signed")
+	require.Len(t, errs.Messages(), 1, "1000 rejections in one interval: one report")
+	assert.Contains(t, errs.Messages()[0], "the set is not signed")
 
 	clock.Advance(time.Minute)
 	p.Extract(context.Background(), bad)
-	msgs := errs.messages()
+	msgs := errs.Messages()
 	require.Len(t, msgs, 2)
 	assert.Contains(t, msgs[1], "(999 more suppressed since the last report)")
 
 	clock.Advance(time.Second)
 	p.Extract(context.Background(), bad)
-	assert.Len(t, errs.messages(), 2, "within the next interval again")
+	assert.Len(t, errs.Messages(), 2, "within the next interval again")
 }
 
 // Rejected or ignored members are stripped from the context's OTel baggage,
@@ -226,7 +226,7 @@ func TestWithMaxAge(t *testing.T) {
 		carrier := otelpropagation.MapCarrier{"baggage": signedHeader(t, kr, epoch.Add(-tc.age), "acme")}
 		assert.Equal(t, tc.want, read(p.Extract(context.Background(), carrier)), "signed %s ago", tc.age)
 	}
-	msgs := errs.messages()
+	msgs := errs.Messages()
 	require.Len(t, msgs, 2)
 	assert.Contains(t, msgs[0], "signed 11s ago, more than the 10s allowed")
 	assert.Contains(t, msgs[1], "signed 11s in the future, more than the 10s allowed")

@@ -1,0 +1,92 @@
+// Package testutil holds the helpers the black-box tests of several
+// packages share: a provider recording spans behind the Tracium processor,
+// attribute look-ups, and a recording OTel error handler. Only tests import
+// it.
+package testutil
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	tracium "github.com/tracium-ai/tracium-go"
+)
+
+// NewRecorded returns a provider with the Tracium processor (stamping only)
+// in front of a span recorder; it is shut down when the test ends.
+func NewRecorded(t testing.TB, opts ...tracium.ProcessorOption) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(nil, opts...)),
+		sdktrace.WithSpanProcessor(rec),
+	)
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp, rec
+}
+
+// Attrs returns a span's attributes as a map.
+func Attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
+	m := make(map[attribute.Key]attribute.Value)
+	for _, kv := range s.Attributes() {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
+// ByName finds the one ended span named name, failing the test when there
+// is none or more than one.
+func ByName(t testing.TB, rec *tracetest.SpanRecorder, name string) sdktrace.ReadOnlySpan {
+	t.Helper()
+	var found sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		if s.Name() == name {
+			require.Nil(t, found, "two spans named %q", name)
+			found = s
+		}
+	}
+	require.NotNil(t, found, "no span named %q", name)
+	return found
+}
+
+// Errors records what reaches the OTel error handler.
+type Errors struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+// Handle records err.
+func (r *Errors) Handle(err error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, err)
+	r.mu.Unlock()
+}
+
+// Messages returns the texts of the errors recorded so far.
+func (r *Errors) Messages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.errs))
+	for i, e := range r.errs {
+		out[i] = e.Error()
+	}
+	return out
+}
+
+// CaptureErrors installs a recording OTel error handler for the test and
+// restores the previous one when it ends. Tests that use it must not run in
+// parallel: the handler is global.
+func CaptureErrors(t testing.TB) *Errors {
+	t.Helper()
+	r := &Errors{}
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(r)
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	return r
+}
