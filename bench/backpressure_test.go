@@ -75,6 +75,8 @@ func BenchmarkBackpressure(b *testing.B) {
 			client := app.Client()
 
 			const workers = 8
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
 			b.ResetTimer()
 			var wg sync.WaitGroup
 			next := make(chan struct{})
@@ -110,6 +112,8 @@ func BenchmarkBackpressure(b *testing.B) {
 				b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 			}
 			b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+			// GC cycles per 1000 requests: the tail latency follows them.
+			b.ReportMetric(float64(ms.NumGC-before.NumGC)*1000/float64(b.N), "gc/1k-req")
 		})
 	}
 }
