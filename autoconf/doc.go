@@ -30,10 +30,11 @@
 //     Tracium: they carry every tracium.* attribute the exporter needs
 //     (StartTrace stamps its root itself when no Tracium processor saw it
 //     start);
-//   - a trace is started from its root span, when the root is exported:
-//     there is no eager start, and a child span exported in an earlier
-//     batch than its root finds no trace yet (the exporter then retries
-//     until the batch's export timeout, and drops it);
+//   - there is no eager start: a trace starts with its first exported
+//     span. When that is a child (exported in an earlier batch than its
+//     root), the start is built from the child's stamp (agent name, trace
+//     id, tenant, workspace) and lacks the root's model, version, initial
+//     tags and metadata; the tags still go with the completion;
 //   - spans of other instrumentation inside an agent trace (otelhttp, a
 //     database driver, an LLM client) are not stamped with the trace, so
 //     the exporter counts them as outside any agent trace and does not send
@@ -51,7 +52,7 @@
 //
 // Or, keeping WithBatcher, add tracium.NewSpanProcessor(nil), which only
 // stamps and sets the default workspace: foreign spans are then sent, but
-// starts still wait for the root.
+// starts are still not eager.
 //
 // # Environment variables
 //

@@ -23,6 +23,13 @@
 //   - when the agent root ends, POST .../complete (summary and the full tag
 //     list) or POST .../fail (the error text).
 //
+// Without the Tracium processor (a plain batch processor, as contrib's
+// autoexport pipelines have) the exporter hears of a trace only from its
+// spans: it starts the trace with its first exported span, and when that is
+// a child rather than the root, from the child's stamp (agent name, trace
+// id, tenant, workspace), without the root's model, version, initial tags
+// and metadata ([Stats].StartsFromSpans counts these).
+//
 // Spans of other instrumentation inside an agent trace are sent as spans:
 // their span_type comes from gen_ai.operation.name (chat → llm, embeddings
 // → embedding, execute_tool → tool, invoke_agent → agent, retrieval →

@@ -395,3 +395,51 @@ func TestServerAssignedTraceID(t *testing.T) {
 	}
 	assert.Equal(t, 1, n, "mismatch reported once: %v", reported)
 }
+
+// Without the Tracium processor (a plain batcher, as autoexport builds it)
+// children reach the exporter before their root: the trace is started from
+// their stamp, nothing waits on 404s, and the root completes it.
+func TestChildrenBeforeRootWithoutProcessor(t *testing.T) {
+	t.Parallel()
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	require.NoError(t, err)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithMaxExportBatchSize(1)))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+
+	ten, _ := tenant.New("acme")
+	ctx, tr := tracium.StartTrace(tenant.With(context.Background(), ten), "bot", tracium.WithTracerProvider(tp),
+		tracium.WithTags("prod"), tracium.WithWorkspace("ws_1"))
+	for range 3 {
+		_, s := tracium.StartSpan(ctx, tracium.Tool, "step")
+		s.End()
+	}
+	require.NoError(t, tp.ForceFlush(context.Background())) // the children go out alone
+	tr.AddTags("late")
+	tr.End()
+	start := time.Now()
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	assert.Less(t, time.Since(start), 5*time.Second, "no export waited on 404 retries")
+
+	got := mustTrace(t, srv, tr.ID())
+	assert.Len(t, got.Spans, 3)
+	assert.Equal(t, 1, got.Starts)
+	assert.Equal(t, "bot", got.AgentName)
+	assert.Equal(t, "acme", got.TenantID)
+	assert.Equal(t, "ws_1", got.WorkspaceID)
+	assert.Equal(t, traciumtest.StatusCompleted, got.Status)
+	assert.Equal(t, []string{"prod", "late"}, got.FinalTags)
+	for _, r := range srv.Requests() {
+		assert.NotEqual(t, 404, r.Status, "%s %s", r.Method, r.Path)
+	}
+	assert.Equal(t, uint64(1), exp.Stats().StartsFromSpans)
+	checkOrder(t, srv)
+}
+
+func mustTrace(t *testing.T, srv *traciumtest.Server, id string) traciumtest.Trace {
+	t.Helper()
+	got, ok := srv.Trace(id)
+	require.True(t, ok, "the server has no trace %q", id)
+	return got
+}

@@ -430,10 +430,24 @@ func (e *Exporter) exportGroups(ctx context.Context, groups []*group) []error {
 
 func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 	en := e.reg.get(g.id)
-	if en == nil && g.root != nil && !g.remote {
+	switch {
+	case en != nil || g.remote:
+	case g.root != nil:
 		// The root was never announced (no Tracium processor, or its
 		// state was evicted): it carries everything the start needs.
 		en, _ = e.register(newEntry(wire.NewStart(g.root)))
+	case len(g.spans) > 0:
+		// Spans of a trace of this process whose root was never announced
+		// and has not ended yet: with a plain batch processor (no Tracium
+		// processor, as autoexport builds it) children come first. Their
+		// stamp names the trace, agent, tenant and workspace: start it
+		// with that rather than wait for a start that would never come.
+		// The root's model, version, tags and metadata are then missing
+		// from the start; its tags still go with the completion. A trace
+		// whose root ended before (late spans) was started already: the
+		// API answers 409, which counts as accepted.
+		en, _ = e.register(newEntry(wire.NewStart(g.spans[0])))
+		e.stats.startsFromSpans.Add(1)
 	}
 	n := len(g.spans) + len(g.agents)
 	var model string

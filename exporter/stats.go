@@ -24,6 +24,11 @@ type Stats struct {
 	// StartsDeferred counts eager starts that found the background queue
 	// full and went out with the trace's first spans instead.
 	StartsDeferred uint64
+	// StartsFromSpans counts traces started from the stamp of their first
+	// exported span, because their root was never announced: spans of this
+	// process's traces exported before their root without the Tracium span
+	// processor (see package doc).
+	StartsFromSpans uint64
 	// Requests counts HTTP attempts; Retries those after the first of a call.
 	Requests, Retries uint64
 
@@ -62,13 +67,14 @@ type counters struct {
 	spooled, spansSpooled, replayed              atomic.Uint64
 	spansReplayed, replayRejected, spoolDropped  atomic.Uint64
 	spoolCorrupt                                 atomic.Uint64
+	startsFromSpans                              atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
 		SpansExported: c.spansExported.Load(), SpansDropped: c.spansDropped.Load(), SpansOutside: c.spansOutside.Load(),
 		TracesStarted: c.tracesStarted.Load(), TracesCompleted: c.tracesCompleted.Load(), TracesFailed: c.tracesFailed.Load(),
-		TracesSkipped: c.tracesSkipped.Load(), TracesEvicted: c.tracesEvicted.Load(), StartsDeferred: c.startsDeferred.Load(),
+		TracesSkipped: c.tracesSkipped.Load(), TracesEvicted: c.tracesEvicted.Load(), StartsDeferred: c.startsDeferred.Load(), StartsFromSpans: c.startsFromSpans.Load(),
 		Requests: c.requests.Load(), Retries: c.retries.Load(),
 		Spooled: c.spooled.Load(), SpansSpooled: c.spansSpooled.Load(), Replayed: c.replayed.Load(),
 		SpansReplayed: c.spansReplayed.Load(), ReplayRejected: c.replayRejected.Load(),
