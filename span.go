@@ -100,7 +100,16 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 		}
 	}
 
-	attrs := make([]attribute.KeyValue, 0, len(stamp)+6+len(c.attrs))
+	// Exactly the capacity needed: the SDK copies these attributes again,
+	// so a larger slice would only be garbage (64 bytes per slot).
+	n := len(stamp) + 1 + len(c.attrs)
+	for _, set := range [...]bool{sc != nil, typ.Operation() != "", c.model != "", c.provider != "",
+		c.hasInput, len(c.tags) > 0, len(c.metadata) > 0} {
+		if set {
+			n++
+		}
+	}
+	attrs := make([]attribute.KeyValue, 0, n)
 	attrs = append(attrs, stamp...)
 	attrs = append(attrs, semconv.SpanTypeKey.String(st))
 	if sc != nil {
