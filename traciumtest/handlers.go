@@ -136,17 +136,9 @@ func parseSpan(c *call, i int, raw json.RawMessage) (Span, error) {
 		has[m.key] = true
 		switch m.key {
 		case "id":
-			if sp.ID, err = jsonString(p, m.raw); err == nil {
-				if err = checkNotBlank(p, sp.ID); err == nil {
-					err = checkMaxLen(p, sp.ID, maxSpanIDLen)
-				}
-			}
+			sp.ID, err = boundedString(p, m.raw, maxSpanIDLen)
 		case "span_type":
-			if sp.Type, err = jsonString(p, m.raw); err == nil {
-				if err = checkNotBlank(p, sp.Type); err == nil {
-					err = checkMaxLen(p, sp.Type, maxSpanTypeLen)
-				}
-			}
+			sp.Type, err = boundedString(p, m.raw, maxSpanTypeLen)
 		case "status":
 			if sp.Status, err = jsonString(p, m.raw); err == nil {
 				err = checkNotBlank(p, sp.Status)
@@ -160,11 +152,7 @@ func parseSpan(c *call, i int, raw json.RawMessage) (Span, error) {
 				err = checkMaxLen(p, sp.Name, maxSpanNameLen)
 			}
 		case "parent_span_id":
-			if sp.ParentSpanID, err = jsonString(p, m.raw); err == nil {
-				if err = checkNotBlank(p, sp.ParentSpanID); err == nil {
-					err = checkMaxLen(p, sp.ParentSpanID, maxSpanIDLen)
-				}
-			}
+			sp.ParentSpanID, err = boundedString(p, m.raw, maxSpanIDLen)
 		case "depth_level":
 			var n int64
 			if n, err = jsonNonNegInt(p, m.raw); err == nil {
@@ -609,4 +597,17 @@ func (s *Server) handleGantt(c *call) {
 		"status":     t.Status,
 		"spans":      bars,
 	})
+}
+
+// boundedString reads a JSON string that must not be blank and may be at
+// most max characters long.
+func boundedString(path string, raw json.RawMessage, max int) (string, error) {
+	v, err := jsonString(path, raw)
+	if err == nil {
+		err = checkNotBlank(path, v)
+	}
+	if err == nil {
+		err = checkMaxLen(path, v, max)
+	}
+	return v, err
 }
