@@ -2,6 +2,7 @@ package tracium_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -169,4 +170,62 @@ func TestProcessorAccountingQueueFullExact(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestInitAccountsWithTheTraciumExporter checks that Init's provider
+// accounts with the Tracium exporter's own counts, behind the redacting
+// exporter Init puts in front of it: a batch whose span posts are refused
+// still delivers its roots (their traces' ends), which a count by
+// ExportSpans' result alone would call undeliverable.
+func TestInitAccountsWithTheTraciumExporter(t *testing.T) {
+	captureErrors(t) // the refusals under test are reported, by design
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault(traciumtest.Fault{Method: "POST", PathPrefix: "/agents/traces/", Status: 400, Times: 4})
+	p, err := tracium.Init(context.Background(), tracium.WithExporterOptions(
+		exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
+		exporter.WithRetry(exporter.RetryConfig{Disabled: true})))
+	require.NoError(t, err, "Init")
+	produced := produceTraces(p.TracerProvider(), 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, p.Shutdown(ctx), "Provider.Shutdown")
+
+	st := p.Stats()
+	t.Logf("produced %d, server received %d, stats %+v", produced, receivedSpans(srv), st)
+	assert.Equal(t, uint64(produced), st.SpansEnded, "Stats.SpansEnded")
+	assert.Equal(t, receivedSpans(srv), st.SpansDelivered, "Stats.SpansDelivered: what the server accepted")
+	assert.Equal(t, uint64(produced), st.SpansDelivered+st.SpansDropped, "produced = delivered + dropped")
+	assert.NotZero(t, st.Dropped.Rejected, "Stats.Dropped.Rejected")
+	assert.Zero(t, st.Dropped.Undeliverable, "Stats.Dropped.Undeliverable: nothing failed for lack of an answer")
+	assert.Equal(t, p.Exporter().Stats().Delivered, st.SpansDelivered, "the exporter's part of the account")
+}
+
+// failEvery is a span exporter that accepts every other batch.
+type failEvery struct{ n int }
+
+func (f *failEvery) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error {
+	f.n++
+	if f.n%2 == 0 {
+		return errors.New("failEvery: refused")
+	}
+	return nil
+}
+
+func (f *failEvery) Shutdown(context.Context) error { return nil }
+
+// TestProcessorAccountingOtherExporter checks the account with an exporter
+// that keeps no Stats: each batch counts as delivered or undeliverable by
+// what ExportSpans returned.
+func TestProcessorAccountingOtherExporter(t *testing.T) {
+	captureErrors(t) // the failed batches are reported, by design
+	proc := tracium.NewSpanProcessor(&failEvery{}, tracium.WithBatchOptions(sdktrace.WithMaxExportBatchSize(6)))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
+	produced := produceTraces(tp, 10) // 10 batches of 6: 5 accepted, 5 refused
+	require.NoError(t, tp.Shutdown(context.Background()), "Shutdown")
+	st := proc.Stats()
+	assert.Equal(t, uint64(produced), st.SpansEnded, "Stats.SpansEnded")
+	assert.Equal(t, uint64(30), st.SpansDelivered, "Stats.SpansDelivered")
+	assert.Equal(t, uint64(30), st.Dropped.Undeliverable, "Stats.Dropped.Undeliverable")
+	assert.Equal(t, uint64(30), st.SpansDropped, "Stats.SpansDropped")
 }
