@@ -30,8 +30,11 @@ type Stats struct {
 	// (routing.Stats), whose Stats add this exporter's.
 	//
 	// Every span handed to ExportSpans counts once in Delivered,
-	// Dropped, SpansOutside or SpansSkipped; with a spool, spans spooled and
-	// not yet replayed count in none of them until their replay settles.
+	// Dropped, SpansOutside or SpansSkipped. With a spool, spans spooled
+	// and not yet replayed count in none of them until their replay
+	// settles, and a root whose trace's end went through the spool counts
+	// in none at all (the spool counts that end as a request: Replayed,
+	// ReplayRejected).
 	Dropped Drops
 	// SpansSkipped counts roots of lazy traces that ended with no span
 	// (nothing is sent for them; see TracesSkipped), and roots of traces
