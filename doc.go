@@ -67,6 +67,21 @@
 // "tracium:" and quotes the input, then sanitized or left out. Nothing on the
 // recording path does I/O or blocks: the exporter works in the background.
 //
+// # Accounting
+//
+// Every span ended on a provider with a [SpanProcessor] is accounted for in
+// one place, [SpanProcessor.Stats] (or [Provider.Stats] after Init):
+// delivered (accepted by the Tracium API), outside (not sent by design), or
+// dropped, by cause: queue_full (the processor's bounded queue was full),
+// rejected (the API refused it for good), undeliverable (still failing when
+// the export deadline came), shutdown (ended or exported after Shutdown, or
+// still queued at its deadline) and invalid (a malformed id). After
+// ForceFlush or Shutdown has returned, SpansEnded = SpansDelivered +
+// SpansOutside + SpansDropped, exactly. [WithMeterProvider] reports the same
+// counts as OTel metrics (tracium.span.ended, .delivered, .outside and
+// .dropped with error.type; see package semconv). The queue takes
+// sdktrace's batch options and OTEL_BSP_* variables ([WithBatchOptions]).
+//
 // # Concurrency
 //
 // Every function and handle here is safe for concurrent use.

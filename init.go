@@ -27,6 +27,7 @@ var ErrGlobalProviderSet = errors.New("tracium: a global TracerProvider is alrea
 type Provider struct {
 	tp       *sdktrace.TracerProvider
 	exporter *exporter.Exporter
+	proc     *SpanProcessor
 }
 
 // Init sets up tracing to Tracium in one call, for a service that has no
@@ -75,15 +76,22 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 	if exp, err = withRedaction(getenv, c, exp); err != nil {
 		return nil, err
 	}
-	procOpts := make([]ProcessorOption, 0, 2)
+	procOpts := make([]ProcessorOption, 0, 4)
 	if c.processor.workspace != "" {
 		procOpts = append(procOpts, WithWorkspace(c.processor.workspace))
 	}
 	if len(c.processor.batch) > 0 {
 		procOpts = append(procOpts, WithBatchOptions(c.processor.batch...))
 	}
+	procOpts = append(procOpts, WithMeterProvider(c.processor.meter))
+	if p.exporter != nil {
+		// exp may be the redacting wrapper: account with the Tracium
+		// exporter's counters behind it.
+		procOpts = append(procOpts, statsOption(p.exporter.Stats))
+	}
+	p.proc = newSpanProcessor(getenv, exp, procOpts...)
 	tpOpts := []sdktrace.TracerProviderOption{
-		sdktrace.WithSpanProcessor(newSpanProcessor(getenv, exp, procOpts...)),
+		sdktrace.WithSpanProcessor(p.proc),
 		sdktrace.WithResource(res),
 	}
 	if c.sampler != nil {
@@ -182,6 +190,11 @@ func (p *Provider) TracerProvider() *sdktrace.TracerProvider { return p.tp }
 // Exporter returns the Tracium exporter Init built, or nil when it was given
 // one with [WithSpanExporter].
 func (p *Provider) Exporter() *exporter.Exporter { return p.exporter }
+
+// Stats accounts for every span ended on the provider: delivered, not sent
+// by design, or dropped by cause. See [Stats] and
+// [SpanProcessor.Stats].
+func (p *Provider) Stats() Stats { return p.proc.Stats() }
 
 // StartTrace starts an agent trace on this provider: [StartTrace] with
 // [WithTracerProvider].

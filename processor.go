@@ -4,9 +4,12 @@ import (
 	"context"
 	"os"
 
+	"go.opentelemetry.io/otel/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/internal/batch"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/workspace"
 )
@@ -23,6 +26,10 @@ type TraceBeginner interface {
 type processorConfig struct {
 	workspace string
 	batch     []sdktrace.BatchSpanProcessorOption
+	meter     metric.MeterProvider
+	// stats reads the Tracium exporter's counters when exp does not
+	// have them itself (Init wraps it in the redacting exporter).
+	stats func() exporter.Stats
 }
 
 // ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
@@ -39,11 +46,44 @@ func (o batchOption) applyProcessor(c *processorConfig) {
 	c.batch = append(c.batch, o...)
 }
 
-// WithBatchOptions passes options to the batch span processor that
-// [NewSpanProcessor] puts in front of its exporter (queue size, batch size,
-// timeouts; see sdktrace.NewBatchSpanProcessor).
+// WithBatchOptions configures the batch queue that [NewSpanProcessor] puts
+// in front of its exporter: queue size, batch size, timeouts and blocking,
+// with the options, defaults and OTEL_BSP_* environment variables of
+// sdktrace.NewBatchSpanProcessor. Unlike the SDK's, the queue counts the
+// spans it drops ([SpanProcessor.Stats]). Later calls add to earlier ones.
 func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) ProcessorOption {
 	return batchOption(opts)
+}
+
+type meterOption struct{ mp metric.MeterProvider }
+
+func (o meterOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
+func (o meterOption) applyProcessor(c *processorConfig) {
+	if o.mp != nil {
+		c.meter = o.mp
+	}
+}
+
+// statsOption tells the processor where the Tracium exporter's counters
+// are when its exporter hides them (Init's redacting wrapper).
+type statsOption func() exporter.Stats
+
+func (o statsOption) applyInit(*initConfig) {}
+func (o statsOption) applyProcessor(c *processorConfig) {
+	c.stats = o
+}
+
+// WithMeterProvider makes the processor report its [Stats] as OTel
+// metrics on mp: the observable counters tracium.span.ended,
+// tracium.span.delivered, tracium.span.outside and tracium.span.dropped
+// (by cause, in error.type), named in package semconv, which says why they
+// are not the OTel SDK's otel.sdk.* ones. They are read from the counters
+// at each collection and cost nothing on the span path; they keep
+// reporting the final counts after Shutdown. Without it no metric is
+// reported; nil is ignored. A processor without an exporter reports
+// nothing.
+func WithMeterProvider(mp metric.MeterProvider) ProcessorOption {
+	return meterOption{mp}
 }
 
 // SpanProcessor is the Tracium span processor. Add it to a TracerProvider
@@ -56,17 +96,23 @@ func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) ProcessorOption
 //     trace (otelhttp, database drivers, LLM client middleware) with the
 //     trace id, agent name, tenant, workspace and depth, from the agent trace
 //     in the parent context, without walking baggage;
-//   - batches ended spans to its exporter through an OTel batch span
-//     processor, and, when the exporter is a [TraceBeginner] (the Tracium
-//     exporter), tells it of each agent trace as soon as it starts.
+//   - batches ended spans to its exporter through a bounded queue (the
+//     OTel batch span processor's design and options, see
+//     [WithBatchOptions]) that counts what it drops, and, when the exporter
+//     is a [TraceBeginner] (the Tracium exporter), tells it of each agent
+//     trace as soon as it starts;
+//   - accounts for every span it is handed: [SpanProcessor.Stats].
 //
-// OnStart and OnEnd never block on I/O. The processor owns its batch
-// processor and, as OTel processors do, the exporter given to it: Shutdown
-// shuts both down, and nothing else. It is safe for concurrent use.
+// OnStart and OnEnd never block on I/O. The processor owns its queue and,
+// as OTel processors do, the exporter given to it: Shutdown shuts both
+// down, and nothing else. It is safe for concurrent use.
 type SpanProcessor struct {
-	next      sdktrace.SpanProcessor
+	next      *batch.Processor
 	begin     TraceBeginner
 	workspace string
+
+	counts   batch.Counters
+	expStats func() exporter.Stats // nil when the exporter keeps no Stats
 }
 
 var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
@@ -86,9 +132,20 @@ func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanP
 func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
 	c := newProcessorConfig(getenv, opts)
 	p := &SpanProcessor{workspace: c.workspace}
-	if exp != nil {
-		p.next = sdktrace.NewBatchSpanProcessor(exp, c.batch...)
-		p.begin, _ = exp.(TraceBeginner)
+	if exp == nil {
+		return p
+	}
+	p.next = batch.New(exp, batch.Options(getenv, c.batch), &p.counts)
+	p.begin, _ = exp.(TraceBeginner)
+	p.expStats = c.stats
+	if s, ok := exp.(interface{ Stats() exporter.Stats }); ok {
+		p.expStats = s.Stats
+	}
+	if c.meter != nil {
+		// Never unregistered: after Shutdown the final counts are still
+		// there for the meter provider's own shutdown to collect.
+		_, err := batch.RegisterMetrics(c.meter, ScopeName, "tracium_span_processor", p.observe)
+		report("span processor: metrics", err)
 	}
 	return p
 }
@@ -156,20 +213,16 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 }
 
-// Shutdown flushes and shuts down the batch processor and the exporter. It
-// honours ctx; calls after the first do nothing.
+// Shutdown exports what the queue holds and shuts the exporter down. It
+// honours ctx: when ctx ends first, the export under way is cancelled,
+// what is still queued is counted dropped (cause shutdown), and the
+// exporter is shut down all the same. Later spans are counted dropped
+// (shutdown). Calls after the first do nothing.
 func (p *SpanProcessor) Shutdown(ctx context.Context) error {
 	if p.next == nil {
 		return nil
 	}
-	err := p.next.Shutdown(ctx)
-	// The batch processor shuts its exporter down only if its own work ends
-	// before ctx does. The Tracium exporter owns goroutines (eager starts)
-	// that must stop either way, and its Shutdown may be called twice.
-	if s, ok := p.begin.(interface{ Shutdown(context.Context) error }); ok && err != nil {
-		_ = s.Shutdown(ctx)
-	}
-	return err
+	return p.next.Shutdown(ctx)
 }
 
 // ForceFlush exports every ended span now. It honours ctx.

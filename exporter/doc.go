@@ -64,6 +64,15 @@
 // processor, which drops spans when its queue is full, unless the durable
 // spool below keeps them.
 //
+// [Stats] says what became of every span handed to ExportSpans: delivered
+// ([Stats].Delivered: posted spans, and agent roots, which reach the API as
+// their trace's end), outside or skipped (not sent by design), or dropped,
+// by cause ([Stats].Dropped: rejected, undeliverable, shutdown, invalid).
+// Spans dropped before they reach the exporter, by a full queue, are counted
+// by the Tracium span processor, whose Stats add the exporter's: read that
+// one (tracium.SpanProcessor.Stats, tracium.Provider.Stats, or the router's
+// Stats) for the whole account.
+//
 // # Durable spool
 //
 // [WithSpool] (off by default) keeps on disk what the API cannot take now,

@@ -293,6 +293,11 @@ type group struct {
 	root   *wire.Fields   // the agent root, when in the batch
 	spans  []*wire.Fields // spans of the trace
 	agents []*wire.Fields // roots of agent traces that ran inside this one
+
+	// ownRoot: root is not nested in another agent trace of the batch, so
+	// it is accounted for here, by its trace's end (a nested root is
+	// posted, and counted, as a span of its parent).
+	ownRoot bool
 }
 
 // ExportSpans sends the agent traces in spans to Tracium. Spans are grouped
@@ -312,7 +317,7 @@ type group struct {
 // it syncs the spool to disk once before returning.
 func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	if e.isShutdown.Load() {
-		e.stats.spansDropped.Add(uint64(len(spans)))
+		e.stats.drop(dropShutdown, len(spans))
 		return errShutdown
 	}
 	if e.sp != nil {
@@ -344,7 +349,7 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		}
 		id, err := validate.TraceID(f.TraceID)
 		if err != nil {
-			e.stats.spansDropped.Add(1)
+			e.stats.drop(dropInvalid, 1)
 			errs = append(errs, fmt.Errorf("tracium exporter: span %s: %w", s.SpanContext().SpanID(), err))
 			continue
 		}
@@ -353,7 +358,7 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 			// Recorded tenants were validated; a foreign attribute may not
 			// be, and a header the API refuses would fail the whole trace.
 			if err := validate.ID("tenant id", f.Tenant, validate.MaxTenantID); err != nil {
-				e.stats.spansDropped.Add(1)
+				e.stats.drop(dropInvalid, 1)
 				errs = append(errs, fmt.Errorf("tracium exporter: span %s: %w", s.SpanContext().SpanID(), err))
 				continue
 			}
@@ -365,8 +370,10 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		g.remote = g.remote || f.Remote
 		if f.Root {
 			g.root = f
+			g.ownRoot = true
 			if f.ParentTraceID != "" {
 				if _, err := validate.TraceID(f.ParentTraceID); err == nil {
+					g.ownRoot = false
 					pg := get(f.ParentTraceID)
 					pg.agents = append(pg.agents, f)
 					if pg.tenant == "" {
@@ -456,6 +463,9 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 		if g.root != nil && en.start.Lazy && n == 0 && !en.everStarted() {
 			e.reg.remove(en)
 			e.stats.tracesSkipped.Add(1)
+			if g.ownRoot {
+				e.stats.spansSkipped.Add(1)
+			}
 			return nil
 		}
 		if n > 0 || !en.start.Lazy {
@@ -465,13 +475,19 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 			case errors.Is(err, errStartDiscarded):
 				// The spool had no room for the start (counted and
 				// reported); spans kept without it would be refused.
-				e.stats.spansDropped.Add(uint64(n))
+				e.stats.drop(dropUndeliverable, n)
+				if g.ownRoot {
+					e.stats.dropRoot(dropUndeliverable)
+				}
 				if g.root != nil {
 					e.reg.remove(en)
 				}
 				return nil
 			default:
-				e.stats.spansDropped.Add(uint64(n))
+				e.stats.drop(failCause(ctx, err), n)
+				if g.ownRoot {
+					e.stats.dropRoot(failCause(ctx, err))
+				}
 				if g.root != nil {
 					// The trace is over here: keep no state for it,
 					// or a dead backend would fill the registry.
@@ -490,7 +506,7 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 		case sent:
 			e.stats.spansExported.Add(uint64(end - off))
 		case failed:
-			e.stats.spansDropped.Add(uint64(end - off))
+			e.stats.drop(failCause(ctx, err), end-off)
 			errs = append(errs, err)
 		} // spooled and discarded spans are counted by deliver
 	}
@@ -499,6 +515,8 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 			errs = append(errs, err)
 		}
 		e.reg.remove(en)
+	} else if g.ownRoot {
+		e.stats.spansSkipped.Add(1) // another service's trace: it sends the end
 	}
 	return errors.Join(errs...)
 }
@@ -542,6 +560,19 @@ func (e *Exporter) postEnd(ctx context.Context, g *group, pathID string) error {
 		// was lost, so the retry is refused. The end is accepted, as a
 		// replayed one is.
 		o, err = sent, nil
+	}
+	if g.ownRoot {
+		// The root reaches the API as its trace's end. A spooled end
+		// is settled by the replay, which does not count roots.
+		switch o {
+		case sent:
+			e.stats.rootsExported.Add(1)
+		case discarded:
+			e.stats.dropRoot(dropUndeliverable)
+		case spooled:
+		default: // failed
+			e.stats.dropRoot(failCause(ctx, err))
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, r.kind, err)

@@ -363,7 +363,7 @@ func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
 	if err != nil {
 		sp.settled(trace)
 		e.stats.spoolDropped.Add(1)
-		e.stats.spansDropped.Add(uint64(spans))
+		e.stats.drop(dropUndeliverable, spans)
 		size := sp.q.Size()
 		return discarded, func() {
 			sp.full.handle("tracium exporter: trace %s: %s not sent and not spooled (%d spans dropped; spool at %d of %d bytes): %w",
@@ -579,7 +579,7 @@ func (e *Exporter) replayOne(r *spoolReq, rounds int) replayResult {
 		return replayAgain
 	case !spoolable(err):
 		e.stats.replayRejected.Add(1)
-		e.stats.spansDropped.Add(uint64(r.spans))
+		e.stats.drop(dropRejected, r.spans)
 		if r.kind == kindStart {
 			e.startSettled(r.trace, "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 		}

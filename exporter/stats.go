@@ -1,6 +1,12 @@
 package exporter
 
-import "sync/atomic"
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/tracium-ai/tracium-go/semconv"
+)
 
 // Stats counts what an [Exporter] did since it was built.
 type Stats struct {
@@ -8,8 +14,32 @@ type Stats struct {
 	SpansExported uint64
 	// SpansDropped counts spans given up on: refused by the API, still
 	// failing when the export context ended, of a trace whose start was
-	// refused, or exported after Shutdown.
+	// refused, with a malformed id, or exported after Shutdown.
 	SpansDropped uint64
+
+	// Delivered counts every span the API accepted: SpansExported, and the
+	// roots of agent traces (not nested in another), which reach the API as
+	// their trace's completion or failure rather than as a span.
+	Delivered uint64
+	// Dropped counts every span dropped, by cause, those roots included (a
+	// root is dropped when its trace's start or end is refused or cannot be
+	// delivered). SpansDropped counts such a root only when it is exported
+	// after Shutdown. An exporter never sees a queue, so Dropped.QueueFull
+	// stays zero here: spans a full batch queue dropped are counted by the
+	// Tracium span processor (tracium.SpanProcessor.Stats) and the router
+	// (routing.Stats), whose Stats add this exporter's.
+	//
+	// Every span handed to ExportSpans counts once in Delivered,
+	// Dropped, SpansOutside or SpansSkipped. With a spool, spans spooled
+	// and not yet replayed count in none of them until their replay
+	// settles, and a root whose trace's end went through the spool counts
+	// in none at all (the spool counts that end as a request: Replayed,
+	// ReplayRejected).
+	Dropped Drops
+	// SpansSkipped counts roots of lazy traces that ended with no span
+	// (nothing is sent for them; see TracesSkipped), and roots of traces
+	// another service started, whose end that service sends.
+	SpansSkipped uint64
 	// SpansOutside counts spans that belong to no agent trace; they are not
 	// sent to the Tracium API.
 	SpansOutside uint64
@@ -59,8 +89,64 @@ type Stats struct {
 	SpoolBytes uint64
 }
 
+// Drops counts dropped spans by cause. The causes are the values of the
+// error.type attribute of the tracium.span.dropped metric (see package
+// semconv) and are stable.
+type Drops struct {
+	// QueueFull: the batch queue was full when the span ended.
+	QueueFull uint64
+	// Rejected: the API refused the span, or its trace's start, for good (a
+	// 4xx other than 408 and 429), including on replay from the spool.
+	Rejected uint64
+	// Undeliverable: still failing when the export deadline came (5xx,
+	// 429, timeouts, no answer), or the spool had no room for it.
+	Undeliverable uint64
+	// Shutdown: ended or exported after shutdown began, or still queued or
+	// under way when the shutdown deadline came.
+	Shutdown uint64
+	// Invalid: its trace id or tenant id is malformed.
+	Invalid uint64
+}
+
+// Total is the sum of all causes.
+func (d Drops) Total() uint64 {
+	return d.QueueFull + d.Rejected + d.Undeliverable + d.Shutdown + d.Invalid
+}
+
+// Add returns the sum of d and o, cause by cause.
+func (d Drops) Add(o Drops) Drops {
+	return Drops{
+		QueueFull: d.QueueFull + o.QueueFull, Rejected: d.Rejected + o.Rejected,
+		Undeliverable: d.Undeliverable + o.Undeliverable, Shutdown: d.Shutdown + o.Shutdown,
+		Invalid: d.Invalid + o.Invalid,
+	}
+}
+
+// ByCause calls f for each cause, with its semconv name (the error.type
+// value) and count, in a fixed order.
+func (d Drops) ByCause(f func(cause string, n uint64)) {
+	f(semconv.DropQueueFull, d.QueueFull)
+	f(semconv.DropRejected, d.Rejected)
+	f(semconv.DropUndeliverable, d.Undeliverable)
+	f(semconv.DropShutdown, d.Shutdown)
+	f(semconv.DropInvalid, d.Invalid)
+}
+
+// dropCause indexes dropCounters.
+type dropCause int
+
+const (
+	dropRejected dropCause = iota
+	dropUndeliverable
+	dropShutdown
+	dropInvalid
+	numDropCauses
+)
+
 type counters struct {
 	spansExported, spansDropped, spansOutside    atomic.Uint64
+	dropped                                      [numDropCauses]atomic.Uint64
+	rootsExported, spansSkipped                  atomic.Uint64
 	tracesStarted, tracesCompleted, tracesFailed atomic.Uint64
 	tracesSkipped, tracesEvicted, startsDeferred atomic.Uint64
 	requests, retries                            atomic.Uint64
@@ -70,9 +156,41 @@ type counters struct {
 	startsFromSpans                              atomic.Uint64
 }
 
+// drop counts n spans dropped for cause.
+func (c *counters) drop(cause dropCause, n int) {
+	c.spansDropped.Add(uint64(n))
+	c.dropped[cause].Add(uint64(n))
+}
+
+// dropRoot counts the root of an agent trace dropped for cause: in
+// Dropped, not in SpansDropped, which counts posted spans.
+func (c *counters) dropRoot(cause dropCause) {
+	c.dropped[cause].Add(1)
+}
+
+// failCause is the cause of spans given up on after err, under ctx:
+// refused for good, cut short by Shutdown, or still failing when ctx ended.
+func failCause(ctx context.Context, err error) dropCause {
+	switch {
+	case final(err):
+		return dropRejected
+	case errors.Is(context.Cause(ctx), errShutdown):
+		return dropShutdown
+	default:
+		return dropUndeliverable
+	}
+}
+
 func (c *counters) snapshot() Stats {
+	d := Drops{
+		Rejected: c.dropped[dropRejected].Load(), Undeliverable: c.dropped[dropUndeliverable].Load(),
+		Shutdown: c.dropped[dropShutdown].Load(), Invalid: c.dropped[dropInvalid].Load(),
+	}
+	exported := c.spansExported.Load()
 	return Stats{
-		SpansExported: c.spansExported.Load(), SpansDropped: c.spansDropped.Load(), SpansOutside: c.spansOutside.Load(),
+		Delivered:     exported + c.rootsExported.Load(),
+		SpansExported: exported, SpansDropped: c.spansDropped.Load(), SpansOutside: c.spansOutside.Load(),
+		Dropped: d, SpansSkipped: c.spansSkipped.Load(),
 		TracesStarted: c.tracesStarted.Load(), TracesCompleted: c.tracesCompleted.Load(), TracesFailed: c.tracesFailed.Load(),
 		TracesSkipped: c.tracesSkipped.Load(), TracesEvicted: c.tracesEvicted.Load(), StartsDeferred: c.startsDeferred.Load(), StartsFromSpans: c.startsFromSpans.Load(),
 		Requests: c.requests.Load(), Retries: c.retries.Load(),

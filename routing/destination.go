@@ -8,6 +8,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/batch"
 )
 
 // beginner is what the Tracium exporter implements to hear of an agent
@@ -21,7 +22,7 @@ type beginner interface {
 // queue) in front of the destination's own exporter.
 type destination struct {
 	key   Destination
-	bsp   sdktrace.SpanProcessor
+	bsp   *batch.Processor
 	exp   sdktrace.SpanExporter
 	begin beginner // nil when exp has no BeginTrace
 
@@ -41,8 +42,10 @@ func (p *Processor) newDestination(key Destination) (*destination, error) {
 	if exp == nil {
 		return nil, fmt.Errorf("destination %v: the exporter func returned a nil exporter", key)
 	}
-	d := &destination{key: key, exp: exp, bsp: sdktrace.NewBatchSpanProcessor(exp, p.cfg.batch...)}
+	d := &destination{key: key, exp: exp}
 	d.begin, _ = exp.(beginner)
+	d.bsp = batch.New(exp, p.batch, p.acct.countersOf(exp))
+	p.acct.track(d)
 	return d, nil
 }
 

@@ -62,6 +62,18 @@
 // a tenant goes to the [WithDefault] destination, or is dropped and
 // counted. [Processor.Stats] counts every outcome.
 //
+// # Accounting
+//
+// [Processor.Stats] accounts for every span ended: not routed (no tenant,
+// unresolved, after Shutdown), or routed and then delivered, outside, or
+// dropped by cause (a full destination queue, refused by the API,
+// undeliverable, shutdown, invalid). The counters belong to the processor,
+// not to the destinations: those of an evicted destination's queue and
+// exporter are kept, so after ForceFlush or Shutdown SpansRouted =
+// SpansDelivered + SpansOutside + Dropped.Total() exactly, however many
+// destinations came and went. [WithMeterProvider] reports the same counts
+// as OTel metrics (tracium.span.*, see package semconv).
+//
 // # Errors
 //
 // Nothing here panics or blocks the traced program beyond one resolver

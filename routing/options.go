@@ -3,6 +3,7 @@ package routing
 import (
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
@@ -40,6 +41,7 @@ type config struct {
 	errTTL         time.Duration
 	resolveTimeout time.Duration
 	evictTimeout   time.Duration
+	meter          metric.MeterProvider
 }
 
 func newConfig(opts []Option) config {
@@ -101,9 +103,11 @@ func WithExporterFunc(f ExporterFunc) Option {
 	})
 }
 
-// WithBatchOptions passes options to the batch span processor in front of
-// each destination's exporter (queue size, batch size, timeouts; see
-// sdktrace.NewBatchSpanProcessor). Each destination has a queue of its
+// WithBatchOptions configures the batch queue in front of each
+// destination's exporter: queue size, batch size, timeouts and blocking,
+// with the options, defaults and OTEL_BSP_* environment variables of
+// sdktrace.NewBatchSpanProcessor; unlike the SDK's, the queue counts what
+// it drops ([Stats].Dropped). Each destination has a queue of its
 // own, so the memory bound is the queue size times
 // [WithMaxDestinations]. With sdktrace.WithBlocking, a span waiting for
 // room in a full queue also holds up the closing of its destination
@@ -187,6 +191,21 @@ func WithEvictTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
 			c.evictTimeout = d
+		}
+	})
+}
+
+// WithMeterProvider makes the processor report its accounting ([Stats]) as
+// OTel metrics on mp: the observable counters tracium.span.ended,
+// tracium.span.delivered, tracium.span.outside and tracium.span.dropped
+// (by cause in error.type, no_tenant and unresolved included), named in
+// package semconv, with otel.component.type "tracium_router". They are
+// read from the counters at each collection, cost nothing on the span
+// path and keep reporting the final counts after Shutdown. nil is ignored.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) {
+		if mp != nil {
+			c.meter = mp
 		}
 	})
 }

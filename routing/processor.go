@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/internal/batch"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -57,6 +59,8 @@ type Processor struct {
 
 	isShutdown atomic.Bool
 	stats      counters
+	acct       accounting
+	batch      sdktrace.BatchSpanProcessorOptions // of every destination's queue
 	misorder   sync.Once
 }
 
@@ -95,6 +99,7 @@ func NewProcessor(resolve Resolver, opts ...Option) (*Processor, error) {
 		cfg:     c,
 		tenants: newLRU[string, *tenantEntry](),
 		dests:   newLRU[Destination, *destination](),
+		batch:   batch.Options(os.Getenv, c.batch),
 	}
 	if c.def != nil {
 		if err := validDestination(*c.def); err != nil {
@@ -109,6 +114,13 @@ func NewProcessor(resolve Resolver, opts ...Option) (*Processor, error) {
 	}
 	p.resolveCtx, p.stopResolve = context.WithCancel(context.Background())
 	p.evictCtx, p.stopEvict = context.WithCancel(context.Background())
+	if c.meter != nil {
+		// Never unregistered: the final counts stay readable after
+		// Shutdown.
+		if _, err := batch.RegisterMetrics(c.meter, ScopeName, "tracium_router", p.observe); err != nil {
+			otel.Handle(fmt.Errorf("routing: metrics: %w", err))
+		}
+	}
 	return p, nil
 }
 
@@ -393,6 +405,7 @@ func (p *Processor) discard(d *destination) {
 	ctx, cancel := context.WithTimeout(p.evictCtx, p.cfg.evictTimeout)
 	defer cancel()
 	_ = d.shutdown(ctx)
+	p.acct.retire()
 }
 
 // evict closes a destination in the background: spans still on their way
@@ -405,6 +418,7 @@ func (p *Processor) evict(d *destination) {
 	if err := d.shutdown(ctx); err != nil {
 		otel.Handle(fmt.Errorf("routing: closing the least recently used %w", err))
 	}
+	p.acct.retire() // its counts outlive it
 }
 
 // ForceFlush exports the spans every destination holds, at once, and waits
@@ -454,6 +468,7 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	}
 	err := fanOut(ds, func(d *destination) error { return d.shutdown(ctx) })
 	p.evicting.Wait()
+	p.acct.retire()
 	if err != nil {
 		return fmt.Errorf("routing: shutdown: %w", err)
 	}
@@ -478,20 +493,23 @@ func fanOut(ds []*destination, f func(*destination) error) error {
 	return errors.Join(errs...)
 }
 
-// Stats returns the processor's counters.
+// Stats returns the processor's counters, those of every destination it
+// opened included. It is safe to call concurrently, also after Shutdown.
 func (p *Processor) Stats() Stats {
+	p.acct.retire()
 	p.mu.Lock()
 	dests, tenants := p.dests.len(), p.tenants.len()
 	p.mu.Unlock()
 	if p.def != nil && !p.isShutdown.Load() {
 		dests++
 	}
+	var s Stats
+	p.acct.fill(&s) // first: what settled was routed before
 	c := &p.stats
-	return Stats{
-		SpansRouted: c.spansRouted.Load(), SpansNoTenant: c.spansNoTenant.Load(),
-		SpansUnresolved: c.spansUnresolved.Load(), SpansDropped: c.spansDropped.Load(),
-		Resolutions: c.resolutions.Load(), ResolveErrors: c.resolveErrors.Load(),
-		DestinationsOpened: c.opened.Load(), DestinationsEvicted: c.evicted.Load(),
-		Destinations: dests, Tenants: tenants,
-	}
+	s.SpansRouted, s.SpansNoTenant = c.spansRouted.Load(), c.spansNoTenant.Load()
+	s.SpansUnresolved, s.SpansDropped = c.spansUnresolved.Load(), c.spansDropped.Load()
+	s.Resolutions, s.ResolveErrors = c.resolutions.Load(), c.resolveErrors.Load()
+	s.DestinationsOpened, s.DestinationsEvicted = c.opened.Load(), c.evicted.Load()
+	s.Destinations, s.Tenants = dests, tenants
+	return s
 }
