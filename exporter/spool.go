@@ -109,14 +109,14 @@ func decodeRequest(p []byte) (spoolReq, error) {
 		return bad("kind or flags")
 	}
 	p = p[3:]
-	n, k := binary.Uvarint(p)
+	n, k := uvarint(p)
 	if k <= 0 || n > MaxSpansPerRequest || (r.kind != kindSpans && n != 0) {
 		return bad("span count")
 	}
 	r.spans, p = int(n), p[k:]
 	var fields [3]string
 	for i := range fields {
-		n, k := binary.Uvarint(p)
+		n, k := uvarint(p)
 		if k <= 0 || n > uint64(len(p)-k) {
 			return bad("field length")
 		}
@@ -138,6 +138,18 @@ func decodeRequest(p []byte) (spoolReq, error) {
 	}
 	r.body = p
 	return r, nil
+}
+
+// uvarint reads a number as encode writes it: binary.Uvarint also takes
+// longer encodings of the same number (0x80 0x00 for 0), which encode
+// would not give back, so it refuses them (k = 0). A record must be
+// exactly what encode wrote: one meaning, one spelling.
+func uvarint(p []byte) (uint64, int) {
+	n, k := binary.Uvarint(p)
+	if k > 0 && k != len(binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64), n)) {
+		return 0, 0
+	}
+	return n, k
 }
 
 // outcome is what became of a request handed to deliver.
