@@ -7,6 +7,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -569,4 +571,46 @@ func TestSpoolExportFlushShutdownConcurrentSafe(t *testing.T) {
 	checkAcceptedOrder(t, srv)
 	t.Logf("%d exports before Shutdown, %d after; %d spans live, %d spooled, %d replayed by the first exporter, %d by the next; %d re-posted",
 		before, late, live, st.SpansSpooled, st.SpansReplayed, next.Stats().SpansReplayed, d.reposted)
+}
+
+// A full disk under the spool's cursor: every acknowledgement fails to save
+// the read position (the cursor is a link to /dev/full, which answers every
+// write with ENOSPC). Replay still delivers everything, and the failure is
+// reported once, with the number of failed saves, not once per record.
+// Not parallel: it captures the OTel error handler.
+func TestSpoolCursorOnFullDiskReportedOnce(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	h := testutil.CaptureErrors(t)
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink("/dev/full", filepath.Join(dir, "cursor")))
+	p := newPipeline(t, []sdktrace.BatchSpanProcessorOption{sdktrace.WithMaxExportBatchSize(4)},
+		spoolTuning(exporter.SpoolConfig{Dir: dir})...)
+	p.srv.InjectFault(traciumtest.Fault{Status: 503})
+	prod := produce(p.tp, 10, 4, "")
+	p.flush(t)
+	require.Equal(t, uint64(40), p.exp.Stats().SpansSpooled, "the outage spools everything")
+
+	p.srv.ClearFaults()
+	require.Eventually(t, func() bool { return p.exp.Stats().SpoolBytes == 0 }, 5*time.Second, 5*time.Millisecond, "the spool drains")
+	assert.NoError(t, p.tp.Shutdown(context.Background()), "Shutdown: the failed saves are reported, not returned")
+	d := delivered(p.srv, prod)
+	assert.Equal(t, delivery{received: 40, ended: 10, reposted: d.reposted}, d, "everything delivered")
+	st := p.exp.Stats()
+	require.GreaterOrEqual(t, st.Replayed, uint64(20), "many records replayed: %+v", st)
+
+	var saves []string
+	for _, m := range h.Messages() {
+		if strings.Contains(m, "save cursor") {
+			saves = append(saves, m)
+		}
+	}
+	require.Len(t, saves, 1, "one report of the failed saves: %q", saves)
+	m := regexp.MustCompile(`failed (\d+) times`).FindStringSubmatch(saves[0])
+	require.NotNil(t, m, "the report has a count: %s", saves[0])
+	n, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, uint64(n), st.Replayed, "the report counts every failed save: %s", saves[0])
+	assert.Contains(t, saves[0], "no space left on device", "the report says why")
 }
