@@ -17,8 +17,9 @@ type Stats struct {
 	// destination: the resolver failed or returned [ErrSkip], the tenant id
 	// is invalid, or the destination's exporter could not be built.
 	SpansUnresolved uint64
-	// SpansDropped counts spans ended after Shutdown, or whose destination
-	// was being closed by Shutdown when they ended.
+	// SpansDropped counts spans ended after Shutdown, whose destination
+	// was being closed by Shutdown when they ended, or whose destination
+	// could not be opened for want of room (see [WithMaxDestinations]).
 	SpansDropped uint64
 	// Resolutions counts calls of the resolver; ResolveErrors those that
 	// failed (with an error other than [ErrSkip], a panic, an invalid
