@@ -614,3 +614,60 @@ func TestSpoolCursorOnFullDiskReportedOnce(t *testing.T) {
 	assert.GreaterOrEqual(t, uint64(n), st.Replayed, "the report counts every failed save: %s", saves[0])
 	assert.Contains(t, saves[0], "no space left on device", "the report says why")
 }
+
+// One spooled request the API answers 500 forever (a poison record) at the
+// head of the spool, and GET /auth/me not served to this key: live traces
+// are still delivered at once, not diverted into the spool behind it, and
+// the poison record is dropped and counted once it has kept failing while
+// the API took other requests.
+func TestSpoolPoisonHeadDoesNotHoldLiveTraffic(t *testing.T) {
+	t.Parallel()
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault(traciumtest.Fault{Method: "GET", PathPrefix: "/auth/me", Status: 404})
+	exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: t.TempDir()})
+
+	poison, spans := stubs(t, "poison", 3)
+	srv.InjectFault(traciumtest.Fault{PathPrefix: "/agents/traces/" + poison + "/", Status: 500})
+	require.NoError(t, exp.ExportSpans(context.Background(), spans), "the poison trace is spooled, not failed")
+	require.NotZero(t, exp.Stats().Spooled, "the poison request is in the spool")
+	// ForceFlush returns once a replay attempt failed: the replayer has
+	// met the poison record before the live traffic starts.
+	require.NoError(t, exp.ForceFlush(context.Background()), "ForceFlush")
+	require.NotZero(t, exp.Stats().SpoolBytes, "the poison request stays in the spool")
+
+	live := func() bool {
+		id, spans := stubs(t, "live", 2)
+		if !assert.NoError(t, exp.ExportSpans(context.Background(), spans), "live export") {
+			return false
+		}
+		tr, ok := srv.Trace(id)
+		return ok && len(tr.Spans) == 2 && tr.Status == traciumtest.StatusCompleted
+	}
+	delivered := 0
+	for range 20 {
+		if live() {
+			delivered++
+		}
+	}
+	assert.Equal(t, 20, delivered, "live traces delivered by their own export, none diverted")
+
+	// More live traffic, as an application keeps sending: the API takes
+	// it, so the poison record is finally dropped (bounded in count and
+	// time).
+	stop := time.Now().Add(10 * time.Second)
+	for i := 0; i < 2000 && time.Now().Before(stop) && exp.Stats().SpoolBytes != 0; i++ {
+		if live() {
+			delivered++
+		}
+	}
+	st := exp.Stats()
+	assert.Zero(t, st.SpoolBytes, "the poison record left the spool: %+v", st)
+	assert.NotZero(t, st.ReplayRejected, "the poison record is counted")
+	assert.Equal(t, uint64(2*delivered), st.SpansExported, "every live span went straight to the API")
+	assert.Equal(t, uint64(3), st.SpansDropped, "the poison trace's spans are counted as dropped")
+	assert.Zero(t, st.SpansReplayed, "nothing else went through the spool")
+	for _, r := range srv.Requests() {
+		assert.NotEqual(t, "/auth/me", r.Path, "the API's health is judged without /auth/me")
+	}
+}
