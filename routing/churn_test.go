@@ -66,7 +66,7 @@ func TestChurnKeepsFilesAndGoroutinesBounded(t *testing.T) {
 		tenants   = 1000
 		maxDests  = 16
 		workers   = 32
-		perWorker = 100 // traces: 3200 in all, each of 3 spans
+		perWorker = 60 // traces: 1920 in all, each of 3 spans
 	)
 	errs := recordErrors(t)
 	srv := traciumtest.NewServer()
@@ -83,7 +83,7 @@ func TestChurnKeepsFilesAndGoroutinesBounded(t *testing.T) {
 	// close it; per connection two on the client side and two on the
 	// server's.
 	const conns = routing.DefaultMaxConnsPerHost
-	fdBound := fd0 + 2*conns + 16
+	fdBound := fd0 + 2*conns + 32
 	goroutineBound := g0 + workers + 2*maxDests*9 + conns*4
 
 	resolve := func(_ context.Context, ten string) (routing.Destination, error) {
