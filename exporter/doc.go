@@ -88,22 +88,33 @@
 // the spool instead of being dropped, and ExportSpans returns no error for
 // it. A final 4xx is never spooled: it would fail again. Once a trace has a
 // request in the spool, its later requests go there too, so that its order
-// (start, then spans, then the end) holds on replay. While the replayer
-// finds the API unavailable, new requests go straight to the spool rather
-// than each waiting out the retry window and filling the batch processor's
-// queue. An export that spooled anything syncs the spool to disk (one fsync)
+// (start, then spans, then the end) holds on replay. While the API looks
+// down, new requests go straight to the spool rather than each waiting out
+// the retry window and filling the batch processor's queue. The API looks
+// down when requests fail and none is accepted meanwhile: a live request
+// that failed, or the oldest spooled request failing again; any accepted
+// request ends it. While it lasts, one live request at a time is still
+// sent, as a probe bounded to 5 seconds: the first at once, the next after
+// ProbeInterval, doubling up to MaxProbeInterval. Health is judged by the
+// requests themselves, with no endpoint of its own, so one request the API
+// keeps refusing does not send the live traffic to the spool. An export that spooled anything syncs the spool to disk (one fsync)
 // before it returns; a record is readable by the replayer, and survives a
 // crash of the process, as soon as it is written.
 //
 // A replayer goroutine sends the spooled requests oldest first, one at a
 // time. After a failure it waits [SpoolConfig].ProbeInterval, doubling up
 // to MaxProbeInterval, with jitter; any request the API accepts meanwhile
-// cuts the wait short. When the oldest request has failed three times in a
-// row, the replayer also asks GET /auth/me whether the API answers at all:
-// if it does, new requests go to the API again while that request waits
-// its turn. A request is acknowledged, and removed, when the API accepts it,
-// answers 409 to a start or an end (it was accepted before), or refuses it
-// for good (a 4xx: counted in [Stats].ReplayRejected and reported). A 404
+// cuts the wait short. A request is acknowledged, and removed, when the API
+// accepts it, answers 409 to a start or an end (it was accepted before), or
+// refuses it for good (a 4xx: counted in [Stats].ReplayRejected and
+// reported). The oldest request is also dropped when it is a poison
+// record: it failed in 5 rounds in each of which the API accepted other
+// requests, over at least MaxProbeInterval; kept, it would hold every
+// request behind it. It counts in ReplayRejected, its spans in
+// SpansDropped, and it is reported (at most once a minute, with a count of
+// the others); while it is suspected, accepted requests no longer cut its
+// wait short. Without other traffic the API cannot be told apart from an
+// outage, so such a record waits, as in an outage. A 404
 // to spans of a trace another service started is waited out for five
 // rounds, since that service's start may still be on its way. [New] starts
 // replaying whatever an earlier process left in the directory.
@@ -131,13 +142,19 @@
 // On disk the directory holds "lock" (an advisory lock: one exporter at a
 // time, on Unix-like systems; released by the kernel when a process dies),
 // "cursor" (where reading resumes: segment and offset, with a checksum,
-// written at each acknowledgement) and segment files named by a 16-digit
+// written at each acknowledgement; when it cannot be written, as on a full
+// disk, replay goes on, and the failures are reported once per streak with
+// their count: when a save succeeds again, when the spool is closed, or
+// after a minute of failures) and segment files named by a 16-digit
 // hexadecimal sequence number with the suffix ".seg". A segment starts with
 // the 8 bytes "TRSPOOL1" and holds frames: the marker bytes fa ce b0 0c,
 // the payload length (4 bytes, little endian), the CRC-32C of the payload,
 // the CRC-32C of those 12 header bytes, then the payload. A payload is one
 // request: a version byte (1), its kind, flags, its span count, the trace
-// id, the trace id for the path, the tenant and the JSON body. The method
+// id, the trace id for the path, the tenant and the JSON body; numbers and
+// lengths are unsigned varints in their shortest form (a record spelled
+// otherwise is refused, so that decoding and encoding again gives the same
+// bytes). The method
 // is always POST and the path follows from the kind, so a spool file cannot
 // send a request anywhere else. New records always go to a new segment
 // after a restart; a segment is deleted once all its records are

@@ -96,15 +96,7 @@ func (e *Exporter) onAttempt(a api.AttemptInfo) {
 		e.stats.retries.Add(1)
 	}
 	if sp := e.sp; sp != nil && a.Err == nil {
-		// The API answers: new requests may go to it again, and the
-		// replayer need not wait out its backoff. Loads first, so that
-		// the common case writes nothing shared.
-		if sp.down.Load() {
-			sp.down.Store(false)
-		}
-		if sp.waiting.Load() {
-			kick(sp.now)
-		}
+		sp.accepted()
 	}
 }
 
@@ -217,16 +209,21 @@ func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
 				return err
 			}
 		}
-		if e.sp != nil && e.sp.down.Load() {
-			en.mu.Unlock()
-			return e.spoolStart(en, nil)
+		sctx, done := ctx, func(error) {}
+		if e.sp != nil {
+			var ok bool
+			if sctx, done, ok = e.sp.admit(ctx); !ok {
+				en.mu.Unlock()
+				return e.spoolStart(en, nil)
+			}
 		}
 		en.state = starting
 		ch := make(chan struct{})
 		en.waitCh = ch
 		en.mu.Unlock()
 
-		wireID, err := e.postStart(ctx, en)
+		wireID, err := e.postStart(sctx, en)
+		done(err)
 		en.mu.Lock()
 		switch {
 		case err == nil:

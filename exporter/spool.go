@@ -109,14 +109,14 @@ func decodeRequest(p []byte) (spoolReq, error) {
 		return bad("kind or flags")
 	}
 	p = p[3:]
-	n, k := binary.Uvarint(p)
+	n, k := uvarint(p)
 	if k <= 0 || n > MaxSpansPerRequest || (r.kind != kindSpans && n != 0) {
 		return bad("span count")
 	}
 	r.spans, p = int(n), p[k:]
 	var fields [3]string
 	for i := range fields {
-		n, k := binary.Uvarint(p)
+		n, k := uvarint(p)
 		if k <= 0 || n > uint64(len(p)-k) {
 			return bad("field length")
 		}
@@ -138,6 +138,18 @@ func decodeRequest(p []byte) (spoolReq, error) {
 	}
 	r.body = p
 	return r, nil
+}
+
+// uvarint reads a number as encode writes it: binary.Uvarint also takes
+// longer encodings of the same number (0x80 0x00 for 0), which encode
+// would not give back, so it refuses them (k = 0). A record must be
+// exactly what encode wrote: one meaning, one spelling.
+func uvarint(p []byte) (uint64, int) {
+	n, k := binary.Uvarint(p)
+	if k > 0 && k != len(binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64), n)) {
+		return 0, 0
+	}
+	return n, k
 }
 
 // outcome is what became of a request handed to deliver.
@@ -211,6 +223,17 @@ func (l *limiter) handle(format string, args ...any) {
 // be on its way (it may have a spool of its own).
 const joinedNotFoundRounds = 5
 
+// poisonRounds is how many failed replay rounds of the oldest record, each
+// while the API accepted other requests, make it a poison record (the API
+// refuses this one request, not all of them), dropped once it has also
+// kept failing for SpoolConfig.MaxProbeInterval.
+const poisonRounds = 5
+
+// probeTimeout bounds a live request sent while the API looks down, to
+// find out whether it answers again: one probe must not hold its export
+// for a whole retry window.
+const probeTimeout = 5 * time.Second
+
 // spooler is the exporter's durable spool and its replayer.
 type spooler struct {
 	q   *spool.Spool
@@ -220,12 +243,26 @@ type spooler struct {
 	pending map[string]int    // trace id → its records in the spool not yet settled
 	ids     map[string]string // trace id → the id the API assigned on replay
 
-	// down is set when a replay attempt finds the API unavailable, and
-	// cleared by any accepted request. While it is set new requests go
-	// straight to the spool rather than each waiting out the retry window,
-	// which would fill the batch processor's queue during an outage.
-	down    atomic.Bool
-	waiting atomic.Bool // the replayer waits after a failure
+	// down is set when requests fail while the API accepts none: a live
+	// request that failed, or the replayer's oldest record failing again,
+	// with no request accepted meanwhile. Any accepted request clears it.
+	// While it is set, new requests go straight to the spool rather than
+	// each waiting out the retry window, which would fill the batch
+	// processor's queue during an outage; one at a time is still sent, as
+	// a probe (bounded by probeTimeout), the first at once and then after
+	// ProbeInterval, doubling up to MaxProbeInterval. So the API's health
+	// is judged by the requests themselves: no endpoint every key may call
+	// is needed, and one record the API keeps refusing cannot divert the
+	// live traffic.
+	down      atomic.Bool
+	oks       atomic.Uint64 // requests accepted so far
+	probing   atomic.Bool   // a live request probes the API
+	nextProbe atomic.Int64  // unix nanoseconds: no probe before
+	probeWait atomic.Int64  // the wait after the next failed probe
+	waiting   atomic.Bool   // the replayer waits after a failure
+	// suspect is set while the oldest record keeps failing although the
+	// API accepts other requests: those no longer cut its wait short.
+	suspect atomic.Bool
 
 	more    chan struct{} // records were appended
 	now     chan struct{} // try the oldest record now
@@ -381,17 +418,81 @@ func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
 	}
 }
 
+// accepted notes a request the API accepted: new requests may go to it
+// again, and the replayer need not wait out its backoff (unless its oldest
+// record is a suspected poison). Loads first, so that the common case
+// writes nothing shared but the counter.
+func (sp *spooler) accepted() {
+	sp.oks.Add(1)
+	if sp.down.Load() {
+		sp.down.Store(false)
+		sp.nextProbe.Store(0)
+		sp.probeWait.Store(int64(sp.cfg.ProbeInterval))
+	}
+	if sp.waiting.Load() && !sp.suspect.Load() {
+		kick(sp.now)
+	}
+}
+
+// markDown notes that the API accepts no request: the next live request
+// probes it at once, the others go to the spool.
+func (sp *spooler) markDown() {
+	if sp.down.CompareAndSwap(false, true) {
+		sp.nextProbe.Store(time.Now().UnixNano())
+		sp.probeWait.Store(int64(sp.cfg.ProbeInterval))
+	}
+}
+
+// admit decides whether a live request goes to the API. It reports false
+// when the API is down and the request is not to probe it: the request
+// goes to the spool. Otherwise the request is sent with the returned
+// context, and done must be given its error: a failure for a reason that
+// may pass, while no request was accepted, marks the API down.
+func (sp *spooler) admit(ctx context.Context) (context.Context, func(error), bool) {
+	ok0 := sp.oks.Load()
+	failed := func(err error) {
+		if spoolable(err) && sp.oks.Load() == ok0 {
+			sp.markDown()
+		}
+	}
+	if !sp.down.Load() {
+		return ctx, failed, true
+	}
+	if time.Now().UnixNano() < sp.nextProbe.Load() || !sp.probing.CompareAndSwap(false, true) {
+		return ctx, nil, false
+	}
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	return pctx, func(err error) {
+		cancel()
+		failed(err)
+		if sp.down.Load() { // the probe failed: wait before the next
+			w := sp.probeWait.Load()
+			sp.nextProbe.Store(time.Now().UnixNano() + w)
+			sp.probeWait.Store(min(2*w, int64(sp.cfg.MaxProbeInterval)))
+		}
+		sp.probing.Store(false)
+	}, true
+}
+
 // deliver sends r, unless its trace has requests in the spool or the API
 // is known to be down: then r joins the spool at once. A request that
 // fails for a reason that may pass is spooled too. Without a spool it just
 // sends r.
 func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, outcome, error) {
-	if e.sp != nil && (e.sp.down.Load() || e.sp.has(r.trace)) {
-		return nil, e.spoolIt(r, nil), nil
+	done := func(error) {}
+	if e.sp != nil {
+		if e.sp.has(r.trace) {
+			return nil, e.spoolIt(r, nil), nil
+		}
+		var ok bool
+		if ctx, done, ok = e.sp.admit(ctx); !ok {
+			return nil, e.spoolIt(r, nil), nil
+		}
 	}
 	resp, err := e.client.Do(ctx, api.Request{
 		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, RetryNotFound: r.joined,
 	})
+	done(err)
 	if err == nil {
 		return resp, sent, nil
 	}
@@ -469,6 +570,18 @@ func (e *Exporter) replay() {
 	sp := e.sp
 	defer close(sp.done)
 	wait, rounds := sp.cfg.ProbeInterval, 0
+	// Of the oldest record's failures: when the first was, the requests
+	// accepted by the end of the last, and how many rounds failed while
+	// the API accepted others.
+	var (
+		firstFail time.Time
+		okRef     uint64
+		healthy   int
+	)
+	reset := func() {
+		wait, rounds, healthy = sp.cfg.ProbeInterval, 0, 0
+		sp.suspect.Store(false)
+	}
 	for e.stopCtx.Err() == nil {
 		rec, err := sp.q.Head()
 		switch {
@@ -501,12 +614,34 @@ func (e *Exporter) replay() {
 			e.ack(rec, nil)
 			continue
 		}
-		switch e.replayOne(&r, rounds) {
+		if rounds == 0 {
+			okRef = sp.oks.Load()
+		}
+		res, err := e.replayOne(&r, rounds)
+		switch res {
 		case replayDone:
 			e.ack(rec, &r)
-			wait, rounds = sp.cfg.ProbeInterval, 0
+			reset()
 		case replayAgain:
+			if rounds == 0 {
+				firstFail = time.Now()
+			}
 			rounds++
+			if ok := sp.oks.Load(); ok > okRef {
+				// The API took other requests meanwhile: it is up, and
+				// refuses this one.
+				healthy++
+				sp.suspect.Store(true)
+				okRef = ok
+			} else if spoolable(err) {
+				sp.markDown()
+			}
+			if healthy >= poisonRounds && time.Since(firstFail) >= sp.cfg.MaxProbeInterval {
+				e.dropPoison(&r, rounds, time.Since(firstFail), err)
+				e.ack(rec, &r)
+				reset()
+				continue
+			}
 			sp.broadcast(true)
 			if !e.backoff(&wait) {
 				return
@@ -548,6 +683,18 @@ func (e *Exporter) backoff(wait *time.Duration) bool {
 	return true
 }
 
+// dropPoison drops the oldest record, which kept failing while the API
+// accepted other requests: kept, it would hold every record behind it.
+func (e *Exporter) dropPoison(r *spoolReq, rounds int, over time.Duration, err error) {
+	e.stats.replayRejected.Add(1)
+	e.stats.spansDropped.Add(uint64(r.spans))
+	if r.kind == kindStart {
+		e.startSettled(r.trace, "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+	}
+	e.sp.rejected.handle("tracium exporter: trace %s: spooled %s failed %d times over %s while the API accepted other requests; dropped (%d spans): %w",
+		r.trace, r.kind, rounds, over.Round(time.Millisecond), r.spans, err)
+}
+
 type replayResult uint8
 
 const (
@@ -557,8 +704,8 @@ const (
 )
 
 // replayOne sends a spooled request. rounds is how many times it failed
-// before.
-func (e *Exporter) replayOne(r *spoolReq, rounds int) replayResult {
+// before. With replayAgain it returns the failure.
+func (e *Exporter) replayOne(r *spoolReq, rounds int) (replayResult, error) {
 	sp := e.sp
 	ctx, cancel := context.WithTimeout(e.stopCtx, sp.cfg.ReplayTimeout)
 	defer cancel()
@@ -570,13 +717,15 @@ func (e *Exporter) replayOne(r *spoolReq, rounds int) replayResult {
 	code := api.StatusCode(err)
 	switch {
 	case err == nil || (code == http.StatusConflict && r.kind != kindSpans):
-		sp.down.Store(false)
+		if err != nil {
+			sp.accepted() // a 409: the API answers
+		}
 		e.replayed(r, resp, err == nil)
-		return replayDone
+		return replayDone, nil
 	case e.stopCtx.Err() != nil:
-		return replayStopped
+		return replayStopped, nil
 	case code == http.StatusNotFound && r.joined && rounds+1 < joinedNotFoundRounds:
-		return replayAgain
+		return replayAgain, nil
 	case !spoolable(err):
 		e.stats.replayRejected.Add(1)
 		e.stats.drop(dropRejected, r.spans)
@@ -584,19 +733,9 @@ func (e *Exporter) replayOne(r *spoolReq, rounds int) replayResult {
 			e.startSettled(r.trace, "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 		}
 		sp.rejected.handle("tracium exporter: trace %s: spooled %s refused on replay, dropped (%d spans): %w", r.trace, r.kind, r.spans, err)
-		return replayDone
+		return replayDone, nil
 	default:
-		sp.down.Store(true)
-		if rounds >= 2 {
-			// The oldest record keeps failing: ask whether the API is down
-			// or refuses only this request for now. If it answers, new
-			// requests go to it again (onAttempt clears down) instead of
-			// queueing behind this record.
-			pctx, pcancel := context.WithTimeout(e.stopCtx, sp.cfg.ReplayTimeout)
-			_, _ = e.client.Do(pctx, api.Request{Method: http.MethodGet, Path: "/auth/me"})
-			pcancel()
-		}
-		return replayAgain
+		return replayAgain, err
 	}
 }
 

@@ -41,6 +41,8 @@ func TestSpoolRecordRejects(t *testing.T) {
 		{"bad tenant", (&spoolReq{kind: kindSpans, trace: "t", pathID: "t", tenant: "a\nb", body: []byte("{}")}).encode(nil)},
 		{"no body", (&spoolReq{kind: kindFail, trace: "t", pathID: "t"}).encode(nil)},
 		{"cut short", good[:6]},
+		{"over-long span count", append([]byte{1, 2, 0, 0x82, 0x00}, good[4:]...)},
+		{"over-long field length", append([]byte{1, 2, 0, 2, 0x81, 0x00}, good[5:]...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

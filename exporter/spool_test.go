@@ -7,6 +7,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -569,4 +571,103 @@ func TestSpoolExportFlushShutdownConcurrentSafe(t *testing.T) {
 	checkAcceptedOrder(t, srv)
 	t.Logf("%d exports before Shutdown, %d after; %d spans live, %d spooled, %d replayed by the first exporter, %d by the next; %d re-posted",
 		before, late, live, st.SpansSpooled, st.SpansReplayed, next.Stats().SpansReplayed, d.reposted)
+}
+
+// A full disk under the spool's cursor: every acknowledgement fails to save
+// the read position (the cursor is a link to /dev/full, which answers every
+// write with ENOSPC). Replay still delivers everything, and the failure is
+// reported once, with the number of failed saves, not once per record.
+// Not parallel: it captures the OTel error handler.
+func TestSpoolCursorOnFullDiskReportedOnce(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	h := testutil.CaptureErrors(t)
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink("/dev/full", filepath.Join(dir, "cursor")))
+	p := newPipeline(t, []sdktrace.BatchSpanProcessorOption{sdktrace.WithMaxExportBatchSize(4)},
+		spoolTuning(exporter.SpoolConfig{Dir: dir})...)
+	p.srv.InjectFault(traciumtest.Fault{Status: 503})
+	prod := produce(p.tp, 10, 4, "")
+	p.flush(t)
+	require.Equal(t, uint64(40), p.exp.Stats().SpansSpooled, "the outage spools everything")
+
+	p.srv.ClearFaults()
+	require.Eventually(t, func() bool { return p.exp.Stats().SpoolBytes == 0 }, 5*time.Second, 5*time.Millisecond, "the spool drains")
+	assert.NoError(t, p.tp.Shutdown(context.Background()), "Shutdown: the failed saves are reported, not returned")
+	d := delivered(p.srv, prod)
+	assert.Equal(t, delivery{received: 40, ended: 10, reposted: d.reposted}, d, "everything delivered")
+	st := p.exp.Stats()
+	require.GreaterOrEqual(t, st.Replayed, uint64(20), "many records replayed: %+v", st)
+
+	var saves []string
+	for _, m := range h.Messages() {
+		if strings.Contains(m, "save cursor") {
+			saves = append(saves, m)
+		}
+	}
+	require.Len(t, saves, 1, "one report of the failed saves: %q", saves)
+	m := regexp.MustCompile(`failed (\d+) times`).FindStringSubmatch(saves[0])
+	require.NotNil(t, m, "the report has a count: %s", saves[0])
+	n, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, uint64(n), st.Replayed, "the report counts every failed save: %s", saves[0])
+	assert.Contains(t, saves[0], "no space left on device", "the report says why")
+}
+
+// One spooled request the API answers 500 forever (a poison record) at the
+// head of the spool, and GET /auth/me not served to this key: live traces
+// are still delivered at once, not diverted into the spool behind it, and
+// the poison record is dropped and counted once it has kept failing while
+// the API took other requests.
+func TestSpoolPoisonHeadDoesNotHoldLiveTraffic(t *testing.T) {
+	t.Parallel()
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault(traciumtest.Fault{Method: "GET", PathPrefix: "/auth/me", Status: 404})
+	exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: t.TempDir()})
+
+	poison, spans := stubs(t, "poison", 3)
+	srv.InjectFault(traciumtest.Fault{PathPrefix: "/agents/traces/" + poison + "/", Status: 500})
+	require.NoError(t, exp.ExportSpans(context.Background(), spans), "the poison trace is spooled, not failed")
+	require.NotZero(t, exp.Stats().Spooled, "the poison request is in the spool")
+	// ForceFlush returns once a replay attempt failed: the replayer has
+	// met the poison record before the live traffic starts.
+	require.NoError(t, exp.ForceFlush(context.Background()), "ForceFlush")
+	require.NotZero(t, exp.Stats().SpoolBytes, "the poison request stays in the spool")
+
+	live := func() bool {
+		id, spans := stubs(t, "live", 2)
+		if !assert.NoError(t, exp.ExportSpans(context.Background(), spans), "live export") {
+			return false
+		}
+		tr, ok := srv.Trace(id)
+		return ok && len(tr.Spans) == 2 && tr.Status == traciumtest.StatusCompleted
+	}
+	delivered := 0
+	for range 20 {
+		if live() {
+			delivered++
+		}
+	}
+	assert.Equal(t, 20, delivered, "live traces delivered by their own export, none diverted")
+
+	// More live traffic, as an application keeps sending: the API takes
+	// it, so the poison record is finally dropped (bounded in count and
+	// time).
+	stop := time.Now().Add(10 * time.Second)
+	for i := 0; i < 2000 && time.Now().Before(stop) && exp.Stats().SpoolBytes != 0; i++ {
+		if live() {
+			delivered++
+		}
+	}
+	st := exp.Stats()
+	assert.Zero(t, st.SpoolBytes, "the poison record left the spool: %+v", st)
+	assert.NotZero(t, st.ReplayRejected, "the poison record is counted")
+	assert.Equal(t, uint64(2*delivered), st.SpansExported, "every live span went straight to the API")
+	assert.Equal(t, uint64(3), st.SpansDropped, "the poison trace's spans are counted as dropped")
+	assert.Zero(t, st.SpansReplayed, "nothing else went through the spool")
+	for _, r := range srv.Requests() {
+		assert.NotEqual(t, "/auth/me", r.Path, "the API's health is judged without /auth/me")
+	}
 }

@@ -74,7 +74,9 @@ type Stats struct {
 	// SpansReplayed the spans in them; SpansExported counts those too.
 	Replayed, SpansReplayed uint64
 	// ReplayRejected counts spooled requests the API refused for good on
-	// replay (a 4xx other than 408, 409 on a start or end, and 429); their
+	// replay (a 4xx other than 408, 409 on a start or end, and 429), and
+	// poison records: the oldest request, dropped after it kept failing
+	// while the API accepted others (see the package documentation). Their
 	// spans count in SpansDropped.
 	ReplayRejected uint64
 	// SpoolDropped counts requests that found the spool full (or could not

@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -49,10 +50,12 @@ func (p *Processor) newDestination(key Destination) (*destination, error) {
 	return d, nil
 }
 
-// defaultExporter builds a destination's Tracium exporter.
-func defaultExporter(common []exporter.Option) ExporterFunc {
+// defaultExporter builds a destination's Tracium exporter, sending with hc
+// unless the common options name another client.
+func defaultExporter(hc *http.Client, common []exporter.Option) ExporterFunc {
 	return func(d Destination) (sdktrace.SpanExporter, error) {
-		opts := make([]exporter.Option, 0, len(common)+2)
+		opts := make([]exporter.Option, 0, len(common)+3)
+		opts = append(opts, exporter.WithHTTPClient(hc))
 		opts = append(opts, common...)
 		// Empty values are ignored by these options: the common options
 		// and the environment then apply.

@@ -56,11 +56,29 @@
 // failed one for [WithErrorTTL]. Concurrent lookups of one tenant share one
 // resolver call. At most [WithMaxDestinations] destinations are open: when
 // another is needed, the least recently used one is closed in the
-// background, its queue flushed within [WithEvictTimeout]. Memory is
-// therefore bounded by the tenant cache plus, per open destination, its
-// queue ([WithBatchOptions]) and its exporter's trace state. A span without
-// a tenant goes to the [WithDefault] destination, or is dropped and
-// counted. [Processor.Stats] counts every outcome.
+// background, its queue flushed within [WithEvictTimeout]. At most as many
+// again (at least 16) are being closed at once; when that many closes are
+// under way, a span whose destination is not open is dropped and counted
+// (Stats.SpansNoRoom, reported at most once a minute) instead of opening
+// another. Memory and goroutines are therefore bounded by the tenant cache
+// plus, per open or closing destination, its queue ([WithBatchOptions]),
+// its goroutines and its exporter's trace state, whatever the number of
+// tenants and however fast they churn. A span without a tenant goes to the
+// [WithDefault] destination, or is dropped and counted. [Processor.Stats]
+// counts every outcome.
+//
+// # Connections
+//
+// The exporters the processor builds all send through one HTTP client of
+// its own, with at most [WithMaxConnsPerHost] connections per API host, so
+// opening and closing destinations opens no connection of its own and the
+// open files stay bounded. The shared client follows a redirect only
+// within the destination's host (never from https to http): a request
+// carries its tenant's key and tenant header, which must not leave. An
+// HTTP client given with exporter.WithHTTPClient in [WithExporterOptions]
+// replaces it (its transport then bounds the connections); exporters built
+// by [WithExporterFunc] do not use it. Shutdown closes its idle
+// connections.
 //
 // # Accounting
 //

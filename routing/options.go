@@ -23,6 +23,8 @@ const (
 	DefaultResolveTimeout = 5 * time.Second
 	// DefaultEvictTimeout is the default of [WithEvictTimeout].
 	DefaultEvictTimeout = 30 * time.Second
+	// DefaultMaxConnsPerHost is the default of [WithMaxConnsPerHost].
+	DefaultMaxConnsPerHost = 64
 )
 
 // ExporterFunc builds the exporter of one destination. The [Processor]
@@ -42,6 +44,7 @@ type config struct {
 	resolveTimeout time.Duration
 	evictTimeout   time.Duration
 	meter          metric.MeterProvider
+	maxConns       int
 }
 
 func newConfig(opts []Option) config {
@@ -52,6 +55,7 @@ func newConfig(opts []Option) config {
 		errTTL:         DefaultErrorTTL,
 		resolveTimeout: DefaultResolveTimeout,
 		evictTimeout:   DefaultEvictTimeout,
+		maxConns:       DefaultMaxConnsPerHost,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -79,17 +83,22 @@ func WithDefault(d Destination) Option {
 // WithExporterOptions sets the options every destination's exporter is
 // built with (exporter.New), before the destination's own APIKey and
 // BaseURL, which win. Use it for what all destinations share: timeouts,
-// retries, headers, a shared HTTP client (exporter.WithHTTPClient; without
-// it each destination has its own connection pool), or a common API key
-// for destinations that set only a workspace. Later calls add to earlier
-// ones. [WithExporterFunc] replaces the builder and ignores these options.
+// retries, headers, or a common API key for destinations that set only a
+// workspace. Without exporter.WithHTTPClient here, all destinations send
+// through one HTTP client of the processor's (see [WithMaxConnsPerHost]);
+// a client given here replaces it, and its transport then bounds the
+// connections. Later calls add to earlier ones. [WithExporterFunc]
+// replaces the builder and ignores these options.
 func WithExporterOptions(opts ...exporter.Option) Option {
 	return optionFunc(func(c *config) { c.expOpts = append(c.expOpts, opts...) })
 }
 
 // WithExporterFunc replaces how a destination's exporter is built; the
-// default is exporter.New with [WithExporterOptions] and the destination's
-// APIKey and BaseURL. Use it for OTLP mode (exporter.NewOTLP, with
+// default is exporter.New with the processor's shared HTTP client,
+// [WithExporterOptions] and the destination's APIKey and BaseURL. The
+// exporters it builds do not use the shared client: give them one HTTP
+// client between them, or each destination has a connection pool of its
+// own. Use it for OTLP mode (exporter.NewOTLP, with
 // exporter.WithWorkspace(d.Workspace) to send the workspace header) or
 // for tests; an OTLP exporter puts spans of all its destination's tenants
 // in shared requests. When the exporter has a
@@ -122,10 +131,15 @@ func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) Option {
 // the default destination not counted. The default is
 // [DefaultMaxDestinations]. When a new destination is needed at the bound,
 // the least recently used one is closed: its queued spans are flushed and
-// its exporter shut down in the background (see [WithEvictTimeout]). Set it
-// above the number of destinations active at once: a destination closed
-// while one of its traces is open is reopened for the trace's later spans,
-// which costs a second start request (answered 409, which counts as
+// its exporter shut down in the background (see [WithEvictTimeout]). At
+// most as many again (at least 16) are being closed at once: when that
+// many closes are under way already, a span whose destination is not open
+// is dropped and counted ([Stats].SpansNoRoom), and reported at most once
+// a minute with a count, rather than opening one more. Churn beyond the
+// bound thus costs spans, never unbounded memory, files or goroutines. Set
+// it above the number of destinations active at once: a destination
+// closed while one of its traces is open is reopened for the trace's later
+// spans, which costs a second start request (answered 409, which counts as
 // accepted). Values below 1 are ignored.
 func WithMaxDestinations(n int) Option {
 	return optionFunc(func(c *config) {
@@ -198,7 +212,7 @@ func WithEvictTimeout(d time.Duration) Option {
 // WithMeterProvider makes the processor report its accounting ([Stats]) as
 // OTel metrics on mp: the observable counters tracium.span.ended,
 // tracium.span.delivered, tracium.span.outside and tracium.span.dropped
-// (by cause in error.type, no_tenant and unresolved included), named in
+// (by cause in error.type, no_tenant, unresolved and no_room included), named in
 // package semconv, with otel.component.type "tracium_router". They are
 // read from the counters at each collection, cost nothing on the span
 // path and keep reporting the final counts after Shutdown. nil is ignored.
@@ -206,6 +220,22 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
 		if mp != nil {
 			c.meter = mp
+		}
+	})
+}
+
+// WithMaxConnsPerHost bounds the connections, per API host, of the HTTP
+// client all destinations' exporters share (dialing, in use and idle
+// together); a request that finds them all busy waits for one, within its
+// timeout. Sharing one pool keeps the open files bounded however many
+// destinations are opened and closed. The default is
+// [DefaultMaxConnsPerHost]. It has no effect when [WithExporterOptions]
+// gives an HTTP client (exporter.WithHTTPClient), nor with
+// [WithExporterFunc]. Values below 1 are ignored.
+func WithMaxConnsPerHost(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxConns = n
 		}
 	})
 }

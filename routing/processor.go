@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -23,7 +24,13 @@ var (
 	errShutdown       = errors.New("routing: processor shut down")
 	errNoTenant       = errors.New("routing: span has no tenant and no default destination is set")
 	errResolveTimeout = errors.New("routing: timed out waiting for another goroutine's resolution")
+	// errBusy: the destination is not open, every slot is taken and as
+	// many destinations are being closed as may be at once.
+	errBusy = errors.New("routing: no room to open a destination")
 )
+
+// busyReportInterval spaces out the reports of spans dropped for errBusy.
+const busyReportInterval = time.Minute
 
 // Processor is an sdktrace.SpanProcessor that sends each tenant's agent
 // traces to that tenant's own destination ([Destination]: API key, base URL,
@@ -47,6 +54,12 @@ type Processor struct {
 	tenants *lru[string, *tenantEntry]
 	dests   *lru[Destination, *destination]
 	def     *destination // nil without WithDefault; never evicted
+	closing int          // evicted destinations still being closed, under mu
+
+	// hc is the HTTP client the default exporter builder gives every
+	// destination; nil with WithExporterFunc. Shutdown closes its idle
+	// connections.
+	hc *http.Client
 
 	// resolveCtx ends when Shutdown starts: resolver calls return.
 	resolveCtx  context.Context
@@ -62,6 +75,11 @@ type Processor struct {
 	acct       accounting
 	batch      sdktrace.BatchSpanProcessorOptions // of every destination's queue
 	misorder   sync.Once
+
+	// Spans dropped for errBusy since the last report, and when the next
+	// report may go out (unix nanoseconds).
+	busyHeld atomic.Uint64
+	busyNext atomic.Int64
 }
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
@@ -91,8 +109,10 @@ func NewProcessor(resolve Resolver, opts ...Option) (*Processor, error) {
 		return nil, errors.New("routing: nil resolver")
 	}
 	c := newConfig(opts)
+	var hc *http.Client
 	if c.newExporter == nil {
-		c.newExporter = defaultExporter(c.expOpts)
+		hc = newSharedClient(c.maxConns)
+		c.newExporter = defaultExporter(hc, c.expOpts)
 	}
 	p := &Processor{
 		resolve: resolve,
@@ -100,6 +120,7 @@ func NewProcessor(resolve Resolver, opts ...Option) (*Processor, error) {
 		tenants: newLRU[string, *tenantEntry](),
 		dests:   newLRU[Destination, *destination](),
 		batch:   batch.Options(os.Getenv, c.batch),
+		hc:      hc,
 	}
 	if c.def != nil {
 		if err := validDestination(*c.def); err != nil {
@@ -196,6 +217,10 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 			return
 		case errors.Is(err, errShutdown):
 			p.stats.spansDropped.Add(1)
+			return
+		case errors.Is(err, errBusy):
+			p.stats.spansNoRoom.Add(1)
+			p.reportBusy()
 			return
 		default:
 			p.stats.spansUnresolved.Add(1)
@@ -334,6 +359,11 @@ func (p *Processor) resolveTenant(ten string) (Destination, error) {
 		if err == nil {
 			_, err = p.open(d)
 		}
+		if errors.Is(err, errBusy) {
+			// The answer is good; the destination opens when there is
+			// room. Its spans meanwhile are dropped and counted.
+			err = nil
+		}
 	}
 	if err != nil && !errors.Is(err, errShutdown) {
 		p.stats.resolveErrors.Add(1)
@@ -367,7 +397,11 @@ func (p *Processor) open(key Destination) (*destination, error) {
 		p.mu.Unlock()
 		return d, nil
 	}
+	room := p.roomLocked()
 	p.mu.Unlock()
+	if !room {
+		return nil, errBusy
+	}
 
 	nd, err := p.newDestination(key)
 	if err != nil {
@@ -376,19 +410,24 @@ func (p *Processor) open(key Destination) (*destination, error) {
 
 	p.mu.Lock()
 	d, ok := p.dests.get(key)
-	if p.closed || ok {
+	if closed, room := p.closed, p.roomLocked(); closed || ok || !room {
 		p.mu.Unlock()
-		// Another goroutine opened it first, or Shutdown began: ours holds
-		// nothing yet and shuts down at once.
+		// Another goroutine opened it first, Shutdown began, or the room
+		// was taken meanwhile: ours holds nothing yet and shuts down at
+		// once.
 		p.discard(nd)
-		if ok {
+		switch {
+		case ok:
 			return d, nil
+		case closed:
+			return nil, errShutdown
 		}
-		return nil, errShutdown
+		return nil, errBusy
 	}
 	var victim *destination
 	if p.dests.len() >= p.cfg.maxDests {
 		victim, _ = p.dests.removeOldest()
+		p.closing++
 		p.evicting.Add(1) // before Shutdown's Wait: closed is false, under mu
 	}
 	p.dests.add(key, nd)
@@ -399,6 +438,39 @@ func (p *Processor) open(key Destination) (*destination, error) {
 		go p.evict(victim)
 	}
 	return nd, nil
+}
+
+// minClosing is the least number of closes allowed at once, so that a
+// small cap does not drop spans merely because the closes of the last few
+// evictions have not run yet.
+const minClosing = 16
+
+// maxClosing is how many evicted destinations may be closing at once: as
+// many as may be open, at least minClosing. Each holds its queue, its
+// goroutines and its exporter until it is closed; bounding them bounds the
+// processor's memory and goroutines whatever the churn.
+func (p *Processor) maxClosing() int { return max(p.cfg.maxDests, minClosing) }
+
+// roomLocked reports whether another destination may be opened now: there
+// is a free slot, or the least recently used one can be closed. Called
+// with mu held.
+func (p *Processor) roomLocked() bool {
+	return p.dests.len() < p.cfg.maxDests || p.closing < p.maxClosing()
+}
+
+// reportBusy reports spans dropped for want of room, at most once per
+// busyReportInterval, with their count.
+func (p *Processor) reportBusy() {
+	p.busyHeld.Add(1)
+	now := time.Now().UnixNano()
+	next := p.busyNext.Load()
+	if now < next || !p.busyNext.CompareAndSwap(next, now+int64(busyReportInterval)) {
+		return
+	}
+	n := p.busyHeld.Swap(0)
+	otel.Handle(fmt.Errorf("routing: %d spans dropped: %d destinations open and %d being closed, the most allowed; "+
+		"more tenants are active than WithMaxDestinations allows (reported at most once a minute; counted in Stats.SpansNoRoom)",
+		n, p.cfg.maxDests, p.maxClosing()))
 }
 
 func (p *Processor) discard(d *destination) {
@@ -413,6 +485,11 @@ func (p *Processor) discard(d *destination) {
 // exported within the evict timeout.
 func (p *Processor) evict(d *destination) {
 	defer p.evicting.Done()
+	defer func() {
+		p.mu.Lock()
+		p.closing--
+		p.mu.Unlock()
+	}()
 	ctx, cancel := context.WithTimeout(p.evictCtx, p.cfg.evictTimeout)
 	defer cancel()
 	if err := d.shutdown(ctx); err != nil {
@@ -469,6 +546,9 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	err := fanOut(ds, func(d *destination) error { return d.shutdown(ctx) })
 	p.evicting.Wait()
 	p.acct.retire()
+	if p.hc != nil {
+		p.hc.CloseIdleConnections()
+	}
 	if err != nil {
 		return fmt.Errorf("routing: shutdown: %w", err)
 	}
@@ -508,6 +588,7 @@ func (p *Processor) Stats() Stats {
 	c := &p.stats
 	s.SpansRouted, s.SpansNoTenant = c.spansRouted.Load(), c.spansNoTenant.Load()
 	s.SpansUnresolved, s.SpansDropped = c.spansUnresolved.Load(), c.spansDropped.Load()
+	s.SpansNoRoom = c.spansNoRoom.Load()
 	s.Resolutions, s.ResolveErrors = c.resolutions.Load(), c.resolveErrors.Load()
 	s.DestinationsOpened, s.DestinationsEvicted = c.opened.Load(), c.evicted.Load()
 	s.Destinations, s.Tenants = dests, tenants

@@ -104,7 +104,7 @@ func TestProcessorThreeTenantsConcurrent(t *testing.T) {
 	const spans = goroutines * iterations * 4 // root, llm, tool, foreign
 	st := router.Stats()
 	assert.Equal(t, uint64(spans), st.SpansRouted, "Stats.SpansRouted")
-	assert.Zero(t, st.SpansNoTenant+st.SpansUnresolved+st.SpansDropped, "Stats: spans not routed")
+	assert.Zero(t, st.SpansNoTenant+st.SpansUnresolved+st.SpansNoRoom+st.SpansDropped, "Stats: spans not routed")
 	assert.Equal(t, uint64(len(tenants)), st.Resolutions, "Stats.Resolutions: one per tenant")
 	assert.Equal(t, len(tenants), st.Destinations, "Stats.Destinations")
 	assert.Equal(t, len(tenants), st.Tenants, "Stats.Tenants")

@@ -17,7 +17,7 @@ const ScopeName = "github.com/tracium-ai/tracium-go/routing"
 
 // Stats counts what a [Processor] did since it was built. Every span ended
 // on the provider counts in exactly one of SpansRouted, SpansNoTenant,
-// SpansUnresolved and SpansDropped. Every routed (sampled) span then counts
+// SpansUnresolved, SpansNoRoom and SpansDropped. Every routed (sampled) span then counts
 // in SpansDelivered, SpansOutside or Dropped once it has settled (after
 // ForceFlush or Shutdown returned, without a spool); the counts of
 // destinations closed by eviction or Shutdown are kept.
@@ -32,6 +32,11 @@ type Stats struct {
 	// destination: the resolver failed or returned [ErrSkip], the tenant id
 	// is invalid, or the destination's exporter could not be built.
 	SpansUnresolved uint64
+	// SpansNoRoom counts spans dropped because their destination was not
+	// open and could not be opened: [WithMaxDestinations] destinations were
+	// open and as many again were still being closed (see the package
+	// documentation, "Bounds").
+	SpansNoRoom uint64
 	// SpansDropped counts spans ended after Shutdown, or whose destination
 	// was being closed by Shutdown when they ended.
 	SpansDropped uint64
@@ -67,6 +72,7 @@ type Stats struct {
 
 type counters struct {
 	spansRouted, spansNoTenant, spansUnresolved, spansDropped atomic.Uint64
+	spansNoRoom                                               atomic.Uint64
 	resolutions, resolveErrors                                atomic.Uint64
 	opened, evicted                                           atomic.Uint64
 }
@@ -167,7 +173,7 @@ func (a *accounting) fill(s *Stats) {
 func (p *Processor) observe() batch.Observation {
 	s := p.Stats()
 	o := batch.Observation{
-		Ended:     s.SpansRouted + s.SpansNoTenant + s.SpansUnresolved + s.SpansDropped,
+		Ended:     s.SpansRouted + s.SpansNoTenant + s.SpansUnresolved + s.SpansNoRoom + s.SpansDropped,
 		Delivered: s.SpansDelivered,
 		Outside:   s.SpansOutside,
 	}
@@ -178,6 +184,7 @@ func (p *Processor) observe() batch.Observation {
 	})
 	o.Dropped = append(o.Dropped,
 		batch.Drop{Cause: semconv.DropNoTenant, N: s.SpansNoTenant},
-		batch.Drop{Cause: semconv.DropUnresolved, N: s.SpansUnresolved})
+		batch.Drop{Cause: semconv.DropUnresolved, N: s.SpansUnresolved},
+		batch.Drop{Cause: semconv.DropNoRoom, N: s.SpansNoRoom})
 	return o
 }

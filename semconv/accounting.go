@@ -58,4 +58,7 @@ const (
 	DropNoTenant = "no_tenant"
 	// DropUnresolved: its tenant has no destination (router).
 	DropUnresolved = "unresolved"
+	// DropNoRoom: its destination could not be opened for want of room
+	// (router: as many destinations open, and being closed, as allowed).
+	DropNoRoom = "no_room"
 )

@@ -27,6 +27,7 @@ func TestAccountingNamesPinned(t *testing.T) {
 		semconv.DropInvalid:              "invalid",
 		semconv.DropNoTenant:             "no_tenant",
 		semconv.DropUnresolved:           "unresolved",
+		semconv.DropNoRoom:               "no_room",
 	} {
 		assert.Equal(t, want, got)
 	}

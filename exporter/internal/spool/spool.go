@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Errors of [Spool.Append] and friends.
@@ -54,6 +55,10 @@ var (
 // time: a killed process then re-reads at most the record it was sending.
 const cursorEvery = 1
 
+// cursorReportEvery bounds how long failed saves of the cursor go
+// unreported while they keep failing; see [Spool.saveCursor].
+const cursorReportEvery = time.Minute
+
 const (
 	segSuffix  = ".seg"
 	cursorName = "cursor"
@@ -71,8 +76,11 @@ type Options struct {
 	SegmentBytes int64
 	// Report receives damage found while reading (a [*CorruptError]) and
 	// other trouble that does not stop the spool (a foreign file in the
-	// directory, a cursor that cannot be saved). It is called without any
-	// lock held. nil drops the reports.
+	// directory, a cursor that cannot be saved). Failed saves of the
+	// cursor (a full disk fails every acknowledgement's) come as one
+	// report per streak, with their count: when a save succeeds again, at
+	// Close, or after a minute of failures at the latest. It is called
+	// without any lock held. nil drops the reports.
 	Report func(error)
 }
 
@@ -125,6 +133,12 @@ type Spool struct {
 	rSeq      uint64
 	cursor    *os.File
 	sinceSave int
+
+	// Failed saves of the cursor not reported yet: how many, the last
+	// error, and when the first of them failed.
+	cursorFails int
+	cursorErr   error
+	cursorSince time.Time
 }
 
 // Open opens or creates the spool in dir. Records left by an earlier
@@ -278,10 +292,32 @@ func (s *Spool) saveCursor(reports *[]error) {
 	binary.LittleEndian.PutUint64(b[:8], seq)
 	binary.LittleEndian.PutUint64(b[8:16], uint64(off))
 	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
-	if _, err := s.cursor.WriteAt(b[:], 0); err != nil {
-		*reports = append(*reports, fmt.Errorf("spool: save %s: %w", cursorName, err))
-	}
 	s.sinceSave = 0
+	if _, err := s.cursor.WriteAt(b[:], 0); err != nil {
+		// A full disk fails every save, one per acknowledgement: count
+		// them, and report the streak once rather than each of them.
+		if s.cursorFails == 0 {
+			s.cursorSince = time.Now()
+		}
+		s.cursorFails++
+		s.cursorErr = err
+		if time.Since(s.cursorSince) >= cursorReportEvery {
+			s.reportCursor(reports)
+		}
+		return
+	}
+	s.reportCursor(reports) // the streak, if any, is over
+}
+
+// reportCursor adds the report of the failed saves of the cursor not
+// reported yet, if any.
+func (s *Spool) reportCursor(reports *[]error) {
+	if s.cursorFails == 0 {
+		return
+	}
+	*reports = append(*reports, fmt.Errorf("spool: save %s: failed %d times since %s (a restarted process re-sends what was delivered since the last save): %w",
+		cursorName, s.cursorFails, s.cursorSince.UTC().Format(time.RFC3339), s.cursorErr))
+	s.cursorFails, s.cursorErr = 0, nil
 }
 
 func (s *Spool) report(errs []error) {
@@ -553,7 +589,8 @@ func (s *Spool) Size() int64 {
 }
 
 // Close saves the cursor, syncs and closes the files and releases the
-// directory. Calls after the first return nil.
+// directory. Failed saves of the cursor are reported (Options.Report), not
+// returned. Calls after the first return nil.
 func (s *Spool) Close() error {
 	var reports []error
 	s.mu.Lock()
@@ -563,6 +600,8 @@ func (s *Spool) Close() error {
 	}
 	s.closed = true
 	s.saveCursor(&reports)
+	saved := s.cursorFails == 0
+	s.reportCursor(&reports)
 	var errs []error
 	if s.w != nil {
 		errs = append(errs, s.w.Sync(), s.w.Close())
@@ -570,7 +609,12 @@ func (s *Spool) Close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
-	errs = append(errs, s.cursor.Sync(), s.cursor.Close())
+	if saved {
+		// A cursor that could not be written is not worth syncing; its
+		// failure was just reported.
+		errs = append(errs, s.cursor.Sync())
+	}
+	errs = append(errs, s.cursor.Close())
 	errs = append(errs, unlockFile(s.lock), s.lock.Close())
 	s.mu.Unlock()
 	s.report(reports)

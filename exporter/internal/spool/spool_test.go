@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -406,4 +408,65 @@ func TestConcurrentAppendAndReadConcurrentSafe(t *testing.T) {
 	}
 	<-done
 	assert.True(t, s.Empty())
+}
+
+// A cursor that cannot be saved (a link to /dev/full: every write fails
+// with ENOSPC, as on a full disk) fails every acknowledgement's save. The
+// records are still read and acknowledged, and the failures come as one
+// report with their count, at Close; Close itself succeeds.
+func TestCursorSaveFailuresReportedOnce(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink("/dev/full", filepath.Join(dir, "cursor")))
+	s, rep := open(t, dir, 1<<20, 1<<10)
+	opened := len(rep.all()) // the unreadable cursor is reported at Open
+	appendN(t, s, 0, 50)
+	for i := range 50 {
+		rec, err := s.Head()
+		require.NoError(t, err, "Head %d", i)
+		assert.Equal(t, payload(i), rec.Payload)
+		require.NoError(t, s.Ack(rec), "Ack %d", i)
+	}
+	assert.Len(t, rep.all(), opened, "nothing reported while the saves keep failing")
+	require.NoError(t, s.Close(), "Close")
+	got := rep.all()[opened:]
+	require.Len(t, got, 1, "one report: %v", got)
+	assert.Regexp(t, `save cursor: failed \d+ times .*no space left on device`, got[0].Error())
+}
+
+// A streak of failed cursor saves that goes on is reported once a minute
+// at most, each report with the failures since the last. Run in a
+// synctest bubble: the minute passes without waiting for it.
+func TestCursorSaveFailuresReportedEveryMinute(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink("/dev/full", filepath.Join(dir, "cursor")))
+	synctest.Test(t, func(t *testing.T) {
+		s, rep := open(t, dir, 1<<20, 1<<10)
+		opened := len(rep.all())
+		appendN(t, s, 0, 4)
+		ack := func() {
+			rec, err := s.Head()
+			require.NoError(t, err, "Head")
+			require.NoError(t, s.Ack(rec), "Ack")
+		}
+		ack()
+		assert.Len(t, rep.all(), opened, "the first failure waits for more")
+		time.Sleep(time.Minute)
+		ack()
+		got := rep.all()[opened:]
+		require.Len(t, got, 1, "a minute into the streak: %v", got)
+		assert.Contains(t, got[0].Error(), "failed 2 times")
+		ack()
+		ack()
+		require.NoError(t, s.Close(), "Close")
+		got = rep.all()[opened:]
+		require.Len(t, got, 2, "and the rest at Close: %v", got)
+		assert.Contains(t, got[1].Error(), "failed 3 times", "the last two acks and Close")
+	})
 }
