@@ -1,7 +1,6 @@
 package redact
 
 import (
-	"encoding/base64"
 	"regexp"
 	"strings"
 )
@@ -63,27 +62,57 @@ const (
 	trigEscape                    // a \u escape (JSON), which could hide anything
 )
 
-// builtin tells, for the package's patterns, which trigger each needs, which
-// group is masked and how a match is checked.
-func builtin(p *regexp.Regexp) (trig uint16, check func(string) bool) {
+// builtin tells, for the package's patterns, which trigger each needs and
+// the hand-written finder that does its job without a regexp (an unanchored
+// regexp tries every position of a long text; a finder jumps to an anchor).
+func builtin(p *regexp.Regexp) (trig uint16, find finder) {
 	switch p {
 	case APIKey:
-		return trigKey, nil
+		return trigKey, findKey
 	case Bearer:
-		return trigAuth, bearerToken
+		return trigAuth, findBearer
 	case Basic:
-		return trigAuth, basicCredentials
-	case URLCredentials, Email:
-		return trigAt, nil
+		return trigAuth, findBasic
+	case URLCredentials:
+		return trigAt, findURLCredentials
+	case Email:
+		return trigAt, findEmail
 	case JWT:
-		return trigJWT, nil
+		return trigJWT, findJWT
 	case Assignment:
-		return trigAssign, nil
+		return trigAssign, findAssignment
 	case CreditCard:
 		return trigCard, nil
 	}
 	return 0, nil
 }
+
+// A finder returns the part to mask of the first match in s at or after
+// i, or a < 0 when there is none.
+type finder func(s string, i int) (a, e int)
+
+// Byte classes of the scan: what may start or anchor a secret.
+const (
+	cDigit = iota + 1
+	cSep   // ' ', '-': inside a digit run; '-' also after a key prefix
+	cUnder // '_'
+	cAt
+	cA
+	cJ
+	cB
+	cColon
+	cEq
+	cBackslash
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = cDigit
+	}
+	t[' '], t['-'], t['_'], t['@'], t['A'], t['J'], t['b'], t['B'] = cSep, cSep, cUnder, cAt, cA, cJ, cB, cB
+	t[':'], t['='], t['\\'] = cColon, cEq, cBackslash
+	return t
+}()
 
 // scan makes one pass over s and returns the triggers found. It never
 // allocates.
@@ -91,58 +120,71 @@ func (r *Redactor) scan(s string) uint16 {
 	var f uint16
 	digits := 0 // digits in the current run (single ' ' or '-' allowed inside)
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= '0' && c <= '9' {
+		k := byteClass[s[i]]
+		if k == 0 {
+			digits = 0
+			continue
+		}
+		switch k {
+		case cDigit:
 			digits++
 			if digits >= 13 {
 				f |= trigCard
 			}
 			continue
-		}
-		if (c == ' ' || c == '-') && digits > 0 && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
-			continue
-		}
-		digits = 0
-		switch c {
-		case '@':
-			f |= trigAt
-		case '-', '_':
-			if i >= 2 && (s[i-2:i] == "sk" || s[i-2:i] == "rk") ||
-				i >= 4 && s[i-4:i-1] == "xox" ||
-				i >= 3 && s[i-3] == 'g' && s[i-2] == 'h' ||
-				i >= 3 && s[i-3:i] == "pat" {
+		case cSep:
+			if digits > 0 && i+1 < len(s) && byteClass[s[i+1]] == cDigit {
+				continue
+			}
+			if s[i] == '-' && keyBefore(s, i) {
 				f |= trigKey
 			}
-		case 'A':
+		case cUnder:
+			if keyBefore(s, i) {
+				f |= trigKey
+			}
+		case cAt:
+			f |= trigAt
+		case cA:
 			if t := s[i:]; strings.HasPrefix(t, "AKIA") || strings.HasPrefix(t, "ASIA") || strings.HasPrefix(t, "AIza") {
 				f |= trigKey
 			}
-		case 'e':
-			if strings.HasPrefix(s[i:], "eyJ") {
+		case cJ:
+			if i >= 2 && s[i-2] == 'e' && s[i-1] == 'y' {
 				f |= trigJWT
 			}
-		case 'b', 'B':
+		case cB:
 			if i+5 < len(s) && strings.EqualFold(s[i+1:i+5], "asic") || i+6 < len(s) && strings.EqualFold(s[i+1:i+6], "earer") {
 				f |= trigAuth
 			}
-		case '=':
+		case cEq:
 			if assignWord(s, i) {
 				f |= trigAssign
 			}
-		case ':':
+		case cColon:
 			if assignWord(s, i) {
 				f |= trigAssign
 			}
 			if len(r.keys) > 0 && r.quotedKey(s, i) {
 				f |= trigName
 			}
-		case '\\':
+		case cBackslash:
 			if i+1 < len(s) && s[i+1] == 'u' {
 				f |= trigEscape
 			}
 		}
+		digits = 0
 	}
 	return f
+}
+
+// keyBefore reports whether the '-' or '_' at s[i] may end a vendor key
+// prefix (sk-, sk_, rk_, xoxb-, ghp_, github_pat_).
+func keyBefore(s string, i int) bool {
+	return i >= 2 && (s[i-2:i] == "sk" || s[i-2:i] == "rk") ||
+		i >= 4 && s[i-4:i-1] == "xox" ||
+		i >= 3 && s[i-3] == 'g' && s[i-2] == 'h' ||
+		i >= 3 && s[i-3:i] == "pat"
 }
 
 // assignSuffixes are the endings of the words [Assignment] looks for.
@@ -152,8 +194,16 @@ var assignSuffixes = []string{"password", "passwd", "secret", "token", "apikey",
 // quotes, backslashes and spaces, ends like a secret's name.
 func assignWord(s string, i int) bool {
 	j := i
-	for j > 0 && (s[j-1] == '"' || s[j-1] == '\'' || s[j-1] == '\\' || s[j-1] == ' ' || s[j-1] == '\t') {
+	for j > 0 && (s[j-1] == '"' || s[j-1] == '\'' || s[j-1] == '\\' || isSpace(s[j-1])) {
 		j--
+	}
+	if j == 0 {
+		return false
+	}
+	switch s[j-1] | 0x20 { // every suffix ends in one of these
+	case 'd', 't', 'n', 'y':
+	default:
+		return false
 	}
 	word := s[:j]
 	for _, suf := range assignSuffixes {
@@ -194,7 +244,7 @@ func (r *Redactor) quotedKey(s string, i int) bool {
 // isKey reports whether k is one of r's keys, case-insensitively, without
 // allocating for short keys.
 func (r *Redactor) isKey(k string) bool {
-	if len(k) > r.maxKey {
+	if len(k) > r.maxKey || len(k) < 64 && r.keyLens&(1<<len(k)) == 0 {
 		return false
 	}
 	var buf [64]byte
@@ -211,24 +261,6 @@ func (r *Redactor) isKey(k string) bool {
 	}
 	_, ok := r.keys[string(buf[:len(k)])]
 	return ok
-}
-
-// bearerToken keeps "bearer" followed by a plain word.
-func bearerToken(m string) bool {
-	tok := strings.TrimSpace(m[len("bearer"):])
-	return strings.IndexFunc(tok, func(c rune) bool { return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') }) >= 0
-}
-
-// basicCredentials keeps "basic" followed by a word that is not base64 of
-// user:password.
-func basicCredentials(m string) bool {
-	tok := strings.TrimSpace(m[len("basic"):])
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
-		if b, err := enc.DecodeString(tok); err == nil {
-			return strings.IndexByte(string(b), ':') > 0
-		}
-	}
-	return false
 }
 
 // maskCards masks the card numbers in s (see [CreditCard]).

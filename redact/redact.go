@@ -59,7 +59,8 @@ const maxNest = 8
 // Redactor masks content as its Config says. It is safe for concurrent use.
 type Redactor struct {
 	keys     map[string]struct{}
-	maxKey   int // length of the longest key
+	maxKey   int    // length of the longest key
+	keyLens  uint64 // bit n set: a key has n bytes (n < 64)
 	matchers []matcher
 	any      uint16 // union of the matchers' triggers
 	always   bool   // a pattern without a pre-test
@@ -72,9 +73,9 @@ type Redactor struct {
 // matcher is one pattern with what the Redactor knows about it.
 type matcher struct {
 	re    *regexp.Regexp
-	trig  uint16            // 0: run on every string
-	group int               // the submatch masked; 0 for the whole match
-	check func(string) bool // nil: every match is masked
+	trig  uint16 // 0: run on every string
+	group int    // the submatch masked; 0 for the whole match
+	find  finder // a package pattern's finder, used instead of re
 	cards bool
 }
 
@@ -87,13 +88,16 @@ func New(c Config) (*Redactor, error) {
 	for _, k := range c.Keys {
 		r.keys[strings.ToLower(k)] = struct{}{}
 		r.maxKey = max(r.maxKey, len(k))
+		if len(k) < 64 {
+			r.keyLens |= 1 << len(k)
+		}
 	}
 	for i, p := range c.Patterns {
 		if p == nil {
 			return nil, fmt.Errorf("redact: pattern %d is nil", i)
 		}
 		m := matcher{re: p, cards: p == CreditCard}
-		m.trig, m.check = builtin(p)
+		m.trig, m.find = builtin(p)
 		if g := p.SubexpIndex("secret"); g > 0 {
 			m.group = g
 		}
@@ -151,6 +155,9 @@ func (r *Redactor) apply(m *matcher, s string) (string, bool) {
 	if m.cards {
 		return maskCards(s, r.mask)
 	}
+	if m.find != nil {
+		return r.maskFound(s, m.find)
+	}
 	if m.trig == 0 && !m.re.MatchString(s) {
 		return s, false
 	}
@@ -162,7 +169,7 @@ func (r *Redactor) apply(m *matcher, s string) (string, bool) {
 		if a < last || a == e {
 			continue
 		}
-		if m.check != nil && !m.check(s[loc[0]:loc[1]]) || s[a:e] == r.mask {
+		if s[a:e] == r.mask {
 			continue
 		}
 		if b.Len() == 0 {
@@ -177,6 +184,31 @@ func (r *Redactor) apply(m *matcher, s string) (string, bool) {
 	}
 	b.WriteString(s[last:])
 	return b.String(), true
+}
+
+// maskFound masks what find finds in s.
+func (r *Redactor) maskFound(s string, find finder) (string, bool) {
+	var b []byte
+	last := 0
+	for i := 0; i < len(s); {
+		a, e := find(s, i)
+		if a < 0 {
+			break
+		}
+		if s[a:e] != r.mask {
+			if b == nil {
+				b = make([]byte, 0, len(s)+len(r.mask))
+			}
+			b = append(b, s[last:a]...)
+			b = append(b, r.mask...)
+			last = e
+		}
+		i = max(e, a+1)
+	}
+	if b == nil {
+		return s, false
+	}
+	return string(append(b, s[last:]...)), true
 }
 
 // JSON masks a JSON document: values under the Config's keys, and patterns
