@@ -11,7 +11,7 @@ import (
 	"github.com/tracium-ai/tracium-go/semconv"
 )
 
-// jsonKeys hold JSON content; textKeys hold free text.
+// jsonKeys are the content attributes that DropContent removes.
 var jsonKeys = map[attribute.Key]bool{
 	semconv.InputKey: true, semconv.OutputKey: true,
 	semconv.GenAIInputMessagesKey: true, semconv.GenAIOutputMessagesKey: true,
@@ -40,7 +40,8 @@ func NewExporter(next sdktrace.SpanExporter, r *Redactor) (*Exporter, error) {
 func (e *Exporter) Unwrap() sdktrace.SpanExporter { return e.next }
 
 // ExportSpans redacts spans and exports them with the next exporter. Spans
-// without content are passed as they are; the slice given is not modified.
+// with nothing to mask are passed as they are; the slice given is not
+// modified.
 func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	if e.r == nil {
 		return e.next.ExportSpans(ctx, spans)
@@ -95,8 +96,8 @@ var keep = map[attribute.Key]bool{
 	semconv.TenantIDKey: true, semconv.WorkspaceIDKey: true,
 }
 
-// Span returns s redacted, and whether anything changed; an unchanged span
-// is returned as is, and costs no allocation. It masks the name, every
+// Span returns s redacted, and whether anything changed; a span with
+// nothing to mask is returned as it is. It masks the name, every
 // attribute (keys, and values of string and string-slice type; values
 // under a Config key whole), the status description, event names and
 // attributes, link attributes and the resource's attributes. Trace, tenant

@@ -56,7 +56,8 @@ func Default() Config {
 // text is masked by pattern only.
 const maxNest = 8
 
-// Redactor masks content as its Config says. It is safe for concurrent use.
+// Redactor masks spans and text as its Config says. Its configuration
+// does not change after [New]; it is safe for concurrent use.
 type Redactor struct {
 	keys     map[string]struct{}
 	maxKey   int    // length of the longest key
