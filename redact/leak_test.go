@@ -230,57 +230,81 @@ func (o *otlpSink) all() [][]byte {
 	return append([][]byte(nil), o.bodies...)
 }
 
-// plantAll sends, through the real pipeline, one trace per secret class with
-// the secret in every place, to a traciumtest server (the Tracium exporter)
-// and to an OTLP/HTTP receiver (the OTLP exporter, which sends every
-// attribute, event, link and the resource), both behind r. It returns every
-// body each server received, raw: the Tracium API's (with request lines
-// and headers), then the OTLP receiver's.
-func plantAll(t *testing.T, r *redact.Redactor, resourceText string) (api, otlp [][]byte) {
+// A pipeline builds, on the real parts, providers that send to the
+// Tracium API (srv) and to an OTLP/HTTP receiver (otlpURL), with res.
+type pipeline struct {
+	name  string
+	build func(t *testing.T, srv *traciumtest.Server, otlpURL string, res *sdkresource.Resource) []*sdktrace.TracerProvider
+}
+
+var pipelines = []pipeline{
+	{"NewSpanProcessor and redact.NewExporter", func(t *testing.T, srv *traciumtest.Server, otlpURL string, res *sdkresource.Resource) []*sdktrace.TracerProvider {
+		r := mustNew(t, redact.Default())
+		rest, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+		require.NoError(t, err)
+		oexp, err := exporter.NewOTLP(context.Background(), exporter.WithBaseURL(otlpURL))
+		require.NoError(t, err)
+		restR, err := redact.NewExporter(rest, r)
+		require.NoError(t, err)
+		otlpR, err := redact.NewExporter(oexp, r)
+		require.NoError(t, err)
+		return []*sdktrace.TracerProvider{sdktrace.NewTracerProvider(
+			sdktrace.WithResource(res),
+			sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(restR)),
+			sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(otlpR)),
+		)}
+	}},
+	{"Init default", func(t *testing.T, srv *traciumtest.Server, otlpURL string, res *sdkresource.Resource) []*sdktrace.TracerProvider {
+		p, err := tracium.Init(context.Background(), tracium.WithResource(res),
+			tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
+		require.NoError(t, err)
+		oexp, err := exporter.NewOTLP(context.Background(), exporter.WithBaseURL(otlpURL))
+		require.NoError(t, err)
+		po, err := tracium.Init(context.Background(), tracium.WithResource(res), tracium.WithSpanExporter(oexp))
+		require.NoError(t, err)
+		return []*sdktrace.TracerProvider{p.TracerProvider(), po.TracerProvider()}
+	}},
+}
+
+// plantAll sends, through pl, one trace per secret class with the secret in
+// every place, to a traciumtest server (the Tracium exporter) and to an
+// OTLP/HTTP receiver (the OTLP exporter, which sends every attribute, event,
+// link and the resource). It returns every body each server received, raw:
+// the Tracium API's (with request lines and headers), then the OTLP
+// receiver's.
+func plantAll(t *testing.T, pl pipeline, resourceText string) (api, otlp [][]byte) {
 	t.Helper()
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
 	sink := &otlpSink{}
 	osrv := httptest.NewServer(sink)
 	t.Cleanup(osrv.Close)
-
-	rest, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err)
-	oexp, err := exporter.NewOTLP(context.Background(), exporter.WithBaseURL(osrv.URL))
-	require.NoError(t, err)
-	restR, err := redact.NewExporter(rest, r)
-	require.NoError(t, err)
-	otlpR, err := redact.NewExporter(oexp, r)
-	require.NoError(t, err)
 	res := sdkresource.NewSchemaless(attribute.String("service.name", "leaktest"), attribute.String("deploy.note", resourceText))
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithResource(res),
-		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(restR)),
-		sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(otlpR)),
-	)
 
-	for ci, c := range secretClasses {
-		for pi, p := range places {
-			text, _ := c.make(fmt.Sprintf("%02d", pi))
-			name := fmt.Sprintf("agent-%d-%d", ci, pi)
-			opts := []tracium.TraceOption{tracium.WithTracerProvider(tp)}
-			if p.trace != nil {
-				opts = append(opts, p.trace(text)...)
-				if p.name == "agent name" {
-					name = "agent " + text
+	for _, tp := range pl.build(t, srv, osrv.URL, res) {
+		for ci, c := range secretClasses {
+			for pi, p := range places {
+				text, _ := c.make(fmt.Sprintf("%02d", pi))
+				name := fmt.Sprintf("agent-%d-%d", ci, pi)
+				opts := []tracium.TraceOption{tracium.WithTracerProvider(tp)}
+				if p.trace != nil {
+					opts = append(opts, p.trace(text)...)
+					if p.name == "agent name" {
+						name = "agent " + text
+					}
 				}
+				ctx, tr := tracium.StartTrace(context.Background(), name, opts...)
+				if p.span != nil {
+					p.span(ctx, text)
+				}
+				if p.after != nil {
+					p.after(tr, text)
+				}
+				tr.End()
 			}
-			ctx, tr := tracium.StartTrace(context.Background(), name, opts...)
-			if p.span != nil {
-				p.span(ctx, text)
-			}
-			if p.after != nil {
-				p.after(tr, text)
-			}
-			tr.End()
 		}
+		require.NoError(t, tp.Shutdown(context.Background()))
 	}
-	require.NoError(t, tp.Shutdown(context.Background()))
 
 	for _, req := range srv.Requests() {
 		api = append(api, []byte(req.Path+"?"+req.RawQuery), req.Body)
@@ -308,35 +332,40 @@ func containsIn(bodies [][]byte, s string) bool {
 func TestNoSecretLeaves(t *testing.T) {
 	t.Parallel()
 	const resourceSecret = "AKIAQZ7RK2LM9XV4NB6W"
-	api, otlp := plantAll(t, mustNew(t, redact.Default()), "key "+resourceSecret)
-
-	leaked, toAPI, mangled := 0, 0, 0
-	for _, c := range secretClasses {
-		for pi, p := range places {
-			text, core := c.make(fmt.Sprintf("%02d", pi))
-			if p.name == "agent name" && !agentNameChars(text) {
-				// StartTrace replaces what an agent name may not hold
-				// with '-' before any exporter sees it: "password=x"
-				// arrives as "password-x", which no pattern knows.
-				mangled++
-				continue
-			}
-			inAPI := containsIn(api, core)
-			if inAPI || containsIn(otlp, core) {
-				leaked++
-				if inAPI {
-					toAPI++
+	for _, pl := range pipelines {
+		t.Run(pl.name, func(t *testing.T) {
+			t.Parallel()
+			api, otlp := plantAll(t, pl, "key "+resourceSecret)
+			leaked, toAPI, mangled := 0, 0, 0
+			for _, c := range secretClasses {
+				for pi, p := range places {
+					text, core := c.make(fmt.Sprintf("%02d", pi))
+					if p.name == "agent name" && !agentNameChars(text) {
+						// StartTrace replaces what an agent name may not
+						// hold with '-' before any exporter sees it:
+						// "password=x" arrives as "password-x", which no
+						// pattern knows.
+						mangled++
+						continue
+					}
+					inAPI := containsIn(api, core)
+					if inAPI || containsIn(otlp, core) {
+						leaked++
+						if inAPI {
+							toAPI++
+						}
+						t.Errorf("%s in %s: %q reached the server (Tracium API: %t)", c.name, p.name, core, inAPI)
+					}
 				}
-				t.Errorf("%s in %s: %q reached the server (Tracium API: %t)", c.name, p.name, core, inAPI)
 			}
-		}
+			if containsIn(otlp, resourceSecret) {
+				leaked++
+				t.Errorf("resource attribute: %q reached the OTLP receiver", resourceSecret)
+			}
+			t.Logf("%d of %d planted secrets leaked, %d of them to the Tracium API (%d not checked: mangled by agent-name validation)",
+				leaked, len(secretClasses)*len(places)+1-mangled, toAPI, mangled)
+		})
 	}
-	if containsIn(otlp, resourceSecret) {
-		leaked++
-		t.Errorf("resource attribute: %q reached the OTLP receiver", resourceSecret)
-	}
-	t.Logf("%d of %d planted secrets leaked, %d of them to the Tracium API (%d not checked: mangled by agent-name validation)",
-		leaked, len(secretClasses)*len(places)+1-mangled, toAPI, mangled)
 }
 
 // ordinary is text that looks a little like a secret and must pass
@@ -391,4 +420,45 @@ func agentNameChars(s string) bool {
 		}
 	}
 	return true
+}
+
+// Through Init's default pipeline, ordinary text arrives as it was sent:
+// span names, tags, input, output, metadata and the error.
+func TestOrdinaryTextArrivesUnchanged(t *testing.T) {
+	t.Parallel()
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	p, err := tracium.Init(context.Background(),
+		tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
+	require.NoError(t, err)
+	ctx, tr := p.StartTrace(context.Background(), "support-bot")
+	md := map[string]any{}
+	for i, s := range ordinary {
+		md[fmt.Sprint("k", i)] = s
+	}
+	_, s := tracium.StartSpan(ctx, tracium.LLM, "chat gpt-4o-mini-2024-07-18 4bf92f3577b34da6a3ce929d0e0e4736",
+		tracium.WithInput(ordinary), tracium.WithMetadata(md), tracium.WithTags(ordinary[:10]...))
+	s.RecordOutput(map[string]any{"tool_calls": []any{map[string]any{"arguments": ordinary[len(ordinary)-1]}}})
+	s.MarkFailed(errors.New(ordinary[1] + " at " + ordinary[5]))
+	s.End()
+	tr.End()
+	require.NoError(t, p.Shutdown(context.Background()))
+
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok, "the trace reached the server")
+	require.Len(t, got.Spans, 1)
+	sp := got.Spans[0]
+	assert.Equal(t, "chat gpt-4o-mini-2024-07-18 4bf92f3577b34da6a3ce929d0e0e4736", sp.Name)
+	assert.Equal(t, ordinary[:10], sp.Tags)
+	assert.Equal(t, ordinary[1]+" at "+ordinary[5], sp.Error)
+	want, err := json.Marshal(ordinary)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(sp.Input))
+	for k, v := range md {
+		assert.Equal(t, v, sp.Metadata[k], "metadata %s", k)
+	}
+	assert.Contains(t, string(sp.Output), `"arguments":`+string(mustJSON(ordinary[len(ordinary)-1])))
+	for _, req := range srv.Requests() {
+		assert.NotContains(t, string(req.Body), redact.DefaultMask, "nothing masked in %s", req.Path)
+	}
 }
