@@ -83,7 +83,9 @@
 //
 // # Cost
 //
-// Redaction runs in the exporter's goroutine, never on the traced call. A
+// Redaction runs in the exporter's goroutine, except for an agent trace's
+// root when it starts: [Exporter.BeginTrace] redacts it on the caller of
+// StartTrace, while it holds only the trace's few start attributes. A
 // span with nothing to mask is returned as it is: one pass over its text
 // and no allocation but the copy the OTel API makes of each string-slice
 // value. A span with something to mask is copied, with only the changed

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -135,4 +138,34 @@ func TestExporterPassesCleanSpansThrough(t *testing.T) {
 	_, err = redact.NewExporter(nil, nil)
 	assert.Error(t, err)
 	assert.NoError(t, wrapped.Shutdown(context.Background()))
+}
+
+// One Redactor serves the callers' goroutines (BeginTrace, from OnStart) and
+// the exporter's at once; its resource cache must hold up.
+func TestRedactorConcurrentSafe(t *testing.T) {
+	t.Parallel()
+	r := mustNew(t, redact.Default())
+	spans := make([]sdktrace.ReadOnlySpan, 4)
+	for i := range spans {
+		stub := tracetest.SpanStub{
+			Name:     "call sk-abcdefghijklmnopqrstuv",
+			Resource: resource.NewSchemaless(attribute.String("note", "mail bob@example.com"), attribute.Int("n", i)),
+		}
+		spans[i] = tracetest.SpanStubs{stub}.Snapshots()[0]
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				got, changed := r.Span(spans[(g+i)%len(spans)])
+				if !changed || got.Name() != "call ***REDACTED***" || got.Resource().Attributes()[1].Value.AsString() != "mail ***REDACTED***" {
+					t.Errorf("Span: changed %t, name %q, resource %v", changed, got.Name(), got.Resource().Attributes())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
