@@ -2,8 +2,10 @@ package redact
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -41,25 +43,49 @@ func (e *Exporter) Unwrap() sdktrace.SpanExporter { return e.next }
 
 // ExportSpans redacts spans and exports them with the next exporter. Spans
 // with nothing to mask are passed as they are; the slice given is not
-// modified.
+// modified. A span whose redaction fails (a bug: it panicked) is dropped,
+// never sent unmasked, and the failure goes to otel.Handle.
 func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	if e.r == nil {
 		return e.next.ExportSpans(ctx, spans)
 	}
 	var out []sdktrace.ReadOnlySpan
 	for i, s := range spans {
-		if rs, ok := e.r.Span(s); ok {
-			if out == nil {
-				out = make([]sdktrace.ReadOnlySpan, len(spans))
-				copy(out, spans)
+		rs, changed, ok := e.r.safeSpan(s)
+		if !changed {
+			if out != nil {
+				out = append(out, s)
 			}
-			out[i] = rs
+			continue
+		}
+		if out == nil {
+			out = make([]sdktrace.ReadOnlySpan, i, len(spans))
+			copy(out, spans[:i])
+		}
+		if ok {
+			out = append(out, rs)
 		}
 	}
 	if out == nil {
 		out = spans
 	}
+	if len(out) == 0 {
+		return nil
+	}
 	return e.next.ExportSpans(ctx, out)
+}
+
+// safeSpan is [Redactor.Span] that turns a panic into ok == false.
+func (r *Redactor) safeSpan(s sdktrace.ReadOnlySpan) (_ sdktrace.ReadOnlySpan, changed, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value is a runtime error, not span content.
+			otel.Handle(fmt.Errorf("redact: a span was dropped, its redaction failed: %v", p))
+			changed, ok = true, false
+		}
+	}()
+	rs, changed := r.Span(s)
+	return rs, changed, true
 }
 
 // Shutdown shuts the next exporter down.
@@ -81,9 +107,11 @@ func (e *Exporter) BeginTrace(root sdktrace.ReadOnlySpan) {
 		return
 	}
 	if e.r != nil {
-		if rs, changed := e.r.Span(root); changed {
-			root = rs
+		rs, _, ok := e.r.safeSpan(root)
+		if !ok {
+			return // the start goes out with the trace's first spans
 		}
+		root = rs
 	}
 	b.BeginTrace(root)
 }
@@ -106,7 +134,7 @@ func (r *Redactor) Span(s sdktrace.ReadOnlySpan) (sdktrace.ReadOnlySpan, bool) {
 	name, nameChanged := r.text(s.Name())
 	attrs, attrsChanged := r.attrs(s.Attributes(), r.drop)
 	status := s.Status()
-	desc, descChanged := r.value(status.Description, 0)
+	desc, descChanged := r.value(status.Description, 0, false)
 	events, eventsChanged := r.events(s.Events())
 	links, linksChanged := r.links(s.Links())
 	res, resChanged := r.resource(s.Resource())
@@ -154,14 +182,14 @@ func (r *Redactor) attr(kv attribute.KeyValue, drop bool) (_ attribute.KeyValue,
 	}
 	switch kv.Value.Type() {
 	case attribute.STRING:
-		if v, c := r.value(kv.Value.AsString(), 0); c {
+		if v, c := r.value(kv.Value.AsString(), 0, jsonKeys[kv.Key]); c {
 			return k.String(v), true, false
 		}
 	case attribute.STRINGSLICE:
 		vs := kv.Value.AsStringSlice() // a copy
 		c := false
 		for i, v := range vs {
-			if nv, ch := r.value(v, 0); ch {
+			if nv, ch := r.value(v, 0, jsonKeys[kv.Key]); ch {
 				vs[i], c = nv, true
 			}
 		}

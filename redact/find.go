@@ -253,6 +253,7 @@ func findAssignment(s string, i int) (int, int) {
 func findEmail(s string, i int) (int, int) {
 	local := func(c byte) bool { return isAlnum(c) || strings.IndexByte("._%+-", c) >= 0 }
 	domain := func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+	start := i
 	for i < len(s) {
 		k := strings.IndexByte(s[i:], '@')
 		if k < 0 {
@@ -261,7 +262,7 @@ func findEmail(s string, i int) (int, int) {
 		at := i + k
 		i = at + 1
 		l := at
-		for l > 0 && local(s[l-1]) {
+		for l > start && local(s[l-1]) { // never into an earlier match
 			l--
 		}
 		if l == at {

@@ -22,7 +22,7 @@ func FuzzFindersMatchRegexps(f *testing.F) {
 		"xoxb-1234567890-abc", "AKIAQZ7RK2LM9XV4NB6WXYZ", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github_pat_11AAAAAAAAAAAAAAAAAAAAAA_bbb",
 		"AIzaSyD-abcdefghijklmnopqrstuvwxyz0123", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x", "eyJa.eyJb.c",
 		"https://user:pa:ss@host/x", "git+ssh://u:@h", "a://b:c@d@e", "password=hunter2 ok", `"api_key": "x y"`, "token:\n  abc", `secret\":\"x\"`,
-		"mail a.b+c@ex-ample.co.uk.", "x@y.z", "@@a.bc", "a@b.c.de", "a@.bc", "q@w.e1rt.yu", "1://u:p@h", "-://u:p@h", "a1+b://u:p@h", "x_y://u:p@h",
+		"mail a.b+c@ex-ample.co.uk.", "x@y.z", "@@a.bc", "a@b.c.de", "a@.bc", "q@w.e1rt.yu", "1://u:p@h", "-://u:p@h", "a1+b://u:p@h", "x_y://u:p@h", "0@0.AA@0.AA0", "a@b.cd@e.fg",
 	} {
 		f.Add(s)
 	}

@@ -196,7 +196,7 @@ func (r *Redactor) maskFound(s string, find finder) (string, bool) {
 		if a < 0 {
 			break
 		}
-		if s[a:e] != r.mask {
+		if a >= last && s[a:e] != r.mask { // a finder never goes back; be sure
 			if b == nil {
 				b = make([]byte, 0, len(s)+len(r.mask))
 			}
@@ -218,34 +218,42 @@ func (r *Redactor) maskFound(s string, find finder) (string, bool) {
 // that is not JSON is masked as text. The document keeps its layout, key
 // order and numbers; one that needs no change is returned as it is, without
 // allocating. It reports whether anything changed.
-func (r *Redactor) JSON(doc string) (string, bool) { return r.value(doc, 0) }
+func (r *Redactor) JSON(doc string) (string, bool) { return r.value(doc, 0, true) }
 
 // value masks an attribute value or a string inside JSON: as JSON when it
-// is a JSON document, else as text.
-func (r *Redactor) value(s string, nest int) (string, bool) {
+// is a JSON document, else as text. doc says s must stay JSON: a bare
+// number that is masked (a card number) becomes the mask as a JSON string.
+func (r *Redactor) value(s string, nest int, doc bool) (string, bool) {
 	if nest < maxNest && looksJSON(s) {
 		trig := r.scan(s)
 		if trig&(r.any|trigName|trigEscape) == 0 && !r.always {
 			return s, false
 		}
 		if json.Valid(unsafe.Slice(unsafe.StringData(s), len(s))) { // read only
-			return r.walk(s, nest)
+			if c := s[skipSpace(s, 0)]; c == '{' || c == '[' || c == '"' {
+				return r.walk(s, nest)
+			}
+			t, changed := r.text(s)
+			if changed && doc {
+				return `"` + jsonEscape(t) + `"`, true
+			}
+			return t, changed
 		}
 	}
 	return r.text(s)
 }
 
-// looksJSON reports whether s starts, past spaces, like a JSON object,
-// array or string.
+// looksJSON reports whether s starts, past spaces, like a JSON value.
 func looksJSON(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
+		switch c := s[i]; c {
 		case ' ', '\t', '\n', '\r':
 			continue
-		case '{', '[', '"':
+		case '{', '[', '"', '-', 't', 'f', 'n':
 			return true
+		default:
+			return c >= '0' && c <= '9'
 		}
-		return false
 	}
 	return false
 }
@@ -322,7 +330,7 @@ func (r *Redactor) jsonString(raw string, nest int) (string, bool) {
 			return raw, false // cannot happen in a valid document
 		}
 	}
-	t, changed := r.value(text, nest+1)
+	t, changed := r.value(text, nest+1, false)
 	if !changed {
 		return raw, false
 	}

@@ -16,6 +16,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -62,6 +63,10 @@ func TestJSON(t *testing.T) {
 	got, changed = r.JSON(`not json sk-abcdefghijklmnopqrstu`)
 	assert.True(t, changed)
 	assert.Equal(t, `not json ***REDACTED***`, got)
+
+	got, changed = r.JSON(`4111111111111111`)
+	assert.True(t, changed)
+	assert.Equal(t, `"***REDACTED***"`, got, "a masked bare number stays JSON")
 
 	custom := mustNew(t, redact.Config{Keys: []string{"account"}, Patterns: []*regexp.Regexp{regexp.MustCompile(`ACCT-\d+`)}, Mask: "[x]"})
 	got, _ = custom.JSON(`{"account":"a","memo":"pay ACCT-991"}`)
@@ -168,4 +173,28 @@ func TestRedactorConcurrentSafe(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// brokenSpan panics when read, standing for a bug in redaction.
+type brokenSpan struct{ sdktrace.ReadOnlySpan }
+
+func (brokenSpan) Name() string { panic("broken") }
+
+// A span whose redaction panics is dropped, not sent unmasked, and the
+// others of its batch go on; the failure reaches otel.Handle once.
+func TestExporterDropsSpanWhoseRedactionFails(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	rec := tracetest.NewInMemoryExporter()
+	wrapped, err := redact.NewExporter(rec, mustNew(t, redact.Default()))
+	require.NoError(t, err)
+	spans := tracetest.SpanStubs{{Name: "a"}, {Name: "b sk-abcdefghijklmnopqrstuv"}}.Snapshots()
+	spans = []sdktrace.ReadOnlySpan{spans[0], brokenSpan{spans[1]}, spans[1]}
+	require.NoError(t, wrapped.ExportSpans(context.Background(), spans))
+	got := rec.GetSpans()
+	require.Len(t, got, 2, "the broken span is dropped")
+	assert.Equal(t, "a", got[0].Name)
+	assert.Equal(t, "b ***REDACTED***", got[1].Name)
+	msgs := errs.Messages()
+	require.Len(t, msgs, 1, "errors handled")
+	assert.Contains(t, msgs[0], "redact: a span was dropped")
 }
