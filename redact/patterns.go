@@ -6,9 +6,10 @@ import (
 )
 
 // Patterns masked inside text by [Default]. Each is a plain
-// [regexp.Regexp]; a [Redactor] also knows, for each of these, a cheap test
-// that rules most text out before the expression runs, and for some a check
-// of the match (see each).
+// [regexp.Regexp] that describes a shape and can be used as one. A
+// [Redactor] given one of these does not run the expression: it runs a
+// hand-written finder for it (FuzzFindersMatchRegexps checks both agree),
+// and only when a one-pass scan of the text found the bytes it needs.
 var (
 	// APIKey matches vendor credential shapes: OpenAI (sk-..., sk-proj-...)
 	// and Anthropic (sk-ant-...) keys, Stripe keys (sk_live_, sk_test_,

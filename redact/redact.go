@@ -33,10 +33,9 @@ type Config struct {
 	Keys []string
 	// Patterns are masked inside every string that leaves the process (see
 	// the package doc). A pattern with a group named "secret" has only
-	// that group masked; otherwise the whole match is. The package's
-	// patterns come with a cheap pre-test and, for some, a check of the
-	// match (see each); any other pattern runs on every string, so keep
-	// such patterns few and simple.
+	// that group masked; otherwise the whole match is. The package's own
+	// patterns run as fast finders behind a cheap pre-scan; any other
+	// pattern runs on every string, so keep such patterns few and simple.
 	Patterns []*regexp.Regexp
 	// Mask replaces what is redacted; "" means [DefaultMask].
 	Mask string
@@ -66,6 +65,7 @@ type Redactor struct {
 	any      uint16 // union of the matchers' triggers
 	always   bool   // a pattern without a pre-test
 	mask     string
+	maskJSON string // mask as a JSON string, quotes included
 	drop     bool
 	// res caches the last resource redacted: a provider has one.
 	res atomic.Pointer[resourcePair]
@@ -86,6 +86,7 @@ func New(c Config) (*Redactor, error) {
 	if r.mask == "" {
 		r.mask = DefaultMask
 	}
+	r.maskJSON = `"` + jsonEscape(r.mask) + `"`
 	for _, k := range c.Keys {
 		r.keys[strings.ToLower(k)] = struct{}{}
 		r.maxKey = max(r.maxKey, len(k))
@@ -291,8 +292,8 @@ func (r *Redactor) walk(doc string, nest int) (string, bool) {
 		v := skipSpace(doc, j+1)
 		vend := valueEnd(doc, v)
 		if len(r.keys) > 0 && r.isKey(unescapedKey(raw)) {
-			if doc[v:vend] != `"`+r.mask+`"` {
-				put(v, vend, `"`+jsonEscape(r.mask)+`"`)
+			if doc[v:vend] != r.maskJSON {
+				put(v, vend, r.maskJSON)
 			}
 			i = vend
 			continue
