@@ -93,8 +93,9 @@ func WithSampler(s sdktrace.Sampler) Option {
 
 // WithRedaction sets what [Init] masks before spans leave the process. By
 // default Init redacts with redact.Default(): values under secret-looking
-// keys, and API keys, bearer tokens, card numbers and e-mail addresses in
-// inputs, outputs, metadata, summaries and error texts. An invalid config
+// keys, and API keys, JWTs, Bearer and Basic credentials, passwords in text
+// and URLs, card numbers and e-mail addresses, wherever they are in a span
+// (the redact package doc lists the patterns and places). An invalid config
 // (a nil pattern) is an error from Init. It overrides [WithoutRedaction].
 func WithRedaction(cfg redact.Config) Option {
 	return initOptionFunc(func(c *initConfig) { c.redaction, c.noRedaction = &cfg, false })

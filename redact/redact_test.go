@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"regexp"
-	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -60,6 +63,10 @@ func TestJSON(t *testing.T) {
 	got, changed = r.JSON(`not json sk-abcdefghijklmnopqrstu`)
 	assert.True(t, changed)
 	assert.Equal(t, `not json ***REDACTED***`, got)
+
+	got, changed = r.JSON(`4111111111111111`)
+	assert.True(t, changed)
+	assert.Equal(t, `"***REDACTED***"`, got, "a masked bare number stays JSON")
 
 	custom := mustNew(t, redact.Config{Keys: []string{"account"}, Patterns: []*regexp.Regexp{regexp.MustCompile(`ACCT-\d+`)}, Mask: "[x]"})
 	got, _ = custom.JSON(`{"account":"a","memo":"pay ACCT-991"}`)
@@ -138,14 +145,56 @@ func TestExporterPassesCleanSpansThrough(t *testing.T) {
 	assert.NoError(t, wrapped.Shutdown(context.Background()))
 }
 
-func BenchmarkRedactSpan(b *testing.B) {
-	r, _ := redact.New(redact.Default())
-	stub := tracetest.SpanStub{Name: "llm"}
-	in := `{"messages":[{"role":"user","content":"` + strings.Repeat("Where is my order? ", 20) + `"}]}`
-	stub.Attributes = append(stub.Attributes, attrString("tracium.span.input", in), attrString("tracium.span.output", `"It shipped."`))
-	s := tracetest.SpanStubs{stub}.Snapshots()[0]
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Span(s)
+// One Redactor serves the callers' goroutines (BeginTrace, from OnStart) and
+// the exporter's at once; its resource cache must hold up.
+func TestRedactorConcurrentSafe(t *testing.T) {
+	t.Parallel()
+	r := mustNew(t, redact.Default())
+	spans := make([]sdktrace.ReadOnlySpan, 4)
+	for i := range spans {
+		stub := tracetest.SpanStub{
+			Name:     "call sk-abcdefghijklmnopqrstuv",
+			Resource: resource.NewSchemaless(attribute.String("note", "mail bob@example.com"), attribute.Int("n", i)),
+		}
+		spans[i] = tracetest.SpanStubs{stub}.Snapshots()[0]
 	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				got, changed := r.Span(spans[(g+i)%len(spans)])
+				if !changed || got.Name() != "call ***REDACTED***" || got.Resource().Attributes()[1].Value.AsString() != "mail ***REDACTED***" {
+					t.Errorf("Span: changed %t, name %q, resource %v", changed, got.Name(), got.Resource().Attributes())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// brokenSpan panics when read, standing for a bug in redaction.
+type brokenSpan struct{ sdktrace.ReadOnlySpan }
+
+func (brokenSpan) Name() string { panic("broken") }
+
+// A span whose redaction panics is dropped, not sent unmasked, and the
+// others of its batch go on; the failure reaches otel.Handle once.
+func TestExporterDropsSpanWhoseRedactionFails(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	rec := tracetest.NewInMemoryExporter()
+	wrapped, err := redact.NewExporter(rec, mustNew(t, redact.Default()))
+	require.NoError(t, err)
+	spans := tracetest.SpanStubs{{Name: "a"}, {Name: "b sk-abcdefghijklmnopqrstuv"}}.Snapshots()
+	spans = []sdktrace.ReadOnlySpan{spans[0], brokenSpan{spans[1]}, spans[1]}
+	require.NoError(t, wrapped.ExportSpans(context.Background(), spans))
+	got := rec.GetSpans()
+	require.Len(t, got, 2, "the broken span is dropped")
+	assert.Equal(t, "a", got[0].Name)
+	assert.Equal(t, "b ***REDACTED***", got[1].Name)
+	msgs := errs.Messages()
+	require.Len(t, msgs, 1, "errors handled")
+	assert.Contains(t, msgs[0], "redact: a span was dropped")
 }
