@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -38,7 +39,7 @@ func newConfig(getenv func(string) string, opts []Option) config {
 	c := config{maxTraces: 65536, startQueue: 4096, parallel: 4}
 	c.api.ApplyEnv(getenv, func(err error) { otel.Handle(fmt.Errorf("tracium exporter: %w", err)) })
 	if getenv != nil {
-		c.workspace = getenv("TRACIUM_WORKSPACE_ID")
+		c.workspace = strings.TrimSpace(getenv("TRACIUM_WORKSPACE_ID"))
 	}
 	for _, o := range opts {
 		if o != nil {
