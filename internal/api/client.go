@@ -80,13 +80,13 @@ func New(c Config) (*Client, error) {
 	return cl, nil
 }
 
-// newTransport returns a transport of our own with the settings of
+// NewTransport returns a transport of our own with the settings of
 // net/http's DefaultTransport. Using http.DefaultTransport itself would tie
 // us to whatever another package does to it: replace it with a RoundTripper
 // of its own, change its proxy or TLS settings, or close its idle
 // connections. A transport per Client also lets CloseIdleConnections release
 // exactly our sockets.
-func newTransport() *http.Transport {
+func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
@@ -124,7 +124,7 @@ func GuardRedirects(hc *http.Client, base *url.URL) *http.Client {
 	if hc != nil {
 		c = *hc
 	} else {
-		c.Transport = newTransport()
+		c.Transport = NewTransport()
 	}
 	origin := originOf(base)
 	next := c.CheckRedirect
@@ -312,7 +312,7 @@ func round(d time.Duration) time.Duration {
 func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, error) {
 	actx, cancel := context.WithTimeoutCause(ctx, c.s.timeout, &attemptTimeout{d: c.s.timeout})
 	defer cancel()
-	fail := func(err error) error {
+	fail := func(err error) *requestError {
 		// The transport reports an expired attempt as a bare
 		// context.DeadlineExceeded; name the per-attempt timeout instead,
 		// unless the caller's own ctx ended.
@@ -359,7 +359,9 @@ func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, error) {
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 	switch {
 	case readErr != nil:
-		out.Body, out.BodyErr = nil, fail(fmt.Errorf("reading the body of a %d answer: %w", resp.StatusCode, readErr))
+		re := fail(readErr)
+		re.msg = fmt.Sprintf("reading the body of a %d answer: %s", resp.StatusCode, re.msg)
+		out.Body, out.BodyErr = nil, re
 	case tooLarge:
 		out.Body, out.BodyErr = nil, fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.s.maxResp))
 	}

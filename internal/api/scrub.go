@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -305,4 +307,75 @@ func SafeURL(u *url.URL) string {
 	}
 	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	return c.String()
+}
+
+// maxScrubbedBody is how much of an error answer [ScrubTransport] keeps.
+const maxScrubbedBody = 64 << 10
+
+// ScrubTransport returns a RoundTripper that sends through rt (nil means
+// http.DefaultTransport) and scrubs key ([Scrub]) from what comes back for
+// clients whose error messages this package does not write, such as
+// otlptracehttp: the status line and the first 64 KiB of the body of an
+// answer outside 2xx (the rest is dropped), and the text of a transport
+// error. A 2xx answer is passed on untouched.
+func ScrubTransport(rt http.RoundTripper, key string) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return &scrubTransport{rt: rt, key: strings.TrimSpace(key)}
+}
+
+type scrubTransport struct {
+	rt  http.RoundTripper
+	key string
+}
+
+func (s *scrubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := s.rt.RoundTrip(req)
+	if err != nil {
+		return resp, &scrubbedError{msg: Scrub(err.Error(), s.key), err: err}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return resp, nil
+	}
+	resp.Status = Scrub(resp.Status, s.key)
+	var b []byte
+	if resp.Body != nil {
+		b, _ = io.ReadAll(io.LimitReader(resp.Body, maxScrubbedBody))
+		_ = resp.Body.Close()
+	}
+	clean := Scrub(string(b), s.key)
+	resp.Body = io.NopCloser(strings.NewReader(clean))
+	resp.ContentLength = int64(len(clean))
+	resp.Header.Del("Content-Length")
+	resp.Header.Del("Content-Encoding")
+	return resp, nil
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport, when it can.
+func (s *scrubTransport) CloseIdleConnections() {
+	if c, ok := s.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// scrubbedError is a transport error with its text scrubbed; it keeps the
+// error's kind (timeout, temporary) for the caller's retry decision.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+func (e *scrubbedError) Timeout() bool {
+	t, ok := e.err.(interface{ Timeout() bool })
+	return ok && t.Timeout()
+}
+
+func (e *scrubbedError) Temporary() bool {
+	t, ok := e.err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
 }
