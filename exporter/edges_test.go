@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -173,12 +174,18 @@ func (l *logRecorder) all() []string {
 	return append([]string(nil), l.lines...)
 }
 
+// newRecordingLogger returns a logr.Logger for otel.SetLogger that records
+// every line, at every verbosity, into rec.
+func newRecordingLogger(rec *logRecorder) logr.Logger {
+	return funcr.New(rec.add, funcr.Options{Verbosity: 10})
+}
+
 // captureLogs routes otel's internal logger to a recorder for the test.
 func captureLogs(t *testing.T) *logRecorder {
 	t.Helper()
 	rec := &logRecorder{}
-	otel.SetLogger(funcr.New(rec.add, funcr.Options{Verbosity: 10}))
-	t.Cleanup(func() { otel.SetLogger(funcr.New(func(string, string) {}, funcr.Options{})) })
+	otel.SetLogger(newRecordingLogger(rec))
+	t.Cleanup(func() { otel.SetLogger(newRecordingLogger(&logRecorder{})) })
 	return rec
 }
 
