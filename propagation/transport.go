@@ -14,7 +14,8 @@ import (
 // request, and writing X-Tenant-ID with [WithTenantHeader]); for every other
 // host, a third party such as an LLM provider's API, it removes every
 // baggage member under [Prefix] and the X-Tenant-ID header, whoever put
-// them there. Other baggage members and headers are left alone.
+// them there and in whatever letter case the header name is spelled on the
+// http.Header map. Other baggage members and headers are left alone.
 //
 // With otelhttp, put the Transport inside otelhttp's, closest to the wire:
 //
