@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
@@ -30,19 +31,19 @@ func Scrub(s, key string) string {
 		return s
 	}
 	var spans [][2]int
-	view := decode(identity(s))
+	id := identity(s)
+	view := decode(id)
 	view2 := decode(view) // %2541 and the like: escaped twice
 	lkey := strings.ToLower(key)
 	run := minRun(len(lkey))
-	runs := make(map[string]struct{}, len(lkey))
-	for i := 0; i+run <= len(lkey); i++ {
-		runs[lkey[i:i+run]] = struct{}{}
-	}
-	for _, v := range []tokens{identity(s), view, view2} {
-		spans = v.findRuns(spans, runs, run)
+	rs := newRunSet(lkey, run)
+	views := []tokens{id, view, view2}
+	for i := range views {
+		views[i].lowered()
+		spans = views[i].findRuns(spans, rs)
 	}
 	for _, form := range encodedForms(key) {
-		for _, v := range []tokens{identity(s), view} {
+		for _, v := range views[:2] {
 			spans = v.findExact(spans, form.text, form.fold)
 		}
 	}
@@ -70,10 +71,17 @@ func minRun(n int) int {
 }
 
 // tokens is a decoded view of a text: byte i of the view came from
-// s[start[i]:end[i]].
+// s[start[i]:end[i]]. low is b with ASCII letters in lower case.
 type tokens struct {
-	b          []byte
+	b, low     []byte
 	start, end []int
+}
+
+func (t *tokens) lowered() {
+	t.low = make([]byte, len(t.b))
+	for i, c := range t.b {
+		t.low[i] = lower(c)
+	}
 }
 
 func identity(s string) tokens {
@@ -206,46 +214,58 @@ func lower(c byte) byte {
 	return c
 }
 
-// findRuns appends the spans of the original text that hold, once decoded
-// and lower-cased, a run of n characters of the key (runs holds all of
-// them).
-func (t tokens) findRuns(spans [][2]int, runs map[string]struct{}, n int) [][2]int {
-	if len(t.b) < n {
-		return spans
+// runSet holds the runs of n characters of a lower-cased key, and the
+// bytes they start with, which rule most positions out at once.
+type runSet struct {
+	n     int
+	first [256]bool
+	runs  map[string]struct{}
+}
+
+func newRunSet(lkey string, n int) *runSet {
+	rs := &runSet{n: n, runs: make(map[string]struct{}, len(lkey))}
+	for i := 0; i+n <= len(lkey); i++ {
+		rs.runs[lkey[i:i+n]] = struct{}{}
+		rs.first[lkey[i]] = true
 	}
-	win := make([]byte, n)
-	for i := 0; i+n <= len(t.b); i++ {
-		for j := range n {
-			win[j] = lower(t.b[i+j])
+	return rs
+}
+
+// findRuns appends the spans of the original text that hold, once decoded
+// and lower-cased, a run of rs.n characters of the key.
+func (t tokens) findRuns(spans [][2]int, rs *runSet) [][2]int {
+	for i := 0; i+rs.n <= len(t.low); i++ {
+		if !rs.first[t.low[i]] {
+			continue
 		}
-		if _, ok := runs[string(win)]; ok {
-			spans = append(spans, [2]int{t.start[i], t.end[i+n-1]})
+		if _, ok := rs.runs[string(t.low[i:i+rs.n])]; ok {
+			spans = append(spans, [2]int{t.start[i], t.end[i+rs.n-1]})
 		}
 	}
 	return spans
 }
 
 // findExact appends the spans of the original text that hold form, in the
-// decoded view, exactly or ignoring ASCII case when fold is set.
+// decoded view, exactly or ignoring ASCII case when fold is set (form is
+// then in lower case).
 func (t tokens) findExact(spans [][2]int, form string, fold bool) [][2]int {
 	n := len(form)
 	if n == 0 {
 		return spans
 	}
-	for i := 0; i+n <= len(t.b); i++ {
-		match := true
-		for j := 0; j < n && match; j++ {
-			c := t.b[i+j]
-			if fold {
-				c = lower(c)
-			}
-			match = c == form[j]
-		}
-		if match {
-			spans = append(spans, [2]int{t.start[i], t.end[i+n-1]})
-		}
+	hay := t.b
+	if fold {
+		hay = t.low
 	}
-	return spans
+	for off := 0; ; {
+		i := bytes.Index(hay[off:], []byte(form))
+		if i < 0 {
+			return spans
+		}
+		i += off
+		spans = append(spans, [2]int{t.start[i], t.end[i+n-1]})
+		off = i + 1
+	}
 }
 
 // form is an encoding of the key to look for.
