@@ -263,6 +263,10 @@ func (c *Client) do(ctx context.Context, r api.Request) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracium drift: %w", err)
 	}
+	if resp.BodyErr != nil {
+		// Accepted, but the answer is what a drift check is for.
+		return nil, fmt.Errorf("tracium drift: %w", resp.BodyErr)
+	}
 	return resp.Body, nil
 }
 

@@ -154,8 +154,10 @@
 //     [WithAPIKey] is given (at least 10 characters; 3 for a localhost or
 //     test URL).
 //   - TRACIUM_BASE_URL: the API's base URL, default https://api.tracium.ai;
-//     "http://" is added when there is no scheme, and a path is kept as a
-//     prefix. [WithBaseURL] overrides it.
+//     "https://" is added when there is no scheme ("http://" for a loopback
+//     host), and a path is kept as a prefix. [WithBaseURL] overrides it.
+//   - TRACIUM_ALLOW_INSECURE: "true" allows an http:// base URL to a host
+//     that is not loopback (refused by default). [WithInsecure] sets it.
 //   - TRACIUM_TIMEOUT: the timeout of each HTTP attempt in milliseconds,
 //     default 10000. [WithTimeout] overrides it.
 //   - TRACIUM_HEADERS: extra headers, as k1=v1,k2=v2 with percent-encoded

@@ -55,14 +55,24 @@ func WithAPIKey(key string) Option {
 
 // WithBaseURL sets the API's base URL. It overrides TRACIUM_BASE_URL; the
 // default is https://api.tracium.ai. Surrounding whitespace is removed, a URL
-// without a scheme gets "http://", and a path is kept as a prefix of every
-// endpoint. An empty URL is ignored.
+// without a scheme gets "https://" ("http://" for a loopback host such as
+// localhost:8000), and a path is kept as a prefix of every endpoint. An
+// explicit http:// URL to a host that is not loopback is an error unless
+// [WithInsecure] is given. An empty URL is ignored.
 func WithBaseURL(u string) Option {
 	return optionFunc(func(c *clientConfig) {
 		if u != "" {
 			c.api.BaseURL = u
 		}
 	})
+}
+
+// WithInsecure allows a plain http:// base URL whose host is not loopback,
+// which sends the API key unencrypted. It has the effect of
+// TRACIUM_ALLOW_INSECURE=true. Without it, such a URL is an error from
+// [NewClient].
+func WithInsecure() Option {
+	return optionFunc(func(c *clientConfig) { c.api.AllowInsecure = true })
 }
 
 // WithTimeout bounds each HTTP attempt. It overrides TRACIUM_TIMEOUT; the
@@ -91,10 +101,12 @@ func WithHeaders(h map[string]string) Option {
 }
 
 // WithHTTPClient sets the HTTP client. The default is a private client with
-// its own transport that drops the API key on redirects to another host. A
-// client given here is used as is: its transport, TLS settings, proxy,
-// redirect policy and its own Timeout (on top of [WithTimeout]). nil keeps
-// the default.
+// its own transport. A client given here keeps its transport, TLS settings,
+// proxy and its own Timeout (on top of [WithTimeout]), but is never
+// modified: requests go through a copy whose redirect policy refuses any
+// redirect away from the base URL's scheme, host and port (so the API key
+// and the payload never reach another host) before applying the client's
+// own policy. nil keeps the default.
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c *clientConfig) {
 		if hc != nil {

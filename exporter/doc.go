@@ -186,8 +186,13 @@
 //     (at least 10 characters; 3 for a localhost or test URL).
 //     [WithAPIKey] overrides it.
 //   - TRACIUM_BASE_URL: the API's base URL, default https://api.tracium.ai.
-//     Whitespace is trimmed, "http://" is added when there is no scheme, and
-//     a path is kept as a prefix. [WithBaseURL] overrides it.
+//     Whitespace is trimmed, "https://" is added when there is no scheme
+//     ("http://" for a loopback host: localhost, *.localhost, 127.0.0.0/8,
+//     ::1), and a path is kept as a prefix. [WithBaseURL] overrides it.
+//   - TRACIUM_ALLOW_INSECURE: "true" allows an explicit http:// base URL to
+//     a host that is not loopback, which sends the key and the spans
+//     unencrypted; without it [New] and [NewOTLP] refuse such a URL with an
+//     error. [WithInsecure] sets it.
 //   - TRACIUM_TIMEOUT: the timeout of each HTTP attempt in milliseconds,
 //     default 10000. [WithTimeout] overrides it.
 //   - TRACIUM_HEADERS: extra headers, as k1=v1,k2=v2 with percent-encoded
@@ -199,6 +204,24 @@
 // A malformed variable is reported to the OTel error handler and its
 // default kept; a malformed option is an error from [New].
 //
+// # Security
+//
+// The API key, the X-Tenant-ID header and the spans go only to the scheme,
+// host and port of the base URL. Plain http is used only when asked for (see
+// TRACIUM_ALLOW_INSECURE) or for a loopback host. A redirect that stays on
+// the base URL's origin is followed (at most 10); a redirect anywhere else
+// ends the request with an error and is never followed, whatever client is
+// given with [WithHTTPClient] (the exporter sends through a copy of it with
+// that redirect policy put in front of its own) and in OTLP mode too. Such
+// an error is final: the request is not retried.
+//
+// No error or log line of the exporter, of OTLP mode, of the spool or of the
+// drift client contains the API key: server answers and transport errors
+// are scrubbed of it in any letter case, percent-, \u-, \x- or
+// HTML-escaped, hex or base64 encoded, and of any run of at least half of
+// its characters (at least 8, at most 16); URLs are printed without
+// userinfo, query and fragment.
+//
 // # Compression
 //
 // Bodies are sent uncompressed: the Tracium API contract does not say that
@@ -208,5 +231,13 @@
 // # OTLP mode
 //
 // [NewOTLP] returns otlptracehttp configured for Tracium, for applications
-// that route spans through an OpenTelemetry Collector.
+// that route spans through an OpenTelemetry Collector. It always gives
+// otlptracehttp an HTTP client (the one of [WithHTTPClient], copied, or a
+// private one with [WithTimeout]) that refuses redirects to another origin
+// and scrubs the API key from error answers before otlptracehttp quotes
+// them. So otlptracehttp's own TLS, proxy and timeout settings
+// (WithTLSClientConfig, WithProxy, OTEL_EXPORTER_OTLP_*CERTIFICATE) do not
+// apply: configure TLS on a client given with [WithHTTPClient]. An
+// otlptracehttp.WithHTTPClient passed through [WithOTLPOptions] replaces
+// that client, and with it these guarantees.
 package exporter

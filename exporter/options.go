@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -38,7 +39,7 @@ func newConfig(getenv func(string) string, opts []Option) config {
 	c := config{maxTraces: 65536, startQueue: 4096, parallel: 4}
 	c.api.ApplyEnv(getenv, func(err error) { otel.Handle(fmt.Errorf("tracium exporter: %w", err)) })
 	if getenv != nil {
-		c.workspace = getenv("TRACIUM_WORKSPACE_ID")
+		c.workspace = strings.TrimSpace(getenv("TRACIUM_WORKSPACE_ID"))
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -62,14 +63,25 @@ func WithAPIKey(key string) Option {
 
 // WithBaseURL sets the API's base URL. It overrides TRACIUM_BASE_URL; the
 // default is https://api.tracium.ai. Surrounding whitespace is removed, a URL
-// without a scheme gets "http://", and a path is kept as a prefix of every
-// endpoint. An empty URL is ignored.
+// without a scheme gets "https://" ("http://" for a loopback host such as
+// localhost:8000), and a path is kept as a prefix of every endpoint. An
+// explicit http:// URL to a host that is not loopback is an error from
+// [New] and [NewOTLP] unless [WithInsecure] is given. An empty URL is
+// ignored.
 func WithBaseURL(u string) Option {
 	return optionFunc(func(c *config) {
 		if u != "" {
 			c.api.BaseURL = u
 		}
 	})
+}
+
+// WithInsecure allows a plain http:// base URL whose host is not loopback,
+// which sends the API key and the spans unencrypted (a Collector or proxy
+// on a private network, say). It has the effect of
+// TRACIUM_ALLOW_INSECURE=true. Without it, such a URL is an error.
+func WithInsecure() Option {
+	return optionFunc(func(c *config) { c.api.AllowInsecure = true })
 }
 
 // WithTimeout bounds each HTTP attempt. It overrides TRACIUM_TIMEOUT; the
@@ -96,9 +108,12 @@ func WithHeaders(h map[string]string) Option {
 }
 
 // WithHTTPClient sets the HTTP client. The default is a private client with
-// its own transport. A client given here is used as is (its transport, TLS
-// settings, proxy and its own Timeout, on top of [WithTimeout]). nil keeps
-// the default.
+// its own transport. A client given here keeps its transport, TLS settings,
+// proxy and its own Timeout (on top of [WithTimeout]), but is never
+// modified: the exporter sends through a copy whose redirect policy refuses
+// any redirect away from the base URL's scheme, host and port (so the API
+// key, X-Tenant-ID and the spans never reach another host) before applying
+// the client's own policy. nil keeps the default.
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c *config) {
 		if hc != nil {

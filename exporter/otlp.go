@@ -1,8 +1,13 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -39,8 +44,12 @@ func WithOTLPOptions(opts ...otlptracehttp.Option) Option { return otlpOption(op
 // route them by tracium.tenant.id and forward them.
 //
 // Unlike [New], NewOTLP does not require an API key (a Collector may add
-// it). The base URL still defaults to https://api.tracium.ai. Options set
-// here override otlptracehttp's own OTEL_EXPORTER_OTLP_* variables.
+// it). The base URL still defaults to https://api.tracium.ai, gets https://
+// when it names no scheme, and may be plain http:// only for a loopback host
+// or with [WithInsecure]. Options set here override otlptracehttp's own
+// OTEL_EXPORTER_OTLP_* variables. Redirects to another origin are refused
+// and error answers are scrubbed of the key (see the package documentation,
+// "OTLP mode").
 func NewOTLP(ctx context.Context, opts ...Option) (*otlptrace.Exporter, error) {
 	return newOTLP(ctx, osGetenv, opts...)
 }
@@ -51,17 +60,21 @@ func newOTLP(ctx context.Context, getenv func(string) string, opts ...Option) (*
 	if raw == "" {
 		raw = api.DefaultBaseURL
 	}
+	key := strings.TrimSpace(c.api.APIKey)
 	base, err := api.NormalizeBaseURL(raw)
+	if err == nil {
+		err = api.CheckSecure(base, c.api.AllowInsecure)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("tracium exporter: otlp: %w", err)
+		return nil, fmt.Errorf("tracium exporter: otlp: %s", api.Scrub(err.Error(), key))
 	}
 	endpoint := base.JoinPath(OTLPPath)
 	headers := make(map[string]string, len(c.api.Headers)+3)
 	for k, v := range c.api.Headers {
 		headers[k] = v
 	}
-	if c.api.APIKey != "" {
-		headers["X-API-Key"] = c.api.APIKey
+	if key != "" {
+		headers["X-API-Key"] = key
 	}
 	if c.workspace != "" {
 		if _, err := workspace.New(c.workspace); err != nil {
@@ -81,13 +94,25 @@ func newOTLP(ctx context.Context, getenv func(string) string, opts ...Option) (*
 	if c.api.Timeout > 0 {
 		o = append(o, otlptracehttp.WithTimeout(c.api.Timeout))
 	}
-	if c.api.HTTPClient != nil {
-		o = append(o, otlptracehttp.WithHTTPClient(c.api.HTTPClient))
-	}
+	o = append(o, otlptracehttp.WithHTTPClient(otlpClient(c.api.HTTPClient, base, key, c.api.Timeout)))
 	o = append(o, c.otlp...)
 	exp, err := otlptracehttp.New(ctx, o...)
 	if err != nil {
-		return nil, fmt.Errorf("tracium exporter: otlp: %w", err)
+		return nil, fmt.Errorf("tracium exporter: otlp: %s", api.Scrub(err.Error(), key))
 	}
 	return exp, nil
+}
+
+// otlpClient returns the client otlptracehttp sends with: hc (nil: a
+// private one bounded by timeout, otlptracehttp's default 10s when 0)
+// copied, with redirects kept on base's origin, and a transport that scrubs
+// key from error answers, since otlptracehttp quotes their bodies in its
+// errors and those reach the OTel error handler.
+func otlpClient(hc *http.Client, base *url.URL, key string, timeout time.Duration) *http.Client {
+	if hc == nil {
+		hc = &http.Client{Transport: api.NewTransport(), Timeout: cmp.Or(timeout, api.DefaultTimeout)}
+	}
+	g := api.GuardRedirects(hc, base)
+	g.Transport = api.ScrubTransport(g.Transport, key)
+	return g
 }

@@ -110,7 +110,17 @@
 // The members name your tenants. A [Transport] sends them only to hosts it
 // allows ([WithAllowedHosts], or [WithForwarding] for all), and strips them,
 // and X-Tenant-ID, from requests to every other host, such as an LLM
-// provider's API, even when another propagator injected them.
+// provider's API, even when another propagator injected them. Header names
+// are matched in any letter case: a key set directly on the http.Header map
+// (req.Header["x-tenant-id"], req.Header["baggage"]), which net/http sends
+// as it is, is stripped too, and for an allowed host merged into the one
+// header the Transport writes. A redirect goes through the Transport again,
+// so its hop to a host that is not allowed carries none of them.
+//
+// A tenant or workspace member with leading or trailing whitespace is
+// rejected under every policy (see package tenant): HTTP would drop the
+// whitespace from an X-Tenant-ID header but not from a JSON body, and the
+// API refuses a request whose two tenants differ.
 //
 // # Concurrency
 //

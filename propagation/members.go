@@ -169,7 +169,7 @@ func parse(r *raw, hdrTenant string, hasHdr bool) (set, string, error) {
 	var err error
 	if r.has(mTenant) {
 		if s.tenantID, err = tenant.New(r.v[mTenant]); err != nil {
-			return s, "", fmt.Errorf("member %s: not a valid tenant id (at most %d characters, no control characters)", MemberTenant, tenant.MaxLength)
+			return s, "", fmt.Errorf("member %s: not a valid tenant id (at most %d characters, no control characters, no surrounding whitespace)", MemberTenant, tenant.MaxLength)
 		}
 		s.tenant = r.v[mTenant]
 	}
@@ -178,13 +178,13 @@ func parse(r *raw, hdrTenant string, hasHdr bool) (set, string, error) {
 			return s, "", fmt.Errorf("header X-Tenant-ID differs from member %s", MemberTenant)
 		}
 		if s.tenantID, err = tenant.New(hdrTenant); err != nil {
-			return s, "", fmt.Errorf("header X-Tenant-ID: not a valid tenant id (at most %d characters, no control characters)", tenant.MaxLength)
+			return s, "", fmt.Errorf("header X-Tenant-ID: not a valid tenant id (at most %d characters, no control characters, no surrounding whitespace)", tenant.MaxLength)
 		}
 		s.tenant = hdrTenant
 	}
 	if r.has(mWorkspace) {
 		if s.workspaceID, err = workspace.New(r.v[mWorkspace]); err != nil {
-			return s, "", fmt.Errorf("member %s: not a valid workspace id (at most %d characters, no control characters)", MemberWorkspace, workspace.MaxLength)
+			return s, "", fmt.Errorf("member %s: not a valid workspace id (at most %d characters, no control characters, no surrounding whitespace)", MemberWorkspace, workspace.MaxLength)
 		}
 		s.workspace = r.v[mWorkspace]
 	}

@@ -14,7 +14,8 @@ import (
 // request, and writing X-Tenant-ID with [WithTenantHeader]); for every other
 // host, a third party such as an LLM provider's API, it removes every
 // baggage member under [Prefix] and the X-Tenant-ID header, whoever put
-// them there. Other baggage members and headers are left alone.
+// them there and in whatever letter case the header name is spelled on the
+// http.Header map. Other baggage members and headers are left alone.
 //
 // With otelhttp, put the Transport inside otelhttp's, closest to the wire:
 //
@@ -62,6 +63,7 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return base.RoundTrip(req)
 	}
 	r := req.Clone(req.Context())
+	canonicalize(r.Header)
 	h := otelpropagation.HeaderCarrier(r.Header)
 	if tr.cfg.prop != nil {
 		tr.cfg.prop.Inject(r.Context(), h)
@@ -110,26 +112,53 @@ func (tr *Transport) allows(req *http.Request) bool {
 	return false
 }
 
-// hasOurs reports whether h has anything strip would remove.
+// The canonical keys of the headers a Transport governs.
+const (
+	canonicalTenant  = "X-Tenant-Id"
+	canonicalBaggage = "Baggage"
+)
+
+// hasOurs reports whether h has anything strip would remove, under any
+// spelling of the header name: net/http sends a key set directly on the
+// map (h["x-tenant-id"]) as it is, and header names are case-insensitive.
 func hasOurs(h http.Header) bool {
-	if len(h.Values("X-Tenant-Id")) > 0 {
-		return true
-	}
-	for _, v := range h.Values("Baggage") {
-		it := newMembers(v, nil)
-		for m, ok := it.next(); ok; m, ok = it.next() {
-			if isOurs(memberKey(m)) {
-				return true
+	for name, vals := range h {
+		switch {
+		case len(vals) == 0:
+		case strings.EqualFold(name, canonicalTenant):
+			return true
+		case strings.EqualFold(name, canonicalBaggage):
+			for _, v := range vals {
+				it := newMembers(v, nil)
+				for m, ok := it.next(); ok; m, ok = it.next() {
+					if isOurs(memberKey(m)) {
+						return true
+					}
+				}
 			}
 		}
 	}
 	return false
 }
 
+// canonicalize moves the values of every non-canonical spelling of the
+// baggage and X-Tenant-ID header names to the canonical key, so that
+// Inject merges into them and strip finds them.
+func canonicalize(h http.Header) {
+	for name, vals := range h {
+		for _, ck := range [...]string{canonicalTenant, canonicalBaggage} {
+			if name != ck && strings.EqualFold(name, ck) {
+				h[ck] = append(h[ck], vals...)
+				delete(h, name)
+			}
+		}
+	}
+}
+
 // strip removes our baggage members and the X-Tenant-ID header from h.
 func strip(h http.Header) {
-	h.Del("X-Tenant-Id")
-	vals := h.Values("Baggage")
+	h.Del(canonicalTenant)
+	vals := h.Values(canonicalBaggage)
 	if len(vals) == 0 {
 		return
 	}

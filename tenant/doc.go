@@ -2,8 +2,11 @@
 // context.Context.
 //
 // A tenant id is validated once, by [New], and is then an immutable [ID]:
-// at most 255 characters, valid UTF-8, no control characters. [With] puts it
-// into a context and [From] reads it back; the zero ID clears it. Everything
+// at most 255 characters, valid UTF-8, no control characters and no leading
+// or trailing whitespace. Whitespace is refused, not trimmed: HTTP drops it
+// from the X-Tenant-ID header, so the header and the JSON body of a request
+// would name different tenants. Non-ASCII ids are sent as UTF-8 in both.
+// [With] puts it into a context and [From] reads it back; the zero ID clears it. Everything
 // tracium-go records from a context that carries a tenant is attributed to
 // that tenant: agent traces started there, their spans, and the X-Tenant-ID
 // header of every API request made for them.

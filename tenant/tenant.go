@@ -19,7 +19,8 @@ type ID struct{ s string }
 
 // New validates s and returns it as an ID. The value is kept exactly as
 // given (not trimmed). An empty, over-long, non-UTF-8 or control-character
-// id is an error that quotes it.
+// id, or one with leading or trailing whitespace (" acme", "acme\u00a0"), is
+// an error that quotes it.
 func New(s string) (ID, error) {
 	if err := validate.ID("tenant id", s, MaxLength); err != nil {
 		return ID{}, fmt.Errorf("tenant: %w", err)

@@ -153,3 +153,31 @@ func TestNewErrorsWrapInvalid(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Unwrap(err) != nil)
 }
+
+// HTTP drops surrounding whitespace from a header value, so a padded id
+// would reach the API as one tenant in X-Tenant-ID and another in the body:
+// it is refused everywhere an id enters.
+func TestNewRefusesSurroundingWhitespace(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"acme ", " acme", " ", "  ", "\u00a0acme", "acme\u3000", "acme\u2028"} {
+		_, err := tenant.New(s)
+		assert.ErrorContains(t, err, "whitespace", "tenant.New(%q)", s)
+	}
+	for _, s := range []string{"ac me", "café-東京", "a\u00a0b"} {
+		id, err := tenant.New(s)
+		require.NoError(t, err, "tenant.New(%q)", s)
+		assert.Equal(t, s, id.String(), "tenant.New(%q) keeps the id as given", s)
+	}
+}
+
+// A custom extractor that returns a padded id gets a 400, as for any
+// invalid id.
+func TestMiddlewareRefusesPaddedTenant(t *testing.T) {
+	t.Parallel()
+	h := tenant.Middleware(tenant.WithExtractor(func(r *http.Request) string { return r.URL.Query().Get("tenant") }))(echo)
+	for q, want := range map[string]int{"%20acme": 400, "acme%20": 400, "acme": 200} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/?tenant="+q, nil))
+		assert.Equal(t, want, rec.Code, "Middleware with tenant %q", q)
+	}
+}

@@ -1,7 +1,8 @@
 // Package workspace holds the Tracium workspace an agent trace belongs to.
 //
 // A workspace id is validated once, by [New], and is then an immutable [ID]:
-// at most 256 characters, valid UTF-8, no control characters. [With] puts it
+// at most 256 characters, valid UTF-8, no control characters, no leading or
+// trailing whitespace (HTTP would drop it from a header). [With] puts it
 // into a context and [From] reads it back.
 //
 // # Precedence
@@ -21,6 +22,7 @@ package workspace
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
@@ -35,7 +37,8 @@ const MaxLength = validate.MaxWorkspaceID
 type ID struct{ s string }
 
 // New validates s and returns it as an ID. An empty, over-long, non-UTF-8 or
-// control-character id is an error that quotes it.
+// control-character id, or one with leading or trailing whitespace, is an
+// error that quotes it.
 func New(s string) (ID, error) {
 	if err := validate.ID("workspace id", s, MaxLength); err != nil {
 		return ID{}, fmt.Errorf("workspace: %w", err)
@@ -66,10 +69,11 @@ func From(ctx context.Context) (ID, bool) {
 	return id, !id.IsZero()
 }
 
-// FromEnv reads the default workspace from [EnvVar] through getenv. An unset
+// FromEnv reads the default workspace from [EnvVar] through getenv. The
+// value is trimmed first, as every TRACIUM_* variable is; an unset or blank
 // variable gives the zero ID and no error; an invalid value gives an error.
 func FromEnv(getenv func(string) string) (ID, error) {
-	v := getenv(EnvVar)
+	v := strings.TrimSpace(getenv(EnvVar))
 	if v == "" {
 		return ID{}, nil
 	}

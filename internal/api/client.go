@@ -40,18 +40,29 @@ type Request struct {
 	// Content-Type is sent, and a POST carries Content-Length: 0.
 	Body []byte
 	// Tenant, when not empty, is sent as the X-Tenant-ID header exactly as
-	// given. It may not contain control characters.
+	// given. It may not contain control characters or leading or trailing
+	// whitespace (which HTTP would drop, so that the header would differ
+	// from the tenant_id of the body). Non-ASCII text is sent as UTF-8.
 	Tenant string
 	// RetryNotFound makes a 404 answer retryable, for spans of a trace that
 	// another service starts and that may not exist yet (DESIGN decision 6).
 	RetryNotFound bool
 }
 
-// Response is a 2xx answer of the API.
+// Response is a 2xx answer of the API. A 2xx status means the API accepted
+// the request, even when its body could not be read.
 type Response struct {
 	Status int         // the HTTP status code, 2xx
 	Header http.Header // the answer's headers
-	Body   []byte      // the whole body, at most [Config.MaxResponseBytes]
+	// Body is the whole body, at most [Config.MaxResponseBytes]; nil when
+	// BodyErr is set.
+	Body []byte
+	// BodyErr says why the body could not be read in full: it was longer
+	// than [Config.MaxResponseBytes] (it wraps [ErrResponseTooLarge]), did
+	// not end within [Config.Timeout], or the connection broke. The request
+	// was still accepted and is not retried; a caller that needs the body
+	// treats this as its failure. Its text never contains the API key.
+	BodyErr error
 }
 
 // New validates c, fills in its defaults and returns a Client. It returns an
@@ -64,21 +75,18 @@ func New(c Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &Client{s: s, hc: c.HTTPClient}
-	if cl.hc == nil {
-		cl.hc = &http.Client{Transport: newTransport(), CheckRedirect: cl.checkRedirect}
-		cl.ownsHC = true
-	}
+	cl := &Client{s: s, hc: GuardRedirects(c.HTTPClient, s.base)}
+	cl.ownsHC = c.HTTPClient == nil
 	return cl, nil
 }
 
-// newTransport returns a transport of our own with the settings of
+// NewTransport returns a transport of our own with the settings of
 // net/http's DefaultTransport. Using http.DefaultTransport itself would tie
 // us to whatever another package does to it: replace it with a RoundTripper
 // of its own, change its proxy or TLS settings, or close its idle
 // connections. A transport per Client also lets CloseIdleConnections release
 // exactly our sockets.
-func newTransport() *http.Transport {
+func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
@@ -97,23 +105,58 @@ func newTransport() *http.Transport {
 // maxRedirects matches the limit of net/http's default policy.
 const maxRedirects = 10
 
-// checkRedirect follows up to maxRedirects redirects like net/http does, and
-// keeps the API key and the extra headers from leaving: net/http only strips
-// its own sensitive headers (Authorization, Cookie) on a redirect to another
-// host, and knows nothing of X-API-Key.
-func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
-		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+// ErrRedirectRefused is wrapped by the error of a request that the server
+// redirected away from the base URL's scheme, host and port.
+var ErrRedirectRefused = errors.New("redirect to another origin refused")
+
+// GuardRedirects returns an http.Client that sends like hc (nil means a new
+// private client with the settings of net/http's DefaultTransport) but
+// follows a redirect only when it stays on the scheme, host and port of
+// base, at most 10 times; any other redirect ends the request with an error
+// wrapping [ErrRedirectRefused], so that nothing (the API key, the extra
+// headers, X-Tenant-ID, the body a 307 or 308 resends) reaches another host.
+// net/http's own policy forwards custom headers such as X-API-Key to another
+// host, and every body on 307 and 308, and a caller's client may have any
+// policy. hc is not modified: the result is a shallow copy with hc's own
+// CheckRedirect, if any, called after ours.
+func GuardRedirects(hc *http.Client, base *url.URL) *http.Client {
+	var c http.Client
+	if hc != nil {
+		c = *hc
+	} else {
+		c.Transport = NewTransport()
 	}
-	first := via[0].URL
-	if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
-		for k := range c.s.header {
-			if k != "User-Agent" {
-				req.Header.Del(k)
-			}
+	origin := originOf(base)
+	next := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if o := originOf(req.URL); o != origin {
+			return fmt.Errorf("%w: the server redirected to %s, and only %s gets the API key, the tenant and the payload", ErrRedirectRefused, o, origin)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &c
+}
+
+// originOf returns scheme://host:port of u, lower-cased, with the default
+// port made explicit.
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host, port := strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")), u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
 		}
 	}
-	return nil
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // BaseURL returns a copy of the normalized base URL.
@@ -151,6 +194,8 @@ func (c *Client) prepare(r Request) (*prepared, error) {
 		return nil, bad(`path must start with "/"`)
 	case !validHeaderValue(r.Tenant):
 		return nil, bad("tenant has characters not allowed in an HTTP header")
+	case strings.TrimSpace(r.Tenant) != r.Tenant:
+		return nil, bad("tenant has leading or trailing whitespace, which HTTP would drop from the X-Tenant-ID header")
 	}
 	u := joinPath(c.s.base, r.Path)
 	u.RawQuery = r.Query.Encode()
@@ -267,7 +312,7 @@ func round(d time.Duration) time.Duration {
 func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, error) {
 	actx, cancel := context.WithTimeoutCause(ctx, c.s.timeout, &attemptTimeout{d: c.s.timeout})
 	defer cancel()
-	fail := func(err error) error {
+	fail := func(err error) *requestError {
 		// The transport reports an expired attempt as a bare
 		// context.DeadlineExceeded; name the per-attempt timeout instead,
 		// unless the caller's own ctx ended.
@@ -308,13 +353,19 @@ func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, error) {
 			notFoundRetryable: p.retryNotFound,
 		}
 	}
-	if readErr != nil {
-		return nil, fail(readErr)
+	// A 2xx status is the API's acceptance, whatever happens to the body:
+	// failing here would make the caller retry (a start sent twice) or give
+	// up on what was accepted (a trace whose spans are then dropped).
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	switch {
+	case readErr != nil:
+		re := fail(readErr)
+		re.msg = fmt.Sprintf("reading the body of a %d answer: %s", resp.StatusCode, re.msg)
+		out.Body, out.BodyErr = nil, re
+	case tooLarge:
+		out.Body, out.BodyErr = nil, fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.s.maxResp))
 	}
-	if tooLarge {
-		return nil, fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.s.maxResp))
-	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+	return out, nil
 }
 
 // readAtMost reads r to its end but keeps at most limit bytes; tooLarge

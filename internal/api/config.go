@@ -36,6 +36,9 @@ const (
 	EnvBaseURL = "TRACIUM_BASE_URL"
 	EnvTimeout = "TRACIUM_TIMEOUT"
 	EnvHeaders = "TRACIUM_HEADERS"
+	// EnvAllowInsecure, set to "true", allows a plain http:// base URL for
+	// a host that is not loopback ([Config.AllowInsecure]).
+	EnvAllowInsecure = "TRACIUM_ALLOW_INSECURE"
 )
 
 // API key length rules of the contract (section 5.1).
@@ -55,8 +58,14 @@ type Config struct {
 	APIKey string
 
 	// BaseURL is the root of the API, as the user wrote it; [New] normalizes
-	// it with [NormalizeBaseURL]. Default [DefaultBaseURL].
+	// it with [NormalizeBaseURL]. Default [DefaultBaseURL]. A plain http://
+	// URL is refused unless its host is loopback or AllowInsecure is set.
 	BaseURL string
+
+	// AllowInsecure allows a plain http:// BaseURL whose host is not
+	// loopback, which sends the API key and the payload unencrypted. Off by
+	// default: [New] refuses such a URL with an error that says so.
+	AllowInsecure bool
 
 	// UserAgent is the User-Agent header of every request. Default
 	// "tracium-go/" + [Version].
@@ -73,19 +82,21 @@ type Config struct {
 	Timeout time.Duration
 
 	// HTTPClient sends the requests. Default: a private client with its own
-	// transport, which also drops X-API-Key and the extra Headers when a
-	// redirect leaves the original host or goes from https to http. A client
-	// given here is used as is; its own Timeout, if any, applies on top of
-	// Timeout.
+	// transport. A client given here is not modified: [New] uses a shallow
+	// copy of it whose redirect policy refuses, with an error, any redirect
+	// away from the base URL's scheme, host and port (so the API key, the
+	// tenant and the payload never reach another host), and then applies
+	// the client's own CheckRedirect, if any. Its own Timeout, if any,
+	// applies on top of Timeout.
 	HTTPClient *http.Client
 
 	// Retry configures retries. The zero value retries with the defaults.
 	Retry RetryConfig
 
 	// MaxResponseBytes caps how much of a response body is read. A 2xx
-	// answer with a longer body is an error ([ErrResponseTooLarge]); the
-	// body of an error answer is silently cut. Default
-	// [DefaultMaxResponseBytes] (1 MiB).
+	// answer is an acceptance even with a longer body: [Response.BodyErr]
+	// then wraps [ErrResponseTooLarge]. The body of an error answer is
+	// silently cut. Default [DefaultMaxResponseBytes] (1 MiB).
 	MaxResponseBytes int64
 
 	// OnAttempt, when not nil, is called after every attempt of
@@ -145,8 +156,8 @@ type AttemptInfo struct {
 }
 
 // ApplyEnv fills the fields of c from the environment variables
-// TRACIUM_API_KEY, TRACIUM_BASE_URL, TRACIUM_TIMEOUT and TRACIUM_HEADERS
-// (see the package documentation for their formats), looked up with getenv.
+// TRACIUM_API_KEY, TRACIUM_BASE_URL, TRACIUM_TIMEOUT, TRACIUM_HEADERS and
+// TRACIUM_ALLOW_INSECURE (see the package documentation for their formats), looked up with getenv.
 // A variable that is unset or blank leaves its field alone. A malformed value
 // is reported to handle, and its field keeps its previous value. The reported
 // errors never contain the API key or a header value.
@@ -171,6 +182,13 @@ func (c *Config) ApplyEnv(getenv func(string) string, handle func(error)) {
 			report(fmt.Errorf("tracium api: %s: %w", EnvBaseURL, err))
 		} else {
 			c.BaseURL = v
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvAllowInsecure)); v != "" {
+		if b, err := strconv.ParseBool(v); err != nil {
+			report(fmt.Errorf("tracium api: %s: invalid value %q: want true or false", EnvAllowInsecure, v))
+		} else {
+			c.AllowInsecure = b
 		}
 	}
 	if v := strings.TrimSpace(getenv(EnvTimeout)); v != "" {
@@ -267,19 +285,25 @@ func validHeaderValue(s string) bool {
 }
 
 // NormalizeBaseURL turns a base URL as a user writes it into the URL requests
-// are built from, following section 1.1 of the contract: surrounding
-// whitespace is trimmed, and "http://" is put in front when the text names no
-// scheme (so "localhost:8000" becomes "http://localhost:8000"). The path is
-// kept as given and later used as a prefix of every request path. The scheme
-// must be http or https and a host is required; a query or fragment is an
-// error. Error messages never repeat a password given in the URL.
+// are built from: surrounding whitespace is trimmed, and when the text names
+// no scheme, "https://" is put in front, or "http://" for a loopback host
+// ("localhost", a name under ".localhost", 127.0.0.0/8, ::1), so that
+// "api.tracium.ai" means "https://api.tracium.ai" and "localhost:8000"
+// "http://localhost:8000". (Section 1.1 of the contract, the Python SDK,
+// puts "http://" in front of every host; that would send the API key
+// unencrypted by accident.) The path is kept as given and later used as a
+// prefix of every request path. The scheme must be http or https and a host
+// is required; a query or fragment is an error. Error messages never repeat
+// the userinfo, query or fragment of the URL. See [CheckSecure] for the rule
+// on explicit http:// URLs.
 func NormalizeBaseURL(raw string) (*url.URL, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return nil, errors.New("tracium api: base URL is empty")
 	}
-	if !hasScheme(s) {
-		s = "http://" + s
+	defaulted := !hasScheme(s)
+	if defaulted {
+		s = "https://" + s
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -296,15 +320,41 @@ func NormalizeBaseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("tracium api: invalid base URL: scheme %q is not http or https", u.Scheme)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("tracium api: invalid base URL %q: no host", u.Redacted())
+		return nil, fmt.Errorf("tracium api: invalid base URL %q: no host", SafeURL(u))
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("tracium api: invalid base URL %q: a query or fragment is not allowed", u.Redacted())
+		return nil, fmt.Errorf("tracium api: invalid base URL %q: a query or fragment is not allowed (they are not shown here)", SafeURL(u))
 	}
 	if u.Opaque != "" {
-		return nil, fmt.Errorf("tracium api: invalid base URL %q: not a hierarchical URL", u.Redacted())
+		return nil, fmt.Errorf("tracium api: invalid base URL %q: not a hierarchical URL", SafeURL(u))
+	}
+	if defaulted && IsLoopback(u.Hostname()) {
+		u.Scheme = "http"
 	}
 	return u, nil
+}
+
+// CheckSecure returns an error for a base URL that would send the API key
+// unencrypted: an http:// URL whose host is not loopback, unless
+// allowInsecure is set (TRACIUM_ALLOW_INSECURE=true, or the WithInsecure
+// option of the exporter and drift packages).
+func CheckSecure(base *url.URL, allowInsecure bool) error {
+	if base.Scheme == "https" || allowInsecure || IsLoopback(base.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("tracium api: base URL %q is plain http to a host that is not loopback, which would send the API key unencrypted: use https://, or allow it explicitly with %s=true or the WithInsecure option", SafeURL(base), EnvAllowInsecure)
+}
+
+// IsLoopback reports whether host (without port or brackets) names this
+// machine: "localhost", a name under ".localhost" (RFC 6761) or a loopback
+// IP address.
+func IsLoopback(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // hasScheme reports whether s starts with "scheme://".
@@ -359,6 +409,9 @@ func (c Config) resolve() (settings, error) {
 		return s, errors.New(scrub(err.Error(), s.key))
 	}
 	s.base = base
+	if err := CheckSecure(base, c.AllowInsecure); err != nil {
+		return s, errors.New(scrub(err.Error(), s.key))
+	}
 
 	if err := checkKey(s.key, base); err != nil {
 		return s, err

@@ -22,7 +22,12 @@ func TestNormalizeBaseURL(t *testing.T) {
 	}{
 		{name: "default host", raw: "https://api.tracium.ai", want: "https://api.tracium.ai"},
 		{name: "no scheme gets http", raw: "localhost:8000", want: "http://localhost:8000"},
-		{name: "no scheme with path", raw: "example.com/v1", want: "http://example.com/v1"},
+		{name: "no scheme gets https", raw: "api.tracium.ai", want: "https://api.tracium.ai"},
+		{name: "no scheme with path", raw: "example.com/v1", want: "https://example.com/v1"},
+		{name: "no scheme, name under localhost", raw: "api.localhost:8000", want: "http://api.localhost:8000"},
+		{name: "no scheme, ipv6 loopback", raw: "[::1]:9", want: "http://[::1]:9"},
+		{name: "no scheme, private ip gets https", raw: "10.0.0.1:8000", want: "https://10.0.0.1:8000"},
+		{name: "explicit http kept", raw: "http://example.com", want: "http://example.com"},
 		{name: "whitespace trimmed", raw: " \t https://host/v1 \n", want: "https://host/v1"},
 		{name: "trailing slash kept", raw: "https://host/v1/", want: "https://host/v1/"},
 		{name: "base path kept", raw: "https://host/api/v2", want: "https://host/api/v2"},
@@ -82,7 +87,7 @@ func TestNewAPIKeyRule(t *testing.T) {
 		{name: "loopback ipv4", key: "abc", base: "http://127.0.0.1:9"},
 		{name: "loopback ipv4 range", key: "abc", base: "http://127.8.9.10"},
 		{name: "loopback ipv6", key: "abc", base: "http://[::1]:9"},
-		{name: "private ip is not a test host", key: "abc", base: "http://10.0.0.1", wantErr: "need at least 10"},
+		{name: "private ip is not a test host", key: "abc", base: "https://10.0.0.1", wantErr: "need at least 10"},
 		{name: "production short", key: "abc", base: "https://api.tracium.ai", wantErr: "need at least 10"},
 		{name: "newline in key", key: "0123456789\nabc", wantErr: "not allowed in an HTTP header"},
 	}

@@ -34,10 +34,23 @@
 // # Errors
 //
 // Every error this package returns starts with "tracium api:" and never
-// contains a header value or the API key: the key is scrubbed from any
-// response body or transport message that is echoed. Errors from
-// [Client.Do] go on with the method and path of the request (not the full
-// URL, which might carry a secret the user put in the base URL).
+// contains a header value or the API key: [Scrub], the one scrubber of the
+// module, removes the key from any response body or transport message that
+// is echoed, in any case, escaped or encoded, or as a long run of its
+// characters. Errors from [Client.Do] go on with the method and path of the
+// request (not the full URL, which might carry a secret the user put in the
+// base URL); a URL that must be shown is printed by [SafeURL], without
+// userinfo, query or fragment. [ScrubTransport] does the same for clients
+// whose errors this package does not write (otlptracehttp).
+//
+// # Redirects and answers
+//
+// A redirect is followed only while it stays on the base URL's scheme,
+// host and port ([GuardRedirects], applied to every client, also one given
+// in [Config.HTTPClient]); any other is a final error wrapping
+// [ErrRedirectRefused]. A 2xx answer is an acceptance even when its body is
+// too long, never ends within [Config.Timeout] or breaks off:
+// [Response.BodyErr] says so and the request is not retried.
 //
 // # Environment variables
 //
@@ -49,7 +62,12 @@
 //   - TRACIUM_API_KEY: the API key ([Config.APIKey]). Required unless set in
 //     code.
 //   - TRACIUM_BASE_URL: the base URL ([Config.BaseURL]). Default
-//     "https://api.tracium.ai". "localhost:8000" means "http://localhost:8000".
+//     "https://api.tracium.ai". Without a scheme, "https://" is assumed, or
+//     "http://" for a loopback host: "localhost:8000" means
+//     "http://localhost:8000". Plain http:// to another host is refused by
+//     [New] unless insecure transport is allowed.
+//   - TRACIUM_ALLOW_INSECURE: "true" or "false" ([Config.AllowInsecure]).
+//     Default false.
 //   - TRACIUM_TIMEOUT: the timeout of each attempt in integer milliseconds
 //     ([Config.Timeout]). Default 10000.
 //   - TRACIUM_HEADERS: extra headers as "key1=value1,key2=value2", with

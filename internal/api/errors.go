@@ -224,33 +224,36 @@ func prefix(method, path string) string {
 	return "tracium api: " + method + " " + path + ": "
 }
 
-// scrub replaces every occurrence of key in s, also in its URL-escaped forms.
-func scrub(s, key string) string {
-	if key == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, key, redacted)
-	if q := url.QueryEscape(key); q != key {
-		s = strings.ReplaceAll(s, q, redacted)
-	}
-	if p := url.PathEscape(key); p != key {
-		s = strings.ReplaceAll(s, p, redacted)
-	}
-	return s
-}
+// scrub is [Scrub].
+func scrub(s, key string) string { return Scrub(s, key) }
 
 // errorBody turns the start of an error answer's body into text that is safe
-// to show: the key is scrubbed from the whole body first (so that a key
-// crossing the cut is not half shown), then the text is cut to maxErrorBody
-// bytes at a character boundary.
+// to show: the key is scrubbed from a window well past the cut first (so that
+// a key crossing the cut, or escaped into a longer text, is not half shown),
+// then the text is cut to maxErrorBody bytes at a character boundary.
 func errorBody(b []byte, key string) string {
-	s := strings.TrimSpace(scrub(strings.ToValidUTF8(string(b), "\uFFFD"), key))
-	if len(s) <= maxErrorBody {
+	const window = 8 * maxErrorBody
+	cut := false
+	if len(b) > window {
+		b, cut = b[:window], true
+	}
+	s := scrub(strings.ToValidUTF8(string(b), "\uFFFD"), key)
+	if cut {
+		// A key cut by the window ends it, and the part inside may be too
+		// short to be recognized: drop the window's end.
+		s = strings.ToValidUTF8(s[:max(0, len(s)-12*len(key))], "")
+	}
+	s = strings.TrimSpace(s)
+	return cutText(s, maxErrorBody)
+}
+
+// cutText cuts s to at most n bytes at a character boundary.
+func cutText(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	cut := maxErrorBody
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return s[:cut]
+	return s[:n]
 }

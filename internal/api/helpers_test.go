@@ -127,7 +127,7 @@ func (f *fakeAPI) sent() []time.Time {
 // bubble.
 func newFakeClient(t *testing.T, f *fakeAPI, rec *attempts, mod func(*api.Config)) *api.Client {
 	t.Helper()
-	return newClient(t, "http://mock.tracium.invalid/v1", rec, func(c *api.Config) {
+	return newClient(t, "https://mock.tracium.invalid/v1", rec, func(c *api.Config) {
 		c.HTTPClient = &http.Client{Transport: f}
 		if mod != nil {
 			mod(c)

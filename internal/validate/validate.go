@@ -239,8 +239,13 @@ func ErrorText(s string) string {
 }
 
 // ID checks a tenant or workspace id: non-empty, at most max characters,
-// valid UTF-8 and no control characters. It does not trim: the value is used
-// exactly as given.
+// valid UTF-8, no control characters and no surrounding whitespace. It does
+// not trim: the value is used exactly as given, so the same text goes into
+// the X-Tenant-ID header and the JSON body. Surrounding whitespace is refused
+// rather than trimmed because HTTP drops it from header values (net/http
+// trims spaces and tabs on both sides), so " acme" would reach the API as
+// "acme" in the header and " acme" in the body; and trimming here would
+// quietly merge two ids the caller keeps apart.
 func ID(what, s string, max int) error {
 	if s == "" {
 		return invalid("%s: empty", what)
@@ -255,6 +260,11 @@ func ID(what, s string, max int) error {
 		if unicode.IsControl(r) {
 			return invalid("%s %s: control character %U", what, quote(s), r)
 		}
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return invalid("%s %s: leading or trailing whitespace (not trimmed: HTTP headers drop it)", what, quote(s))
 	}
 	return nil
 }

@@ -1,0 +1,73 @@
+package llmhttp
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/baggage"
+)
+
+// The LLM middleware removes Tracium data from every request it passes on,
+// in every spelling of the header names, so that neither the provider nor a
+// host it redirects to (here 127.0.0.2) gets the tenant or Tracium baggage.
+func TestNoTraciumDataToProviderOrRedirectTarget(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []http.Header
+	record := func(r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Clone())
+		mu.Unlock()
+		_, _ = io.Copy(io.Discard, r.Body)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	require.NoError(t, err, "net.Listen on 127.0.0.2")
+	other := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	other.Listener = ln
+	other.Start()
+	t.Cleanup(other.Close)
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(provider.Close)
+
+	m, _ := newTestMiddleware(t)
+	client := &http.Client{}
+	t.Cleanup(client.CloseIdleConnections)
+	member, err := baggage.NewMember("tracium.tenant", "acme")
+	require.NoError(t, err, "baggage.NewMember")
+	bag, err := baggage.New(member)
+	require.NoError(t, err, "baggage.New")
+	ctx := baggage.ContextWithBaggage(t.Context(), bag)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, provider.URL+"/v1/chat", strings.NewReader(`{"model":"m"}`))
+	require.NoError(t, err, "http.NewRequest")
+	req.Header["x-tenant-id"] = []string{"acme"}
+	req.Header["X-TENANT-ID"] = []string{"acme"}
+	req.Header["baggage"] = []string{"tracium.tenant=acme,a=1"}
+	req.Header["BAGGAGE"] = []string{"TRACIUM.workspace=ws"}
+	resp, err := m.Handle(req, client.Do)
+	require.NoError(t, err, "Handle")
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 2, "requests: the provider's and the redirected one")
+	for i, h := range got {
+		assert.Empty(t, h.Values("X-Tenant-Id"), "request %d: X-Tenant-ID", i)
+		for _, v := range h.Values("Baggage") {
+			assert.NotContains(t, strings.ToLower(v), "tracium.", "request %d: baggage", i)
+		}
+	}
+}

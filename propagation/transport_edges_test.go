@@ -1,0 +1,117 @@
+package propagation_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	otelpropagation "go.opentelemetry.io/otel/propagation"
+
+	"github.com/tracium-ai/tracium-go/propagation"
+	"github.com/tracium-ai/tracium-go/tenant"
+)
+
+// Header names are case-insensitive, and net/http sends a key set directly
+// on the http.Header map as it is: every spelling of baggage and
+// X-Tenant-ID must be stripped for a host that is not allowed.
+func TestTransportStripsEverySpelling(t *testing.T) {
+	t.Parallel()
+	srv := newRecorder(t, nil)
+	c := &http.Client{Transport: newProp(t, propagation.WithTenantHeader()).Transport(ownTransport(t), propagation.WithAllowedHosts("tools.internal"))}
+	ctx := tenant.With(context.Background(), mustTenant("acme"))
+	for _, tc := range []struct {
+		name string
+		hdr  http.Header
+	}{
+		{"lower-case baggage", http.Header{"baggage": {"a=1,tracium.tenant=acme"}}},
+		{"upper-case baggage", http.Header{"BAGGAGE": {"tracium.tenant=acme,a=1"}}},
+		{"two spellings of baggage", http.Header{"baggage": {"tracium.trace=abc"}, "Baggage": {"a=1"}}},
+		{"lower-case x-tenant-id", http.Header{"x-tenant-id": {"acme"}, "baggage": {"a=1"}}},
+		{"upper-case X-TENANT-ID", http.Header{"X-TENANT-ID": {"acme"}, "Baggage": {"a=1"}}},
+		{"mixed X-Tenant-ID", http.Header{"X-Tenant-ID": {"acme"}, "x-tenant-id": {"evil"}, "Baggage": {"a=1"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			get(t, ctx, c, srv.URL, tc.hdr)
+			h := srv.last(t)
+			assert.Empty(t, h.Values("X-Tenant-Id"), "X-Tenant-ID to a host that is not allowed")
+			assert.Equal(t, []string{"a=1"}, h.Values("Baggage"), "baggage to a host that is not allowed")
+		})
+	}
+}
+
+// For an allowed host, a non-canonical spelling set by the caller is merged
+// with what the Transport injects: one baggage header, one X-Tenant-ID, the
+// context's.
+func TestTransportMergesEverySpellingForAllowedHost(t *testing.T) {
+	t.Parallel()
+	srv := newRecorder(t, nil)
+	c := &http.Client{Transport: newProp(t, propagation.WithTenantHeader()).Transport(ownTransport(t), propagation.WithAllowedHosts(srv.host(t)))}
+	ctx := tenant.With(context.Background(), mustTenant("acme"))
+	get(t, ctx, c, srv.URL, http.Header{"baggage": {"a=1,tracium.tenant=evil"}, "x-tenant-id": {"evil"}})
+	h := srv.last(t)
+	assert.Equal(t, []string{"acme"}, h.Values("X-Tenant-Id"), "X-Tenant-ID to an allowed host")
+	assert.Equal(t, []string{"a=1,tracium.tenant=acme"}, h.Values("Baggage"), "baggage to an allowed host")
+}
+
+// A redirect from an allowed host to another host goes through the
+// Transport again: the hop to the other host carries nothing of ours, also
+// when the caller set the headers by hand in any spelling (http.Client
+// copies them to the redirected request).
+func TestTransportRedirectToOtherHost(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	require.NoError(t, err, "net.Listen on 127.0.0.2")
+	other := &recorder{}
+	other.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		other.mu.Lock()
+		other.headers = append(other.headers, r.Header.Clone())
+		other.mu.Unlock()
+	}))
+	other.Listener = ln
+	other.Start()
+	t.Cleanup(other.Close)
+	allowed := newRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/landed", http.StatusTemporaryRedirect)
+	}))
+
+	c := &http.Client{Transport: newProp(t, propagation.WithTenantHeader()).Transport(ownTransport(t), propagation.WithAllowedHosts(allowed.host(t)))}
+	ctx := tenant.With(context.Background(), mustTenant("acme"))
+	get(t, ctx, c, allowed.URL, http.Header{"x-tenant-id": {"acme"}, "baggage": {"a=1,tracium.tenant=acme"}})
+
+	assert.Equal(t, "acme", allowed.last(t).Get("X-Tenant-Id"), "the allowed host gets the tenant")
+	h := other.last(t)
+	assert.Empty(t, h.Values("X-Tenant-Id"), "X-Tenant-ID after a redirect to another host")
+	assert.Equal(t, []string{"a=1"}, h.Values("Baggage"), "baggage after a redirect to another host")
+}
+
+// ownTransport returns a transport of the test's own: http.DefaultTransport
+// is shared with tests that close its idle connections.
+func ownTransport(t *testing.T) *http.Transport {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// A padded tenant in baggage is believed by no policy: the X-Tenant-ID
+// header the exporter would send loses the spaces, the body keeps them, and
+// the API refuses the trace. Extract rejects the set (reported) and the
+// request goes on without a tenant.
+func TestExtractRefusesPaddedTenant(t *testing.T) {
+	errs := captureErrors(t)
+	p := newProp(t, propagation.WithPolicy(propagation.Trust()), propagation.WithTenantHeader())
+	for _, v := range []string{"%20acme%20", "acme%20", "%20", "%C2%A0acme"} {
+		ctx := p.Extract(context.Background(), otelpropagation.MapCarrier{"baggage": "tracium.tenant=" + v + ",tracium.workspace=ws"})
+		_, ok := tenant.From(ctx)
+		assert.False(t, ok, "Extract believed the tenant %q", v)
+	}
+	msgs := errs.Messages()
+	require.NotEmpty(t, msgs, "rejections reported")
+	assert.Contains(t, msgs[0], "whitespace", "rejection message")
+	ctx := p.Extract(context.Background(), otelpropagation.MapCarrier{"baggage": "tracium.tenant=ac%20me"})
+	id, ok := tenant.From(ctx)
+	assert.True(t, ok && id.String() == "ac me", "an inner space is fine, got %q", id)
+}
