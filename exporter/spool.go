@@ -390,8 +390,8 @@ func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, out
 		return nil, e.spoolIt(r, nil), nil
 	}
 	resp, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, RetryNotFound: r.joined,
-	})
+		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant,
+	}) // a joined trace's 404 is final here: the caller parks it
 	if err == nil {
 		return resp, sent, nil
 	}
@@ -581,7 +581,7 @@ func (e *Exporter) replayOne(r *spoolReq, rounds int) replayResult {
 		e.stats.replayRejected.Add(1)
 		e.stats.spansDropped.Add(uint64(r.spans))
 		if r.kind == kindStart {
-			e.startSettled(r.trace, "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+			e.startSettled(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 		}
 		sp.rejected.handle("tracium exporter: trace %s: spooled %s refused on replay, dropped (%d spans): %w", r.trace, r.kind, r.spans, err)
 		return replayDone
@@ -613,7 +613,7 @@ func (e *Exporter) replayed(r *spoolReq, resp *api.Response, ok bool) {
 			e.stats.tracesStarted.Add(1)
 			id = e.answeredID(r.trace, resp.Body)
 		}
-		e.startSettled(r.trace, id, nil)
+		e.startSettled(traceKey(r.tenant, r.trace), id, nil)
 	case kindComplete:
 		if ok {
 			e.stats.tracesCompleted.Add(1)
@@ -637,11 +637,15 @@ func (e *Exporter) answeredID(trace string, body []byte) string {
 	if got == "" {
 		got = ans.TraceID
 	}
-	if got == "" || got == trace {
+	if got == "" {
 		return trace
 	}
-	if _, err := validate.TraceID(got); err != nil {
+	got, err := validate.TraceID(got) // the checked form goes into paths
+	if err != nil {
 		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API answered with an unusable id: %w; keeping ours", trace, err))
+		return trace
+	}
+	if got == trace {
 		return trace
 	}
 	e.mismatch.Do(func() {
@@ -653,11 +657,11 @@ func (e *Exporter) answeredID(trace string, body []byte) string {
 	return got
 }
 
-// startSettled records the replay of the start of trace, in the trace's
-// entry if this process still has one: accepted under id, or refused with
-// err.
-func (e *Exporter) startSettled(trace, id string, err error) {
-	en := e.reg.get(trace)
+// startSettled records the replay of the start of the trace key (see
+// traceKey), in the trace's entry if this process still has one: accepted
+// under id, or refused with err.
+func (e *Exporter) startSettled(key, id string, err error) {
+	en := e.reg.get(key)
 	if en == nil {
 		return
 	}
