@@ -22,6 +22,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
@@ -31,10 +32,12 @@ import (
 // isolationPipeline is a real SDK pipeline whose batch processor would wait
 // a whole minute on one export: long enough that an export held by one bad
 // trace shows as other traces not arriving.
-func isolationPipeline(t *testing.T, srv *traciumtest.Server) (*exporter.Exporter, *sdktrace.TracerProvider) {
+func isolationPipeline(t *testing.T, srv *traciumtest.Server, opts ...exporter.Option) (*exporter.Exporter, *sdktrace.TracerProvider) {
 	t.Helper()
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
-		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
+	opts = append([]exporter.Option{exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
+		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute})},
+		opts...)
+	exp, err := exporter.New(opts...)
 	require.NoError(t, err)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, tracium.WithBatchOptions(
 		sdktrace.WithExportTimeout(time.Minute), sdktrace.WithBatchTimeout(10*time.Millisecond),
@@ -90,12 +93,12 @@ func countContaining(msgs []string, sub string) int {
 }
 
 // sawRequest waits until the server received a request whose path has the
-// given prefix.
-func sawRequest(t *testing.T, srv *traciumtest.Server, prefix string) {
+// given prefix (and answered it, when answered is set).
+func sawRequest(t *testing.T, srv *traciumtest.Server, prefix string, answered bool) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		for _, r := range srv.Requests() {
-			if strings.HasPrefix(r.Path, prefix) && r.Status != 0 {
+			if strings.HasPrefix(r.Path, prefix) && (r.Status != 0 || !answered) {
 				return true
 			}
 		}
@@ -133,7 +136,7 @@ func TestExportUnknownJoinedTraceDoesNotStallOthers(t *testing.T) {
 	// the joined trace: the Tracium processor stamps it.
 	_, sp := tp.Tracer("downstream").Start(joined, "downstream-step")
 	sp.End()
-	sawRequest(t, srv, "/agents/traces/ghost-trace/spans") // its export is under way
+	sawRequest(t, srv, "/agents/traces/ghost-trace/spans", true) // its export is under way
 
 	ids := healthyTraces(t, tp, 1000)
 	assert.Eventually(t, func() bool { return healthyDelivered(srv, ids) == 1000 }, 20*time.Second, 20*time.Millisecond,
@@ -157,39 +160,89 @@ func TestExportUnknownJoinedTraceDoesNotStallOthers(t *testing.T) {
 	assert.False(t, ok, "the API never knew the joined trace")
 }
 
-// A trace whose spans the API answers 500 for good holds neither the batch
-// nor the exports after it: the 200 healthy traces recorded after it are
-// all delivered while it retries in the background. Not parallel: it
-// captures the global error handler.
+// A trace whose requests keep failing (answered 500, or slower than the
+// attempt timeout) holds neither the batch nor the exports after it: the
+// 200 healthy traces recorded after it are all delivered while it retries
+// in the background. Not parallel: it captures the global error handler.
 func TestExportFailingTraceDoesNotHoldOthers(t *testing.T) {
-	errs := testutil.CaptureErrors(t)
+	tests := []struct {
+		name  string
+		fault traciumtest.Fault
+	}{
+		{"500 forever", traciumtest.Fault{Status: 500}},
+		{"answers slower than the attempt timeout", traciumtest.Fault{Latency: time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := testutil.CaptureErrors(t)
+			srv := traciumtest.NewServer()
+			t.Cleanup(srv.Close)
+			exp, tp := isolationPipeline(t, srv, exporter.WithTimeout(3*time.Second))
+
+			bad, err := tenant.New("t-bad")
+			require.NoError(t, err)
+			f := tt.fault
+			f.Method, f.PathPrefix = "POST", "/agents/traces/bad-trace/"
+			srv.InjectFault(f)
+			ctx, tr := tracium.StartTrace(tenant.With(context.Background(), bad), "bot",
+				tracium.WithTracerProvider(tp), tracium.WithTraceID("bad-trace"))
+			_, sp := tracium.StartSpan(ctx, tracium.Tool, "step")
+			sp.End()
+			tr.End()
+			sawRequest(t, srv, "/agents/traces/bad-trace/spans", tt.fault.Latency == 0)
+
+			ids := healthyTraces(t, tp, 200)
+			assert.Eventually(t, func() bool { return healthyDelivered(srv, ids) == 200 }, 20*time.Second, 20*time.Millisecond,
+				"all 200 healthy traces delivered while one trace fails")
+
+			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = tp.Shutdown(sctx)
+			require.Eventually(t, func() bool { return exp.Stats().TracesUndeliverable > 0 }, 5*time.Second, 5*time.Millisecond)
+			st := exp.Stats()
+			assert.Equal(t, uint64(200), st.SpansExported)
+			assert.Equal(t, uint64(1), st.SpansDropped, "the failing trace's span")
+			assert.Equal(t, uint64(1), st.TracesUndeliverable)
+			assert.Equal(t, 1, countContaining(errs.Messages(), "undeliverable"), "reported once: %q", errs.Messages())
+		})
+	}
+}
+
+// At most 64 traces are parked at once: of 100 joined traces the API does
+// not know, exported in one batch, 64 are parked and the other 36 retried
+// in place until the export's deadline, as before parking, and dropped.
+func TestExportParkingIsBounded(t *testing.T) {
+	t.Parallel()
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
-	exp, tp := isolationPipeline(t, srv)
-
-	bad, err := tenant.New("t-bad")
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
+		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
 	require.NoError(t, err)
-	srv.InjectFault(traciumtest.Fault{Method: "POST", PathPrefix: "/agents/traces/bad-trace/", Status: 500})
-	ctx, tr := tracium.StartTrace(tenant.With(context.Background(), bad), "bot",
-		tracium.WithTracerProvider(tp), tracium.WithTraceID("bad-trace"))
-	_, sp := tracium.StartSpan(ctx, tracium.Tool, "step")
-	sp.End()
-	tr.End()
-	sawRequest(t, srv, "/agents/traces/bad-trace/spans")
+	tp, rec := testutil.NewRecorded(t)
+	for i := range 100 {
+		rt := &agentctx.Trace{ID: fmt.Sprintf("unknown-%d", i), AgentName: "upstream", Remote: true, Tracer: tp.Tracer(tracium.ScopeName)}
+		rt.Seal()
+		ctx := agentctx.With(context.Background(), agentctx.Scope{Trace: rt, Depth: -1})
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, "step")
+		sp.End()
+	}
+	require.Len(t, rec.Ended(), 100)
 
-	ids := healthyTraces(t, tp, 200)
-	assert.Eventually(t, func() bool { return healthyDelivered(srv, ids) == 200 }, 20*time.Second, 20*time.Millisecond,
-		"all 200 healthy traces delivered while one trace fails")
-
-	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_ = tp.Shutdown(sctx)
-	require.Eventually(t, func() bool { return exp.Stats().TracesUndeliverable > 0 }, 5*time.Second, 5*time.Millisecond)
+	err = exp.ExportSpans(ctx, rec.Ended())
+	require.Error(t, err, "the 36 traces retried in place failed")
 	st := exp.Stats()
-	assert.Equal(t, uint64(200), st.SpansExported)
-	assert.Equal(t, uint64(1), st.SpansDropped, "the failing trace's span")
-	assert.Equal(t, uint64(1), st.TracesUndeliverable)
-	assert.Equal(t, 1, countContaining(errs.Messages(), "undeliverable"), "reported once: %q", errs.Messages())
+	assert.Equal(t, uint64(36), st.SpansDropped, "36 retried in place and dropped; 64 parked")
+	assert.Zero(t, st.TracesUndeliverable)
+
+	sctx, scancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer scancel()
+	require.Error(t, exp.Shutdown(sctx), "Shutdown could not deliver the parked traces")
+	st = exp.Stats()
+	assert.Equal(t, uint64(64), st.TracesUndeliverable, "the parked traces, given up at Shutdown")
+	assert.Equal(t, uint64(100), st.SpansDropped)
+	assert.Zero(t, st.SpansExported)
 }
 
 // Two tenants use the same custom trace id (a conversation id), at the same
