@@ -365,3 +365,43 @@ func TestExportAssignedTraceIDWithWhitespace(t *testing.T) {
 	assert.Equal(t, uint64(3), st.SpansExported)
 	assert.Zero(t, st.SpansDropped)
 }
+
+// With a spool, a joined trace still parked when Shutdown comes is spooled,
+// not dropped, and the next exporter on the directory delivers it once the
+// other service's start has arrived: produced = delivered, nothing lost.
+func TestExportParkedJoinedSpansSpooledAtShutdown(t *testing.T) {
+	t.Parallel()
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	open := func() *exporter.Exporter {
+		exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
+			exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond}),
+			exporter.WithSpool(exporter.SpoolConfig{Dir: dir, ProbeInterval: 10 * time.Millisecond, MaxProbeInterval: 20 * time.Millisecond}))
+		require.NoError(t, err)
+		return exp
+	}
+	tp, rec := testutil.NewRecorded(t)
+	rt := &agentctx.Trace{ID: "late-start", AgentName: "upstream", Remote: true, Tracer: tp.Tracer(tracium.ScopeName)}
+	rt.Seal()
+	_, sp := tracium.StartSpan(agentctx.With(context.Background(), agentctx.Scope{Trace: rt, Depth: -1}), tracium.Tool, "step")
+	sp.End()
+
+	exp := open()
+	require.NoError(t, exp.ExportSpans(context.Background(), rec.Ended()), "the 404 parks the span")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_ = exp.Shutdown(ctx)
+	st := exp.Stats()
+	assert.Equal(t, uint64(1), st.SpansSpooled, "spooled at Shutdown")
+	assert.Zero(t, st.SpansDropped)
+	assert.Zero(t, st.TracesUndeliverable)
+
+	preStart(t, srv, "late-start") // the other service's start arrives
+	exp = open()
+	defer func() { _ = exp.Shutdown(context.Background()) }()
+	require.Eventually(t, func() bool { return exp.Stats().SpansReplayed == 1 }, 10*time.Second, 5*time.Millisecond)
+	got, ok := srv.Trace("late-start")
+	require.True(t, ok)
+	assert.Len(t, got.Spans, 1, "the joined span reached the trace")
+}
