@@ -327,10 +327,15 @@ type group struct {
 // root is in the batch. A lazy trace whose root arrives with no span sends
 // nothing. Spans outside any agent trace are counted and not sent.
 //
-// A failure of one trace does not stop the others: every error is joined
-// into the result, which the batch span processor hands to the OTel error
-// handler. ExportSpans honours ctx, retries included, and is cut short by
-// [Exporter.Shutdown].
+// Spans are grouped by trace id within their tenant: two tenants' traces
+// with one custom id never share a request. A failure of one trace does not
+// stop the others: every error is joined into the result, which the batch
+// span processor hands to the OTel error handler. A request still failing
+// after 2s, or a joined trace's spans answered 404, is parked and retried
+// in the background (see the package documentation, "Failures"):
+// ExportSpans does not wait for it, and what is finally given up is
+// reported to the OTel error handler. ExportSpans honours ctx, retries
+// included, and is cut short by [Exporter.Shutdown].
 //
 // With [WithSpool], requests that could not be delivered in time are
 // spooled instead of failing, and ExportSpans returns no error for them;
