@@ -88,6 +88,9 @@ type Trace struct {
 	Failures    int
 	// HeaderTenants lists the distinct X-Tenant-ID values seen on the
 	// well-formed requests for this trace, in order of first appearance.
+	// Since a trace is reached only under its own tenant's header (see the
+	// package documentation), it holds that one tenant, or nothing for a
+	// trace started without the header.
 	HeaderTenants []string
 	// StartTime and EndTime are the server's clock when the start and the
 	// first end were accepted (EndTime is zero while in progress).
