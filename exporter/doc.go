@@ -78,8 +78,10 @@
 //
 // One trace never holds up the others. The traces of a batch are sent up
 // to [WithMaxConcurrentTraces] at once, and each request of an export gets
-// 2s, retries included. A request that fails within that time for a reason
-// that may pass, and a joined trace's spans answered 404, are parked: a
+// 2s of retries (an attempt under way is not cut short, so one slow answer
+// costs at most [WithTimeout]); waiting for a trace's start gets 2s too. A
+// request still failing then for a reason that may pass, a start not
+// accepted in time, and a joined trace's spans answered 404 are parked: a
 // goroutine of the trace's own keeps sending them, with the trace's later
 // requests behind them in order, for [RetryConfig].MaxElapsedTime (30s by
 // default) from when they were parked, while ExportSpans returns and the
@@ -89,8 +91,9 @@
 // backpressure wants during an outage. What is finally given up is counted
 // ([Stats].TracesUndeliverable, its spans in SpansDropped) and reported,
 // one error per minute with a count of the others. [Exporter.ForceFlush]
-// waits for the parked traces (bounded by its context); [Exporter.Shutdown]
-// does too, then gives up the rest (spooling it with [WithSpool]).
+// (which the Tracium span processor's ForceFlush calls) waits for the
+// parked traces, bounded by its context; [Exporter.Shutdown] does too, then
+// gives up the rest (spooling it with [WithSpool]).
 // RetryConfig{Disabled: true} parks nothing. Errors are returned from ExportSpans (the batch processor hands
 // them to the OTel error handler), and background errors go to the handler
 // directly. No error ever contains the API key. Nothing here panics or

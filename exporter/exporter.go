@@ -331,7 +331,7 @@ type group struct {
 // with one custom id never share a request. A failure of one trace does not
 // stop the others: every error is joined into the result, which the batch
 // span processor hands to the OTel error handler. A request still failing
-// after 2s, or a joined trace's spans answered 404, is parked and retried
+// after 2s of retries, or a joined trace's spans answered 404, is parked and retried
 // in the background (see the package documentation, "Failures"):
 // ExportSpans does not wait for it, and what is finally given up is
 // reported to the OTel error handler. ExportSpans honours ctx, retries

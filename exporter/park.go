@@ -24,8 +24,9 @@ import (
 // undeliverable and reported, rate-limited.
 
 const (
-	// foregroundBudget bounds one request of an export, retries included,
-	// before it is parked.
+	// foregroundBudget bounds the retries of one request of an export
+	// (an attempt under way is not cut short), and the wait for a trace's
+	// start, before it is parked.
 	foregroundBudget = 2 * time.Second
 	// maxParked bounds the traces parked at once, each with a goroutine;
 	// maxParkedBytes the bodies they hold. When either is reached, a
@@ -85,7 +86,9 @@ func (pk *parking) holds(key string) bool {
 	return pk.m[key] != nil
 }
 
-// foreground returns the context of one request sent by an export.
+// foreground returns the context in which an export waits for a trace's
+// start. (Its other requests are bounded by their retry budget instead, so
+// that a slow answer on its way is not cut short.)
 func foreground(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, foregroundBudget)
 }
@@ -128,9 +131,9 @@ func (e *Exporter) send(ctx context.Context, fl *flow, r *spoolReq) (outcome, er
 		}
 		return e.sendInPlace(ctx, fl.en, r)
 	}
-	fctx, cancel := foreground(ctx)
-	_, o, err := e.deliver(fctx, r)
-	cancel()
+	r.budget = foregroundBudget
+	_, o, err := e.deliver(ctx, r)
+	r.budget = 0
 	if o == failed && parkable(ctx, err, r) {
 		if e.parkReq(fl.key, nil, r) {
 			fl.parked = true

@@ -54,6 +54,8 @@ type spoolReq struct {
 	pathID string // the id for the path, when it was known
 	tenant string
 	body   []byte
+	// budget bounds the retries of a live request (see send); not spooled.
+	budget time.Duration
 }
 
 // path is the request's endpoint, for the trace id id.
@@ -390,7 +392,7 @@ func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, out
 		return nil, e.spoolIt(r, nil), nil
 	}
 	resp, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant,
+		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, MaxElapsedTime: r.budget,
 	}) // a joined trace's 404 is final here: the caller parks it
 	if err == nil {
 		return resp, sent, nil
