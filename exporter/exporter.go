@@ -354,12 +354,15 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 
 	fields := make([]wire.Fields, len(spans))
 	var groups []*group
-	index := make(map[string]*group)
+	// Keyed by a pair, not by traceKey's string, which would cost an
+	// allocation per span.
+	type tenantID struct{ tenant, id string }
+	index := make(map[tenantID]*group)
 	get := func(tenant, id string) *group {
-		k := traceKey(tenant, id)
+		k := tenantID{tenant, id}
 		g := index[k]
 		if g == nil {
-			g = &group{key: k, id: id, tenant: tenant}
+			g = &group{key: traceKey(tenant, id), id: id, tenant: tenant}
 			index[k] = g
 			groups = append(groups, g)
 		}
