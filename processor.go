@@ -225,10 +225,18 @@ func (p *SpanProcessor) Shutdown(ctx context.Context) error {
 	return p.next.Shutdown(ctx)
 }
 
-// ForceFlush exports every ended span now. It honours ctx.
+// ForceFlush exports every ended span now, then flushes the exporter when it
+// has a ForceFlush method: the Tracium exporter then waits for the requests
+// it retries in the background. It honours ctx.
 func (p *SpanProcessor) ForceFlush(ctx context.Context) error {
 	if p.next == nil {
 		return nil
 	}
-	return p.next.ForceFlush(ctx)
+	if err := p.next.ForceFlush(ctx); err != nil {
+		return err
+	}
+	if f, ok := p.begin.(interface{ ForceFlush(context.Context) error }); ok {
+		return f.ForceFlush(ctx)
+	}
+	return nil
 }

@@ -9,7 +9,17 @@
 //
 // # What is sent
 //
-// Each batch is grouped by Tracium trace (the tracium.trace.id attribute).
+// Each batch is grouped by Tracium trace: the tracium.trace.id attribute
+// within the trace's tenant. Every request of a trace carries its tenant in
+// X-Tenant-ID, and apps reuse custom trace ids across tenants (a
+// conversation id given to tracium.WithTraceID), so two tenants' traces with
+// one id are two traces here: each has its own start, spans and end, and no
+// request ever carries another tenant's spans. An id in use by two tenants
+// at once is reported to the OTel error handler (rate-limited); the API
+// keeps such traces apart as far as it scopes trace ids by tenant, as
+// traciumtest does. Within one tenant a trace id names one trace: one that
+// is started again while open is reported and the second start ignored.
+//
 // For an agent trace started in this process the exporter sends, in order:
 //
 //   - the start, POST /agents/traces, with agent_name, model_id, tags,
@@ -36,8 +46,15 @@
 // retrieval), else "custom". Spans outside any agent trace are not sent;
 // [Stats].SpansOutside counts them. A service that joined a trace started
 // elsewhere (through the Tracium propagator) sends spans only, never the
-// start or the end, and retries a 404 until the export context ends, since
-// the other service's start may not have arrived yet.
+// start or the end. A 404 to them may mean that the other service's start
+// has not arrived yet: they are parked (see "Failures") and retried in the
+// background for a bounded time, so that a trace the API never hears of
+// cannot hold up the others.
+//
+// A start answer that names an id of the API's own is checked against the
+// trace-id rule after trimming surrounding whitespace, and the trimmed id
+// is then used in every path of the trace; an id that fails the rule is
+// reported and the exporter keeps its own.
 //
 // Every span field of the contract that OTel can supply is filled: id (the
 // OTel span id in hex), span_type, status, started_at, completed_at, name,
@@ -56,8 +73,28 @@
 // retried with exponential backoff and jitter, honouring Retry-After, until
 // the export context ends (the batch span processor's export timeout, 30s
 // by default) or [WithRetry]'s limit. Other 4xx answers are final for that
-// request; the rest of the batch goes on. A start answered 409 counts as
-// accepted. Errors are returned from ExportSpans (the batch processor hands
+// request; the rest of the batch goes on. A start, complete or fail
+// answered 409 counts as accepted.
+//
+// One trace never holds up the others. The traces of a batch are sent up
+// to [WithMaxConcurrentTraces] at once, and each request of an export gets
+// 2s of retries (an attempt under way is not cut short, so one slow answer
+// costs at most [WithTimeout]); waiting for a trace's start gets 2s too. A
+// request still failing then for a reason that may pass, a start not
+// accepted in time, and a joined trace's spans answered 404 are parked: a
+// goroutine of the trace's own keeps sending them, with the trace's later
+// requests behind them in order, for [RetryConfig].MaxElapsedTime (30s by
+// default) from when they were parked, while ExportSpans returns and the
+// next batches go out. At most 64 traces and
+// 16 MiB of bodies are parked at once; beyond that a failing request is
+// retried in place, within the export deadline, as the batch processor's
+// backpressure wants during an outage. What is finally given up is counted
+// ([Stats].TracesUndeliverable, its spans in SpansDropped) and reported,
+// one error per minute with a count of the others. [Exporter.ForceFlush]
+// (which the Tracium span processor's ForceFlush calls) waits for the
+// parked traces, bounded by its context; [Exporter.Shutdown] does too, then
+// gives up the rest (spooling it with [WithSpool]).
+// RetryConfig{Disabled: true} parks nothing. Errors are returned from ExportSpans (the batch processor hands
 // them to the OTel error handler), and background errors go to the handler
 // directly. No error ever contains the API key. Nothing here panics or
 // blocks the traced program: a dead backend costs queue space in the batch

@@ -51,6 +51,10 @@ type Exporter struct {
 	parallel int
 
 	sp *spooler // nil without WithSpool
+
+	park       parking
+	maxElapsed time.Duration // the retry policy's MaxElapsedTime
+	sharedIDs  limiter       // reports trace ids in use by two tenants
 }
 
 var _ sdktrace.SpanExporter = (*Exporter)(nil)
@@ -69,10 +73,16 @@ func New(opts ...Option) (*Exporter, error) {
 func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) {
 	c := newConfig(getenv, opts)
 	e := &Exporter{
-		reg:      newRegistry(c.maxTraces),
-		startq:   make(chan *entry, c.startQueue),
-		parallel: c.parallel,
+		reg:        newRegistry(c.maxTraces),
+		startq:     make(chan *entry, c.startQueue),
+		parallel:   c.parallel,
+		maxElapsed: c.api.Retry.MaxElapsedTime,
 	}
+	if e.maxElapsed <= 0 {
+		e.maxElapsed = api.DefaultMaxElapsedTime
+	}
+	e.park.init()
+	e.park.closed = c.api.Retry.Disabled // one attempt per request: nothing to retry later
 	c.api.OnAttempt = e.onAttempt
 	client, err := api.New(c.api)
 	if err != nil {
@@ -111,9 +121,11 @@ func (e *Exporter) BeginTrace(root sdktrace.ReadOnlySpan) {
 	}
 	var f wire.Fields
 	wire.Read(root, &f)
-	if _, err := validate.TraceID(f.TraceID); err != nil || !f.Root {
+	id, err := validate.TraceID(f.TraceID)
+	if err != nil || !f.Root {
 		return
 	}
+	f.TraceID = id // the checked form, in the start body and every path
 	en := newEntry(wire.NewStart(&f))
 	if en.start.Lazy {
 		e.register(en)
@@ -133,12 +145,19 @@ func (e *Exporter) BeginTrace(root sdktrace.ReadOnlySpan) {
 }
 
 // register adds en and reports a duplicate id, which happens when a custom
-// trace id is used twice while the first trace is still open.
+// trace id is used twice by one tenant while the first trace is still open,
+// and, rate-limited, an id in use by two tenants at once: their traces are
+// kept apart here (each request carries one tenant's data), and on the API
+// as far as it scopes trace ids by tenant.
 func (e *Exporter) register(en *entry) (*entry, bool) {
-	got, added, evicted := e.reg.add(en)
+	got, added, evicted, shared := e.reg.add(en)
 	e.stats.tracesEvicted.Add(uint64(evicted))
 	if !added && got != en {
 		otel.Handle(fmt.Errorf("tracium exporter: trace %s: started twice while open; the second start is ignored", en.id))
+	}
+	if shared {
+		e.sharedIDs.handle("tracium exporter: trace id %q is in use by two tenants at once; "+
+			"their traces are kept apart, each request carrying one tenant's spans", en.id)
 	}
 	return got, added
 }
@@ -269,11 +288,16 @@ func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
 	if got == "" {
 		got = ans.TraceID
 	}
-	if got == "" || got == en.id {
+	if got == "" {
 		return en.id, nil
 	}
-	if _, err := validate.TraceID(got); err != nil {
+	// The checked (trimmed) form is the id: the one that goes into paths.
+	got, err = validate.TraceID(got)
+	if err != nil {
 		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API answered with an unusable id: %w; keeping ours", en.id, err))
+		return en.id, nil
+	}
+	if got == en.id {
 		return en.id, nil
 	}
 	e.mismatch.Do(func() {
@@ -284,6 +308,7 @@ func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
 
 // group is the part of a batch that belongs to one Tracium trace.
 type group struct {
+	key    string // traceKey(tenant, id)
 	id     string
 	tenant string
 	remote bool
@@ -304,10 +329,15 @@ type group struct {
 // root is in the batch. A lazy trace whose root arrives with no span sends
 // nothing. Spans outside any agent trace are counted and not sent.
 //
-// A failure of one trace does not stop the others: every error is joined
-// into the result, which the batch span processor hands to the OTel error
-// handler. ExportSpans honours ctx, retries included, and is cut short by
-// [Exporter.Shutdown].
+// Spans are grouped by trace id within their tenant: two tenants' traces
+// with one custom id never share a request. A failure of one trace does not
+// stop the others: every error is joined into the result, which the batch
+// span processor hands to the OTel error handler. A request still failing
+// after 2s of retries, or a joined trace's spans answered 404, is parked and retried
+// in the background (see the package documentation, "Failures"):
+// ExportSpans does not wait for it, and what is finally given up is
+// reported to the OTel error handler. ExportSpans honours ctx, retries
+// included, and is cut short by [Exporter.Shutdown].
 //
 // With [WithSpool], requests that could not be delivered in time are
 // spooled instead of failing, and ExportSpans returns no error for them;
@@ -326,12 +356,16 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 
 	fields := make([]wire.Fields, len(spans))
 	var groups []*group
-	index := make(map[string]*group)
-	get := func(id string) *group {
-		g := index[id]
+	// Keyed by a pair, not by traceKey's string, which would cost an
+	// allocation per span.
+	type tenantID struct{ tenant, id string }
+	index := make(map[tenantID]*group)
+	get := func(tenant, id string) *group {
+		k := tenantID{tenant, id}
+		g := index[k]
 		if g == nil {
-			g = &group{id: id}
-			index[id] = g
+			g = &group{key: traceKey(tenant, id), id: id, tenant: tenant}
+			index[k] = g
 			groups = append(groups, g)
 		}
 		return g
@@ -360,22 +394,17 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 				continue
 			}
 		}
-		g := get(f.TraceID)
-		if g.tenant == "" {
-			g.tenant = f.Tenant
-		}
+		g := get(f.Tenant, f.TraceID)
 		g.remote = g.remote || f.Remote
 		if f.Root {
 			g.root = f
 			g.ownRoot = true
 			if f.ParentTraceID != "" {
-				if _, err := validate.TraceID(f.ParentTraceID); err == nil {
+				if pid, err := validate.TraceID(f.ParentTraceID); err == nil {
 					g.ownRoot = false
-					pg := get(f.ParentTraceID)
+					f.ParentTraceID = pid
+					pg := get(f.Tenant, pid)
 					pg.agents = append(pg.agents, f)
-					if pg.tenant == "" {
-						pg.tenant = f.Tenant
-					}
 				}
 			}
 			continue
@@ -433,7 +462,7 @@ func (e *Exporter) exportGroups(ctx context.Context, groups []*group) []error {
 }
 
 func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
-	en := e.reg.get(g.id)
+	en := e.reg.get(g.key)
 	switch {
 	case en != nil || g.remote:
 	case g.root != nil:
@@ -456,6 +485,9 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 	n := len(g.spans) + len(g.agents)
 	var model string
 	pathID := g.id
+	// Earlier requests of the trace wait in the background: this batch's
+	// follow them, in order.
+	fl := flow{key: g.key, parked: e.park.holds(g.key)}
 	if en != nil {
 		if g.root != nil && en.start.Lazy && n == 0 && !en.everStarted() {
 			e.reg.remove(en)
@@ -466,31 +498,35 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 			return nil
 		}
 		if n > 0 || !en.start.Lazy {
-			switch err := e.ensureStarted(ctx, en); {
-			case err == nil, errors.Is(err, errStartSpooled):
-				// spooled: the requests below follow the start there
-			case errors.Is(err, errStartDiscarded):
-				// The spool had no room for the start (counted and
-				// reported); spans kept without it would be refused.
-				e.stats.drop(dropUndeliverable, n)
-				if g.ownRoot {
-					e.stats.dropRoot(dropUndeliverable)
+			if fl.parked {
+				fl.en = en // the parcel makes sure of the start first
+			} else {
+				switch err := e.startFor(ctx, en, &fl); {
+				case err == nil, errors.Is(err, errStartSpooled):
+					// spooled: the requests below follow the start there
+				case errors.Is(err, errStartDiscarded):
+					// The spool had no room for the start (counted and
+					// reported); spans kept without it would be refused.
+					e.stats.drop(dropUndeliverable, n)
+					if g.ownRoot {
+						e.stats.dropRoot(dropUndeliverable)
+					}
+					if g.root != nil {
+						e.reg.remove(en)
+					}
+					return nil
+				default:
+					e.stats.drop(failCause(ctx, err), n)
+					if g.ownRoot {
+						e.stats.dropRoot(failCause(ctx, err))
+					}
+					if g.root != nil {
+						// The trace is over here: keep no state for it,
+						// or a dead backend would fill the registry.
+						e.reg.remove(en)
+					}
+					return err
 				}
-				if g.root != nil {
-					e.reg.remove(en)
-				}
-				return nil
-			default:
-				e.stats.drop(failCause(ctx, err), n)
-				if g.ownRoot {
-					e.stats.dropRoot(failCause(ctx, err))
-				}
-				if g.root != nil {
-					// The trace is over here: keep no state for it,
-					// or a dead backend would fill the registry.
-					e.reg.remove(en)
-				}
-				return err
 			}
 		}
 		model, pathID = en.start.Model, en.pathID()
@@ -499,16 +535,16 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 	var errs []error
 	for off := 0; off < n; off += MaxSpansPerRequest {
 		end := min(off+MaxSpansPerRequest, n)
-		switch o, err := e.postSpans(ctx, g, pathID, model, off, end, en == nil); o {
+		switch o, err := e.postSpans(ctx, g, &fl, pathID, model, off, end, en == nil); o {
 		case sent:
 			e.stats.spansExported.Add(uint64(end - off))
 		case failed:
 			e.stats.drop(failCause(ctx, err), end-off)
 			errs = append(errs, err)
-		} // spooled and discarded spans are counted by deliver
+		} // spooled and discarded spans are counted by deliver, parked ones when they settle
 	}
 	if g.root != nil && en != nil {
-		if err := e.postEnd(ctx, g, pathID); err != nil {
+		if err := e.postEnd(ctx, g, &fl, pathID); err != nil {
 			errs = append(errs, err)
 		}
 		e.reg.remove(en)
@@ -520,8 +556,8 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 
 // postSpans posts spans [off, end) of the group (its spans, then the agents
 // that ran inside it). Spans of a trace this process did not start may
-// reach the API before another service's start: a 404 is then retried.
-func (e *Exporter) postSpans(ctx context.Context, g *group, pathID, model string, off, end int, joined bool) (outcome, error) {
+// reach the API before another service's start: a 404 then parks them.
+func (e *Exporter) postSpans(ctx context.Context, g *group, fl *flow, pathID, model string, off, end int, joined bool) (outcome, error) {
 	bp := e.bufs.Get().(*[]byte)
 	b := append((*bp)[:0], `{"spans":[`...)
 	for i := off; i < end; i++ {
@@ -536,7 +572,7 @@ func (e *Exporter) postSpans(ctx context.Context, g *group, pathID, model string
 	}
 	b = append(b, "]}"...)
 	r := spoolReq{kind: kindSpans, joined: joined, spans: end - off, trace: g.id, pathID: pathID, tenant: g.tenant, body: b}
-	_, o, err := e.deliver(ctx, &r) // a spooled body is copied: b can go back to the pool
+	o, err := e.send(ctx, fl, &r) // a spooled or parked body is copied: b can go back to the pool
 	*bp = b
 	e.bufs.Put(bp)
 	if err != nil {
@@ -545,44 +581,49 @@ func (e *Exporter) postSpans(ctx context.Context, g *group, pathID, model string
 	return o, nil
 }
 
-func (e *Exporter) postEnd(ctx context.Context, g *group, pathID string) error {
-	body, failed := wire.AppendEnd(make([]byte, 0, 128), g.root)
-	r := spoolReq{kind: kindComplete, trace: g.id, pathID: pathID, tenant: g.tenant, body: body}
-	if failed {
+func (e *Exporter) postEnd(ctx context.Context, g *group, fl *flow, pathID string) error {
+	body, isFail := wire.AppendEnd(make([]byte, 0, 128), g.root)
+	r := spoolReq{kind: kindComplete, trace: g.id, pathID: pathID, tenant: g.tenant, body: body, ownRoot: g.ownRoot}
+	if isFail {
 		r.kind = kindFail
 	}
-	_, o, err := e.deliver(ctx, &r)
-	if api.StatusCode(err) == http.StatusConflict {
-		// Already ended: an earlier attempt went through and its answer
-		// was lost, so the retry is refused. The end is accepted, as a
-		// replayed one is.
-		o, err = sent, nil
-	}
-	if g.ownRoot {
-		// The root reaches the API as its trace's end. A spooled end
-		// is settled by the replay, which does not count roots.
-		switch o {
-		case sent:
-			e.stats.rootsExported.Add(1)
-		case discarded:
-			e.stats.dropRoot(dropUndeliverable)
-		case spooled:
-		default: // failed
-			e.stats.dropRoot(failCause(ctx, err))
-		}
-	}
+	o, err := e.send(ctx, fl, &r)
+	switch o {
+	case sent:
+		e.account(&r, true, 0)
+	case failed:
+		e.account(&r, false, failCause(ctx, err))
+	case discarded:
+		e.account(&r, false, dropUndeliverable)
+	} // spooled: settled by the replay, which does not count roots; parked: when it settles
 	if err != nil {
 		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, r.kind, err)
 	}
-	if o != sent {
-		return nil // spooled, or dropped and reported
+	return nil // or spooled, parked, or dropped and reported
+}
+
+// account counts a live or parked request that will not be tried again:
+// delivered, or dropped for cause. An end carries its trace's root (when
+// this process owns it), which counts with it.
+func (e *Exporter) account(r *spoolReq, delivered bool, cause dropCause) {
+	switch {
+	case delivered && r.kind == kindSpans:
+		e.stats.spansExported.Add(uint64(r.spans))
+	case delivered:
+		if r.kind == kindFail {
+			e.stats.tracesFailed.Add(1)
+		} else {
+			e.stats.tracesCompleted.Add(1)
+		}
+		if r.ownRoot {
+			e.stats.rootsExported.Add(1)
+		}
+	default:
+		e.stats.drop(cause, r.spans)
+		if r.kind.isEnd() && r.ownRoot {
+			e.stats.dropRoot(cause)
+		}
 	}
-	if failed {
-		e.stats.tracesFailed.Add(1)
-	} else {
-		e.stats.tracesCompleted.Add(1)
-	}
-	return nil
 }
 
 // withStop returns ctx, also cancelled by Shutdown.
@@ -593,7 +634,9 @@ func (e *Exporter) withStop(ctx context.Context) (context.Context, func()) {
 }
 
 // ForceFlush waits until the eager starts already queued have been sent (or
-// have failed). Spans themselves are flushed by the span processor. With
+// have failed), and the parked traces delivered or given up (see the
+// package documentation, "Failures"). Spans themselves are flushed by the
+// span processor. With
 // [WithSpool] it then has the replayer try the spool at once and waits
 // until the spool is empty or an attempt fails (the API is still
 // unavailable; the spool keeps the rest). It honours ctx.
@@ -603,14 +646,19 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 			return fmt.Errorf("tracium exporter: force flush: %w", err)
 		}
 	}
+	if err := e.park.wait(ctx); err != nil {
+		return fmt.Errorf("tracium exporter: force flush: %w", err)
+	}
 	if err := e.drain(ctx); err != nil {
 		return fmt.Errorf("tracium exporter: force flush: %w", err)
 	}
 	return nil
 }
 
-// Shutdown waits for queued eager starts (bounded by ctx), then stops the
-// exporter: requests under way are cancelled and later exports fail at once.
+// Shutdown waits for queued eager starts and parked traces (bounded by ctx,
+// less a tenth of its time, at most 250ms, kept to settle the rest), then
+// stops the exporter: requests under way are cancelled, parked requests
+// still waiting are given up and counted, and later exports fail at once.
 // With [WithSpool] it first flushes the spool as [Exporter.ForceFlush] does;
 // requests cancelled by the stop are spooled, the replayer is stopped and
 // awaited (bounded by ctx), and the spool is closed: what it holds is sent
@@ -620,14 +668,28 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	if !e.isShutdown.CompareAndSwap(false, true) {
 		return nil
 	}
-	err := e.ForceFlush(ctx)
+	// Flush until a little before ctx ends, so that what is still parked
+	// is given up, and counted, by the time it does.
+	fctx, cancel := shortOf(ctx)
+	err := e.ForceFlush(fctx)
+	cancel()
 	e.stop()
 	e.workers.Wait() // they return promptly: their requests were cancelled
+	e.park.close()   // likewise; what they still hold is counted or spooled
 	if e.sp != nil {
 		err = errors.Join(err, e.closeSpool(ctx))
 	}
 	e.client.CloseIdleConnections()
 	return err
+}
+
+// shortOf returns ctx ending a tenth of its time (at most 250ms) early.
+func shortOf(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/10, 250*time.Millisecond)))
 }
 
 // closeSpool waits for the exports under way (cancelled by now) and the

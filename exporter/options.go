@@ -135,8 +135,10 @@ func WithUserAgent(ua string) Option {
 // WithRetry configures retries. The default retries 429, 5xx, timeouts and
 // connection resets with exponential backoff (100ms doubling up to 5s, with
 // jitter), honours Retry-After, and stops after 30s or when the export
-// context ends, whichever is first. RetryConfig{Disabled: true} turns
-// retries off.
+// context ends, whichever is first. MaxElapsedTime is also how long a
+// parked trace is retried in the background (see the package
+// documentation, "Failures"). RetryConfig{Disabled: true} turns retries
+// off, and parks nothing.
 func WithRetry(r RetryConfig) Option {
 	return optionFunc(func(c *config) { c.api.Retry = r })
 }

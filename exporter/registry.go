@@ -16,10 +16,18 @@ const (
 	rejected // the API refused the start for good
 )
 
+// traceKey is what the exporter knows a trace by: its Tracium id within its
+// tenant. Every request of a trace carries the tenant (X-Tenant-ID), and
+// apps reuse custom trace ids across tenants (a conversation id), so the id
+// alone would mix two tenants' traces. A tenant id has no control
+// characters, so the separator cannot occur in it.
+func traceKey(tenant, id string) string { return tenant + "\x00" + id }
+
 // entry is the exporter's state for one agent trace started in this
 // process, from its start until its root is exported.
 type entry struct {
 	id    string
+	key   string // traceKey(tenant, id)
 	start wire.Start
 
 	mu     sync.Mutex
@@ -36,7 +44,9 @@ type entry struct {
 	queued chan struct{}
 }
 
-func newEntry(st wire.Start) *entry { return &entry{id: st.TraceID, start: st, wireID: st.TraceID} }
+func newEntry(st wire.Start) *entry {
+	return &entry{id: st.TraceID, key: traceKey(st.Tenant, st.TraceID), start: st, wireID: st.TraceID}
+}
 
 // pathID is the trace id to use in request paths.
 func (en *entry) pathID() string {
@@ -65,58 +75,74 @@ func (en *entry) waitQueued(ctx context.Context) error {
 	}
 }
 
-// registry maps Tracium trace ids to entries, keeping at most max of them;
-// the oldest is evicted first.
+// registry maps trace keys (see [traceKey]) to entries, keeping at most max
+// of them; the oldest is evicted first.
 type registry struct {
 	mu    sync.Mutex
 	m     map[string]*entry
-	order []string // insertion order; may hold ids already removed
+	order []string       // insertion order of keys; may hold keys already removed
+	ids   map[string]int // trace id → how many tenants have it open
 	max   int
 }
 
-func newRegistry(max int) *registry { return &registry{m: make(map[string]*entry), max: max} }
-
-func (r *registry) get(id string) *entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.m[id]
+func newRegistry(max int) *registry {
+	return &registry{m: make(map[string]*entry), ids: make(map[string]int), max: max}
 }
 
-// add registers en unless its id is known; it returns the entry now
-// registered under the id, whether en was added, and how many entries were
-// evicted to make room.
-func (r *registry) add(en *entry) (_ *entry, added bool, evicted int) {
+func (r *registry) get(key string) *entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old, ok := r.m[en.id]; ok {
-		return old, false, 0
+	return r.m[key]
+}
+
+// add registers en unless its key is known; it returns the entry now
+// registered under the key, whether en was added, how many entries were
+// evicted to make room, and whether another tenant has a trace with the
+// same id open.
+func (r *registry) add(en *entry) (_ *entry, added bool, evicted int, shared bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.m[en.key]; ok {
+		return old, false, 0, false
 	}
 	for len(r.m) >= r.max && len(r.order) > 0 {
-		id := r.order[0]
+		k := r.order[0]
 		r.order = r.order[1:]
-		if _, ok := r.m[id]; ok {
-			delete(r.m, id)
+		if old, ok := r.m[k]; ok {
+			r.drop(old)
 			evicted++
 		}
 	}
-	if len(r.order) > 2*r.max { // compact ids of removed entries
+	if len(r.order) > 2*r.max { // compact keys of removed entries
 		kept := make([]string, 0, len(r.m))
-		for _, id := range r.order {
-			if _, ok := r.m[id]; ok {
-				kept = append(kept, id)
+		for _, k := range r.order {
+			if _, ok := r.m[k]; ok {
+				kept = append(kept, k)
 			}
 		}
 		r.order = kept
 	}
-	r.m[en.id] = en
-	r.order = append(r.order, en.id)
-	return en, true, evicted
+	shared = r.ids[en.id] > 0
+	r.m[en.key] = en
+	r.ids[en.id]++
+	r.order = append(r.order, en.key)
+	return en, true, evicted, shared
+}
+
+// drop deletes en, which is registered; r.mu is held.
+func (r *registry) drop(en *entry) {
+	delete(r.m, en.key)
+	if n := r.ids[en.id]; n > 1 {
+		r.ids[en.id] = n - 1
+	} else {
+		delete(r.ids, en.id)
+	}
 }
 
 func (r *registry) remove(en *entry) {
 	r.mu.Lock()
-	if r.m[en.id] == en {
-		delete(r.m, en.id)
+	if r.m[en.key] == en {
+		r.drop(en)
 	}
 	r.mu.Unlock()
 }

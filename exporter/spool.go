@@ -45,6 +45,9 @@ func (k reqKind) String() string {
 	return "unknown"
 }
 
+// isEnd reports whether k completes or fails a trace.
+func (k reqKind) isEnd() bool { return k == kindComplete || k == kindFail }
+
 // spoolReq is one request of a trace, as sent and as kept in the spool.
 type spoolReq struct {
 	kind   reqKind
@@ -54,7 +57,15 @@ type spoolReq struct {
 	pathID string // the id for the path, when it was known
 	tenant string
 	body   []byte
+	// budget bounds the retries of a live request (see send); not spooled.
+	budget time.Duration
+	// ownRoot: an end whose trace's root this process owns, counted
+	// with it (see settle); not spooled.
+	ownRoot bool
 }
+
+// key identifies the request's trace: its id within its tenant.
+func (r *spoolReq) key() string { return traceKey(r.tenant, r.trace) }
 
 // path is the request's endpoint, for the trace id id.
 func (r *spoolReq) path(id string) string {
@@ -240,8 +251,8 @@ type spooler struct {
 	cfg SpoolConfig
 
 	mu      sync.Mutex
-	pending map[string]int    // trace id → its records in the spool not yet settled
-	ids     map[string]string // trace id → the id the API assigned on replay
+	pending map[string]int    // trace key (traceKey) → its records in the spool not yet settled
+	ids     map[string]string // trace key → the id the API assigned on replay
 
 	// down is set when requests fail while the API accepts none: a live
 	// request that failed, or the replayer's oldest record failing again,
@@ -331,21 +342,22 @@ func kick(ch chan struct{}) {
 	}
 }
 
-// has reports whether trace has requests in the spool: its next ones must
-// follow them there to keep the trace's order.
-func (sp *spooler) has(trace string) bool {
+// has reports whether the trace of r has requests in the spool: its next
+// ones must follow them there to keep the trace's order. A trace is its id
+// within its tenant (traceKey), as in the registry.
+func (sp *spooler) has(r *spoolReq) bool {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	return sp.pending[trace] > 0
+	return sp.pending[r.key()] > 0
 }
 
-// settled forgets one spooled record of trace.
-func (sp *spooler) settled(trace string) {
+// settled forgets one spooled record of the trace key.
+func (sp *spooler) settled(key string) {
 	sp.mu.Lock()
-	if n := sp.pending[trace]; n > 1 {
-		sp.pending[trace] = n - 1
+	if n := sp.pending[key]; n > 1 {
+		sp.pending[key] = n - 1
 	} else {
-		delete(sp.pending, trace)
+		delete(sp.pending, key)
 	}
 	sp.mu.Unlock()
 }
@@ -354,7 +366,7 @@ func (sp *spooler) settled(trace string) {
 func (sp *spooler) pathID(r *spoolReq) string {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if id, ok := sp.ids[r.trace]; ok && r.pathID == r.trace {
+	if id, ok := sp.ids[r.key()]; ok && r.pathID == r.trace {
 		return id
 	}
 	return r.pathID
@@ -392,13 +404,13 @@ func (e *Exporter) spoolIt(r *spoolReq, cause error) outcome {
 // caller's stack on the path that does not spool.
 func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
 	sp := e.sp
-	trace, kind, spans := r.trace, r.kind, r.spans
+	trace, kind, spans, key := r.trace, r.kind, r.spans, r.key()
 	sp.mu.Lock()
-	sp.pending[trace]++
+	sp.pending[key]++
 	sp.mu.Unlock()
 	err := sp.q.Append(r.encode(make([]byte, 0, len(r.body)+64+len(r.trace)+len(r.pathID)+len(r.tenant))))
 	if err != nil {
-		sp.settled(trace)
+		sp.settled(key)
 		e.stats.spoolDropped.Add(1)
 		e.stats.drop(dropUndeliverable, spans)
 		size := sp.q.Size()
@@ -481,7 +493,7 @@ func (sp *spooler) admit(ctx context.Context) (context.Context, func(error), boo
 func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, outcome, error) {
 	done := func(error) {}
 	if e.sp != nil {
-		if e.sp.has(r.trace) {
+		if e.sp.has(r) {
 			return nil, e.spoolIt(r, nil), nil
 		}
 		var ok bool
@@ -490,8 +502,8 @@ func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, out
 		}
 	}
 	resp, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, RetryNotFound: r.joined,
-	})
+		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, MaxElapsedTime: r.budget,
+	}) // a joined trace's 404 is final here: the caller parks it
 	done(err)
 	if err == nil {
 		return resp, sent, nil
@@ -658,7 +670,7 @@ func (e *Exporter) ack(rec spool.Record, r *spoolReq) {
 		otel.Handle(fmt.Errorf("tracium exporter: %w", err))
 	}
 	if r != nil {
-		e.sp.settled(r.trace)
+		e.sp.settled(r.key())
 	}
 	e.sp.broadcast(false)
 }
@@ -687,9 +699,9 @@ func (e *Exporter) backoff(wait *time.Duration) bool {
 // accepted other requests: kept, it would hold every record behind it.
 func (e *Exporter) dropPoison(r *spoolReq, rounds int, over time.Duration, err error) {
 	e.stats.replayRejected.Add(1)
-	e.stats.spansDropped.Add(uint64(r.spans))
+	e.stats.drop(dropUndeliverable, r.spans)
 	if r.kind == kindStart {
-		e.startSettled(r.trace, "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+		e.startSettled(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 	}
 	e.sp.rejected.handle("tracium exporter: trace %s: spooled %s failed %d times over %s while the API accepted other requests; dropped (%d spans): %w",
 		r.trace, r.kind, rounds, over.Round(time.Millisecond), r.spans, err)
@@ -730,7 +742,7 @@ func (e *Exporter) replayOne(r *spoolReq, rounds int) (replayResult, error) {
 		e.stats.replayRejected.Add(1)
 		e.stats.drop(dropRejected, r.spans)
 		if r.kind == kindStart {
-			e.startSettled(r.trace, "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+			e.startSettled(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 		}
 		sp.rejected.handle("tracium exporter: trace %s: spooled %s refused on replay, dropped (%d spans): %w", r.trace, r.kind, r.spans, err)
 		return replayDone, nil
@@ -750,9 +762,9 @@ func (e *Exporter) replayed(r *spoolReq, resp *api.Response, ok bool) {
 		id := r.trace
 		if ok {
 			e.stats.tracesStarted.Add(1)
-			id = e.answeredID(r.trace, resp.Body)
+			id = e.answeredID(r, resp.Body)
 		}
-		e.startSettled(r.trace, id, nil)
+		e.startSettled(traceKey(r.tenant, r.trace), id, nil)
 	case kindComplete:
 		if ok {
 			e.stats.tracesCompleted.Add(1)
@@ -766,7 +778,8 @@ func (e *Exporter) replayed(r *spoolReq, resp *api.Response, ok bool) {
 
 // answeredID returns the id a replayed start was answered with (ours when
 // it names none or an unusable one), and maps later records to it.
-func (e *Exporter) answeredID(trace string, body []byte) string {
+func (e *Exporter) answeredID(r *spoolReq, body []byte) string {
+	trace := r.trace
 	var ans struct {
 		ID      string `json:"id"`
 		TraceID string `json:"trace_id"`
@@ -776,27 +789,31 @@ func (e *Exporter) answeredID(trace string, body []byte) string {
 	if got == "" {
 		got = ans.TraceID
 	}
-	if got == "" || got == trace {
+	if got == "" {
 		return trace
 	}
-	if _, err := validate.TraceID(got); err != nil {
+	got, err := validate.TraceID(got) // the checked form goes into paths
+	if err != nil {
 		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API answered with an unusable id: %w; keeping ours", trace, err))
+		return trace
+	}
+	if got == trace {
 		return trace
 	}
 	e.mismatch.Do(func() {
 		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", trace, got))
 	})
 	e.sp.mu.Lock()
-	e.sp.ids[trace] = got
+	e.sp.ids[r.key()] = got
 	e.sp.mu.Unlock()
 	return got
 }
 
-// startSettled records the replay of the start of trace, in the trace's
-// entry if this process still has one: accepted under id, or refused with
-// err.
-func (e *Exporter) startSettled(trace, id string, err error) {
-	en := e.reg.get(trace)
+// startSettled records the replay of the start of the trace key (see
+// traceKey), in the trace's entry if this process still has one: accepted
+// under id, or refused with err.
+func (e *Exporter) startSettled(key, id string, err error) {
+	en := e.reg.get(key)
 	if en == nil {
 		return
 	}

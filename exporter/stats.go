@@ -59,6 +59,12 @@ type Stats struct {
 	// process's traces exported before their root without the Tracium span
 	// processor (see package doc).
 	StartsFromSpans uint64
+	// TracesUndeliverable counts traces whose parked requests were given up
+	// (see the package documentation, "Failures"): a joined trace the API
+	// kept answering 404, or a trace whose requests kept failing, until the
+	// export deadline passed or Shutdown came. Their spans count in
+	// SpansDropped; each is reported, rate-limited, with a count.
+	TracesUndeliverable uint64
 	// Requests counts HTTP attempts; Retries those after the first of a call.
 	Requests, Retries uint64
 
@@ -156,6 +162,7 @@ type counters struct {
 	spansReplayed, replayRejected, spoolDropped  atomic.Uint64
 	spoolCorrupt                                 atomic.Uint64
 	startsFromSpans                              atomic.Uint64
+	tracesUndeliverable                          atomic.Uint64
 }
 
 // drop counts n spans dropped for cause.
@@ -195,7 +202,8 @@ func (c *counters) snapshot() Stats {
 		Dropped: d, SpansSkipped: c.spansSkipped.Load(),
 		TracesStarted: c.tracesStarted.Load(), TracesCompleted: c.tracesCompleted.Load(), TracesFailed: c.tracesFailed.Load(),
 		TracesSkipped: c.tracesSkipped.Load(), TracesEvicted: c.tracesEvicted.Load(), StartsDeferred: c.startsDeferred.Load(), StartsFromSpans: c.startsFromSpans.Load(),
-		Requests: c.requests.Load(), Retries: c.retries.Load(),
+		TracesUndeliverable: c.tracesUndeliverable.Load(),
+		Requests:            c.requests.Load(), Retries: c.retries.Load(),
 		Spooled: c.spooled.Load(), SpansSpooled: c.spansSpooled.Load(), Replayed: c.replayed.Load(),
 		SpansReplayed: c.spansReplayed.Load(), ReplayRejected: c.replayRejected.Load(),
 		SpoolDropped: c.spoolDropped.Load(), SpoolCorrupt: c.spoolCorrupt.Load(),

@@ -62,8 +62,9 @@
 //     endpoints (the drift checks, /auth/me, gantt): an empty body (400);
 //   - the body or query, field by field (400); bodies larger than
 //     [WithMaxBodyBytes] get 413;
-//   - state: 404 for a trace that was never started, 409 for a second start
-//     of the same id and for a complete or fail after the trace has ended.
+//   - state: 404 for a trace that was never started (by this tenant, see
+//     below), 409 for a second start of the same id by the same tenant and
+//     for a complete or fail after the trace has ended.
 //
 // Bodies must be exactly one JSON object, in valid UTF-8, with no key given
 // twice and no unknown key, at any level the contract defines (start body,
@@ -104,6 +105,16 @@
 // (start body, each span) must equal the header cut to 255 characters, else
 // 400: a test can so prove that tenants are never mixed. [Trace.HeaderTenants]
 // lists the header values seen on a trace's requests.
+//
+// Trace ids are scoped by tenant: a trace is stored under its id within the
+// X-Tenant-ID of its start (no header is a scope of its own). The contract
+// sends the tenant on every request of a trace (tracium-api.md 7.1) and lets
+// the client choose the id, and apps reuse ids across tenants (a
+// conversation id as the trace id), so two tenants starting the same id get
+// two traces, and a request reaches only the trace of its own tenant: spans,
+// complete or fail for an id that only another tenant started (or sent
+// without the header) are answered 404. [Server.TenantTrace] reads a trace
+// by tenant and id; [Server.Trace] by id alone.
 //
 // The drift checks take only their query parameters: metrics and
 // alert_channels (repeatable) and workspace_id (once) for /drift/check;

@@ -90,12 +90,13 @@ func (s *Server) handleStart(c *call) {
 	}
 
 	now := time.Now()
+	key := traceKey{tenant: c.tenant, id: id}
 	s.mu.Lock()
-	if ts, dup := s.traces[id]; dup {
+	if ts, dup := s.traces[key]; dup {
 		ts.t.Starts++
 		ts.seeTenant(c.tenant, c.hasTenant)
 		s.mu.Unlock()
-		s.fail(c, http.StatusConflict, "trace %q was already started", id)
+		s.fail(c, http.StatusConflict, "trace %q was already started%s", id, c.scope())
 		return
 	}
 	t.ID = id
@@ -104,8 +105,8 @@ func (s *Server) handleStart(c *call) {
 	t.StartTime = now
 	ts := &traceState{t: t, spans: make(map[string]*Span)}
 	ts.seeTenant(c.tenant, c.hasTenant)
-	s.traces[id] = ts
-	s.traceOrder = append(s.traceOrder, id)
+	s.traces[key] = ts
+	s.traceOrder = append(s.traceOrder, key)
 	s.mu.Unlock()
 
 	echo["id"] = id
@@ -277,10 +278,10 @@ func (s *Server) handleSpans(c *call) {
 
 	created := 0
 	s.mu.Lock()
-	ts, ok := s.traces[c.traceID]
+	ts, ok := s.traces[c.traceKey()]
 	if !ok {
 		s.mu.Unlock()
-		s.fail(c, http.StatusNotFound, "trace %q not found", c.traceID)
+		s.fail(c, http.StatusNotFound, "trace %q not found%s", c.traceID, c.scope())
 		return
 	}
 	ts.seeTenant(c.tenant, c.hasTenant)
@@ -362,10 +363,10 @@ func (s *Server) handleFail(c *call) {
 // trace has already ended.
 func (s *Server) end(c *call, status string, set func(*Trace)) {
 	s.mu.Lock()
-	ts, ok := s.traces[c.traceID]
+	ts, ok := s.traces[c.traceKey()]
 	if !ok {
 		s.mu.Unlock()
-		s.fail(c, http.StatusNotFound, "trace %q not found", c.traceID)
+		s.fail(c, http.StatusNotFound, "trace %q not found%s", c.traceID, c.scope())
 		return
 	}
 	ts.seeTenant(c.tenant, c.hasTenant)
@@ -571,7 +572,7 @@ func (s *Server) handleGantt(c *call) {
 		return
 	}
 	s.mu.Lock()
-	ts, ok := s.traces[c.traceID]
+	ts, ok := s.traces[c.traceKey()]
 	var t Trace
 	if ok {
 		ts.seeTenant(c.tenant, c.hasTenant)
@@ -579,7 +580,7 @@ func (s *Server) handleGantt(c *call) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		s.fail(c, http.StatusNotFound, "trace %q not found", c.traceID)
+		s.fail(c, http.StatusNotFound, "trace %q not found%s", c.traceID, c.scope())
 		return
 	}
 	spans := sortedSpans(t.Spans)

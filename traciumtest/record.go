@@ -47,9 +47,10 @@ func (r Request) clone() Request {
 // Trace is an agent trace as the server stored it: what its start carried,
 // how it ended, and its spans.
 type Trace struct {
-	// ID is the id the trace is stored and addressed under: the client's
-	// trace_id, the server-generated id when the start had none, or the
-	// answer of [WithTraceIDAssigner].
+	// ID is the id the trace is stored and addressed under, within the
+	// tenant of its start's X-Tenant-ID: the client's trace_id, the
+	// server-generated id when the start had none, or the answer of
+	// [WithTraceIDAssigner].
 	ID string
 	// ClientTraceID is the trace_id of the start body ("" when absent).
 	ClientTraceID string
@@ -87,6 +88,9 @@ type Trace struct {
 	Failures    int
 	// HeaderTenants lists the distinct X-Tenant-ID values seen on the
 	// well-formed requests for this trace, in order of first appearance.
+	// Since a trace is reached only under its own tenant's header (see the
+	// package documentation), it holds that one tenant, or nothing for a
+	// trace started without the header.
 	HeaderTenants []string
 	// StartTime and EndTime are the server's clock when the start and the
 	// first end were accepted (EndTime is zero while in progress).
@@ -228,6 +232,12 @@ func cloneValue(v any) any {
 	}
 }
 
+// traceKey is what a stored trace is addressed by: its id within the tenant
+// of the X-Tenant-ID header ("" for requests without one). Apps reuse ids
+// (a conversation id as the trace id) across tenants; each tenant has its
+// own trace.
+type traceKey struct{ tenant, id string }
+
 // traceState is a stored trace: the public view without its spans, and the
 // spans keyed by id.
 type traceState struct {
@@ -269,18 +279,35 @@ func (s *Server) Traces() []Trace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Trace, 0, len(s.traceOrder))
-	for _, id := range s.traceOrder {
-		out = append(out, s.traces[id].snapshot())
+	for _, k := range s.traceOrder {
+		out = append(out, s.traces[k].snapshot())
 	}
 	return out
 }
 
 // Trace returns a deep copy of the trace stored under id and true, or the
-// zero Trace and false. It is safe to call concurrently.
+// zero Trace and false. When several tenants have a trace with this id (see
+// [Server.TenantTrace]), it returns the one started first. It is safe to call
+// concurrently.
 func (s *Server) Trace(id string) (Trace, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ts, ok := s.traces[id]
+	for _, k := range s.traceOrder {
+		if k.id == id {
+			return s.traces[k].snapshot(), true
+		}
+	}
+	return Trace{}, false
+}
+
+// TenantTrace returns a deep copy of the trace that tenant stored under id
+// and true, or the zero Trace and false. tenant is the X-Tenant-ID header
+// the trace was started with; "" means a trace started without one. It is
+// safe to call concurrently.
+func (s *Server) TenantTrace(tenant, id string) (Trace, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts, ok := s.traces[traceKey{tenant: tenant, id: id}]
 	if !ok {
 		return Trace{}, false
 	}
@@ -303,7 +330,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil
-	s.traces = make(map[string]*traceState)
+	s.traces = make(map[traceKey]*traceState)
 	s.traceOrder = nil
 	s.spanCount = 0
 }

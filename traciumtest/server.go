@@ -31,8 +31,8 @@ type Server struct {
 
 	mu         sync.Mutex
 	requests   []*Request
-	traces     map[string]*traceState
-	traceOrder []string
+	traces     map[traceKey]*traceState
+	traceOrder []traceKey
 	spanCount  int
 	faults     []*faultState
 }
@@ -45,7 +45,7 @@ func NewServer(opts ...Option) *Server {
 		cfg:     newConfig(opts),
 		mux:     http.NewServeMux(),
 		closing: make(chan struct{}),
-		traces:  make(map[string]*traceState),
+		traces:  make(map[traceKey]*traceState),
 	}
 	s.route("POST /agents/traces", jsonBody, false, s.handleStart)
 	s.route("POST /agents/traces/{trace_id}/spans", jsonBody, true, s.handleSpans)
@@ -104,6 +104,17 @@ type call struct {
 	// tenant is the X-Tenant-ID header, present only when hasTenant.
 	tenant    string
 	hasTenant bool
+}
+
+// traceKey is the stored trace a trace-scoped request addresses.
+func (c *call) traceKey() traceKey { return traceKey{tenant: c.tenant, id: c.traceID} }
+
+// scope names the tenant a trace id was looked up in, for error messages.
+func (c *call) scope() string {
+	if !c.hasTenant {
+		return " (no X-Tenant-ID)"
+	}
+	return fmt.Sprintf(" for tenant %q", cut(c.tenant, 40))
 }
 
 // ctxKey carries the *call from serve to the mux handlers.

@@ -44,7 +44,7 @@ func TestServerLifecycle(t *testing.T) {
 
 	// Contract 4.7: a span may arrive after the end.
 	late := spanJSON("late", map[string]string{"status": `"failed"`, "error": `"timeout"`})
-	status, body = send(t, srv, req{path: "/agents/traces/tr-1/spans", body: spansBody(late)})
+	status, body = send(t, srv, req{path: "/agents/traces/tr-1/spans", body: spansBody(late), header: map[string]string{"X-Tenant-ID": "acme"}})
 	require.Equal(t, http.StatusOK, status, "span after completion: %s", body)
 
 	tr, ok := srv.Trace("tr-1")
@@ -306,16 +306,69 @@ func TestServerTenantConsistency(t *testing.T) {
 func TestServerHeaderTenants(t *testing.T) {
 	srv := newServer(t)
 	send(t, srv, req{path: "/agents/traces", body: `{"agent_name":"b","trace_id":"tr"}`, header: map[string]string{"X-Tenant-ID": "a"}})
-	send(t, srv, req{path: "/agents/traces/tr/spans", body: spansBody(spanJSON("1", nil))})
-	send(t, srv, req{path: "/agents/traces/tr/spans", body: spansBody(spanJSON("2", nil)), header: map[string]string{"X-Tenant-ID": "b"}})
-	send(t, srv, req{path: "/agents/traces/tr/spans", body: spansBody(spanJSON("3", nil)), header: map[string]string{"X-Tenant-ID": "a"}})
-	send(t, srv, req{path: "/agents/traces/tr/complete", body: `{}`, header: map[string]string{"X-Tenant-ID": "c"}})
+	status, _ := send(t, srv, req{path: "/agents/traces/tr/spans", body: spansBody(spanJSON("1", nil)), header: map[string]string{"X-Tenant-ID": "a"}})
+	require.Equal(t, http.StatusOK, status)
 	// A rejected request does not count.
-	status, _ := send(t, srv, req{path: "/agents/traces/tr/spans", body: `{"spans":[]}`, header: map[string]string{"X-Tenant-ID": "d"}})
+	status, _ = send(t, srv, req{path: "/agents/traces/tr/spans", body: `{"spans":[]}`, header: map[string]string{"X-Tenant-ID": "a"}})
 	require.Equal(t, http.StatusBadRequest, status)
 	tr, ok := srv.Trace("tr")
 	require.True(t, ok)
-	assert.Equal(t, []string{"a", "b", "c"}, tr.HeaderTenants, "distinct header tenants in order")
+	assert.Equal(t, []string{"a"}, tr.HeaderTenants, "the tenant of the trace's requests")
+}
+
+// Trace ids are scoped by the X-Tenant-ID header: the same id started by two
+// tenants is two traces, and a request reaches only its own tenant's trace.
+func TestServerScopesTraceIDsByTenant(t *testing.T) {
+	srv := newServer(t)
+	a := map[string]string{"X-Tenant-ID": "a"}
+	b := map[string]string{"X-Tenant-ID": "b"}
+	tests := []struct {
+		name   string
+		r      req
+		status int
+		detail string
+	}{
+		{"start a", req{path: "/agents/traces", body: `{"agent_name":"x","trace_id":"conv-1","tenant_id":"a"}`, header: a}, http.StatusCreated, ""},
+		{"start b, same id", req{path: "/agents/traces", body: `{"agent_name":"x","trace_id":"conv-1","tenant_id":"b"}`, header: b}, http.StatusCreated, ""},
+		{"start a again", req{path: "/agents/traces", body: `{"agent_name":"x","trace_id":"conv-1"}`, header: a}, http.StatusConflict, `trace \"conv-1\" was already started for tenant \"a\"`},
+		{"spans a", req{path: "/agents/traces/conv-1/spans", body: spansBody(spanJSON("sa", nil)), header: a}, http.StatusOK, ""},
+		{"spans b", req{path: "/agents/traces/conv-1/spans", body: spansBody(spanJSON("sb", nil)), header: b}, http.StatusOK, ""},
+		{"spans other tenant", req{path: "/agents/traces/conv-1/spans", body: spansBody(spanJSON("sc", nil)), header: map[string]string{"X-Tenant-ID": "c"}}, http.StatusNotFound, `not found for tenant \"c\"`},
+		{"spans no tenant", req{path: "/agents/traces/conv-1/spans", body: spansBody(spanJSON("sn", nil))}, http.StatusNotFound, "not found (no X-Tenant-ID)"},
+		{"complete a", req{path: "/agents/traces/conv-1/complete", body: `{}`, header: a}, http.StatusOK, ""},
+		{"fail b", req{path: "/agents/traces/conv-1/fail", body: `{"error":"boom"}`, header: b}, http.StatusOK, ""},
+		{"gantt other tenant", req{method: "GET", path: "/agents/traces/conv-1/gantt", header: map[string]string{"X-Tenant-ID": "c"}}, http.StatusNotFound, "not found"},
+	}
+	for _, tt := range tests {
+		status, body := send(t, srv, tt.r)
+		assert.Equal(t, tt.status, status, "%s: %s", tt.name, body)
+		assert.Contains(t, body, tt.detail, tt.name)
+	}
+	ta, ok := srv.TenantTrace("a", "conv-1")
+	require.True(t, ok, "TenantTrace(a, conv-1)")
+	tb, ok := srv.TenantTrace("b", "conv-1")
+	require.True(t, ok, "TenantTrace(b, conv-1)")
+	_, ok = srv.TenantTrace("", "conv-1")
+	assert.False(t, ok, "no trace without a tenant")
+	assert.Equal(t, []string{"sa"}, spanIDs(ta), "tenant a's trace holds only a's span")
+	assert.Equal(t, []string{"sb"}, spanIDs(tb), "tenant b's trace holds only b's span")
+	assert.Equal(t, traciumtest.StatusCompleted, ta.Status)
+	assert.Equal(t, traciumtest.StatusFailed, tb.Status)
+	assert.Equal(t, 2, ta.Starts, "the 409 counts on a's trace")
+	assert.Equal(t, 1, tb.Starts)
+	first, ok := srv.Trace("conv-1")
+	require.True(t, ok)
+	assert.Equal(t, "a", first.TenantID, "Trace(id) returns the trace started first")
+	assert.Len(t, srv.Traces(), 2)
+	assert.Equal(t, 2, srv.SpanCount())
+}
+
+func spanIDs(tr traciumtest.Trace) []string {
+	ids := make([]string, len(tr.Spans))
+	for i, sp := range tr.Spans {
+		ids[i] = sp.ID
+	}
+	return ids
 }
 
 func TestServerDrift(t *testing.T) {

@@ -47,6 +47,12 @@ type Request struct {
 	// RetryNotFound makes a 404 answer retryable, for spans of a trace that
 	// another service starts and that may not exist yet (DESIGN decision 6).
 	RetryNotFound bool
+	// MaxElapsedTime, when positive and shorter than the client's
+	// [RetryConfig.MaxElapsedTime], bounds the time Do spends retrying this
+	// request, counted from its first attempt: no wait that would end later
+	// is started. Unlike a context deadline it never cuts an attempt short,
+	// so a slow answer that arrives is not thrown away.
+	MaxElapsedTime time.Duration
 }
 
 // Response is a 2xx answer of the API. A 2xx status means the API accepted
@@ -249,6 +255,9 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 
 	rp := c.s.retry
 	deadline, limit := time.Now().Add(rp.maxElapsed), "Retry.MaxElapsedTime"
+	if r.MaxElapsedTime > 0 && r.MaxElapsedTime < rp.maxElapsed {
+		deadline, limit = time.Now().Add(r.MaxElapsedTime), "the request's MaxElapsedTime"
+	}
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, limit = d, "the context deadline"
 	}

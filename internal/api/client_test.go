@@ -247,6 +247,38 @@ func TestDoRetryableStatuses(t *testing.T) {
 	}
 }
 
+// A request's own MaxElapsedTime bounds its retries below the client's
+// (a minute here), without cutting an attempt short: the slow first answer
+// is still read.
+func TestDoRequestMaxElapsedTime(t *testing.T) {
+	t.Parallel()
+	minute := func(c *api.Config) {
+		c.Retry = api.RetryConfig{InitialInterval: 20 * time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsedTime: time.Minute}
+	}
+	t.Run("retries bounded", func(t *testing.T) {
+		t.Parallel()
+		base, count := flakyServer(t, 1_000_000, status(503, "busy"))
+		c := newClient(t, base.String(), nil, minute)
+		_, err := c.Do(context.Background(), api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{}`), MaxElapsedTime: 100 * time.Millisecond})
+		require.Error(t, err, "Do")
+		assert.Contains(t, err.Error(), "the request's MaxElapsedTime", "Do names the limit")
+		assert.Equal(t, 503, api.StatusCode(err))
+		assert.True(t, api.IsRetryable(err), "the last failure may pass")
+		assert.Less(t, count.Load(), int32(20), "a 100ms budget at 20ms per wait, not a minute of retries")
+	})
+	t.Run("attempt not cut", func(t *testing.T) {
+		t.Parallel()
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(200 * time.Millisecond) // slower than the budget; the handler ends by itself
+			w.WriteHeader(201)
+		})
+		c := newClient(t, srv.URL, nil, minute)
+		resp, err := c.Do(context.Background(), api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{}`), MaxElapsedTime: 50 * time.Millisecond})
+		require.NoError(t, err, "Do")
+		assert.Equal(t, 201, resp.Status)
+	})
+}
+
 func TestDoFinalStatuses(t *testing.T) {
 	t.Parallel()
 	for _, code := range []int{400, 401, 403, 404, 405, 409, 413, 415, 422} {
