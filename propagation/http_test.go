@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	otelpropagation "go.opentelemetry.io/otel/propagation"
@@ -21,26 +22,6 @@ import (
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
-
-// otelhttpScope is the scope the stand-in below starts spans under, as
-// otelhttp does.
-const otelhttpScope = "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-
-// otelTransport stands in for otelhttp.NewTransport: it starts a client span
-// on tp and injects with prop into a copy of the request, then calls base.
-type otelTransport struct {
-	base http.RoundTripper
-	tp   trace.TracerProvider
-	prop otelpropagation.TextMapPropagator
-}
-
-func (o otelTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, span := o.tp.Tracer(otelhttpScope).Start(req.Context(), "client "+req.URL.Path, trace.WithSpanKind(trace.SpanKindClient))
-	defer span.End()
-	r := req.Clone(ctx)
-	o.prop.Inject(ctx, otelpropagation.HeaderCarrier(r.Header))
-	return o.base.RoundTrip(r)
-}
 
 // recorder is a loopback server that records the headers it receives.
 type recorder struct {
@@ -118,8 +99,10 @@ func TestTransport(t *testing.T) {
 		transport http.RoundTripper
 		toThird   bool // members reach the third party
 	}{
-		{"inside otelhttp, allow-list", otelTransport{p.Transport(nil, propagation.WithAllowedHosts(internal.host(t))), tp, global}, false},
-		{"inside otelhttp, forwarding", otelTransport{p.Transport(nil, propagation.WithForwarding()), tp, global}, true},
+		{"inside otelhttp, allow-list", otelhttp.NewTransport(p.Transport(nil, propagation.WithAllowedHosts(internal.host(t))),
+			otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(global)), false},
+		{"inside otelhttp, forwarding", otelhttp.NewTransport(p.Transport(nil, propagation.WithForwarding()),
+			otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(global)), true},
 		{"alone, with trace context", p.Transport(http.DefaultTransport, propagation.WithAllowedHosts("127.0.0.1"),
 			propagation.WithPropagators(otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, otelpropagation.Baggage{}))), false},
 	} {
