@@ -258,7 +258,7 @@ func raw(v attribute.Value) any {
 	case attribute.STRINGSLICE:
 		return anys(v.AsStringSlice())
 	}
-	return v.Emit()
+	return v.String()
 }
 
 func anys[T any](s []T) []any {
