@@ -3,6 +3,7 @@ package propagation
 import (
 	"net/http"
 
+	"go.opentelemetry.io/otel"
 	otelpropagation "go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -22,17 +23,23 @@ type RequestCarrier struct {
 // caller inside an agent trace, that trace, so that tracium.StartSpan in the
 // handler adds spans to it. The values live in that request's context only.
 //
-// The middleware composes with otelhttp.NewHandler in either order:
+// The middleware composes with otelhttp.NewHandler in either order, with
+// otelhttp on the global provider or on its own WithTracerProvider:
 //
 //   - outside it, t.Middleware(otelhttp.NewHandler(h, "op")): unless the
 //     policy is [Ignore], the middleware also extracts the W3C trace context
 //     (when the context has no span yet), so otelhttp's server span starts
-//     inside the agent trace and the Tracium span processor stamps it like
-//     any span of the trace;
+//     inside the agent trace, as the child of the caller's span, and the
+//     Tracium span processor stamps it like any span of the trace. The
+//     caller's span it puts into the context names, as its TracerProvider,
+//     the provider of [WithTracerProvider], else the global one, which is
+//     where otelhttp records when it has no provider of its own;
 //   - inside it, otelhttp.NewHandler(t.Middleware(h), "op"): the server
 //     span otelhttp already started joins the agent trace here, as the
 //     child of the caller's span (its attributes are set now), and the
-//     handler's spans nest under it.
+//     handler's spans nest under it. otelhttp must extract the W3C trace
+//     context itself for that: install [Tracium.Composite] as the global
+//     propagator, or give otelhttp.WithPropagators.
 //
 // Either way every span of the request has a parent Tracium knows. Spans
 // started in the handler are recorded on the provider of [WithTracerProvider],
@@ -51,11 +58,34 @@ func (t Tracium) Middleware(next http.Handler) http.Handler {
 		var adopt trace.Span
 		if sc := trace.SpanContextFromContext(ctx); !sc.IsValid() {
 			ctx = otelpropagation.TraceContext{}.Extract(ctx, carrier)
+			if caller := trace.SpanFromContext(ctx); caller.SpanContext().IsValid() {
+				ctx = trace.ContextWithSpan(ctx, callerSpan{Span: caller, tp: c.tp})
+			}
 		} else if span := trace.SpanFromContext(ctx); !sc.IsRemote() && span.IsRecording() && hasRemoteParent(span) {
 			adopt = span
 		}
 		next.ServeHTTP(w, r.WithContext(c.extract(ctx, carrier, adopt)))
 	})
+}
+
+// callerSpan is the caller's span, extracted from the W3C trace context, as
+// Middleware puts it into the request context: still the non-recording
+// remote span, but its TracerProvider is the one this service records on
+// (that of [WithTracerProvider], else the global one at the time of the
+// call), not the no-op provider of a remote span. otelhttp.NewHandler
+// without its own WithTracerProvider takes the provider of the context's
+// span, so without this it would record no server span at all.
+type callerSpan struct {
+	trace.Span
+	tp trace.TracerProvider
+}
+
+// TracerProvider returns the provider the service records on.
+func (s callerSpan) TracerProvider() trace.TracerProvider {
+	if s.tp != nil {
+		return s.tp
+	}
+	return otel.GetTracerProvider()
 }
 
 // hasRemoteParent reports whether span (an SDK span) is the local child of a

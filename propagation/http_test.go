@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	otelpropagation "go.opentelemetry.io/otel/propagation"
@@ -21,38 +22,6 @@ import (
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
-
-// otelhttpScope is the scope the stand-ins below start spans under, as
-// otelhttp does.
-const otelhttpScope = "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-
-// otelHandler stands in for otelhttp.NewHandler: it extracts with prop and
-// runs next inside a server span on tp.
-func otelHandler(next http.Handler, tp trace.TracerProvider, prop otelpropagation.TextMapPropagator) http.Handler {
-	tr := tp.Tracer(otelhttpScope)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := prop.Extract(r.Context(), otelpropagation.HeaderCarrier(r.Header))
-		ctx, span := tr.Start(ctx, "server "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
-		defer span.End()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-// otelTransport stands in for otelhttp.NewTransport: it starts a client span
-// on tp and injects with prop into a copy of the request, then calls base.
-type otelTransport struct {
-	base http.RoundTripper
-	tp   trace.TracerProvider
-	prop otelpropagation.TextMapPropagator
-}
-
-func (o otelTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, span := o.tp.Tracer(otelhttpScope).Start(req.Context(), "client "+req.URL.Path, trace.WithSpanKind(trace.SpanKindClient))
-	defer span.End()
-	r := req.Clone(ctx)
-	o.prop.Inject(ctx, otelpropagation.HeaderCarrier(r.Header))
-	return o.base.RoundTrip(r)
-}
 
 // recorder is a loopback server that records the headers it receives.
 type recorder struct {
@@ -130,8 +99,10 @@ func TestTransport(t *testing.T) {
 		transport http.RoundTripper
 		toThird   bool // members reach the third party
 	}{
-		{"inside otelhttp, allow-list", otelTransport{p.Transport(nil, propagation.WithAllowedHosts(internal.host(t))), tp, global}, false},
-		{"inside otelhttp, forwarding", otelTransport{p.Transport(nil, propagation.WithForwarding()), tp, global}, true},
+		{"inside otelhttp, allow-list", otelhttp.NewTransport(p.Transport(nil, propagation.WithAllowedHosts(internal.host(t))),
+			otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(global)), false},
+		{"inside otelhttp, forwarding", otelhttp.NewTransport(p.Transport(nil, propagation.WithForwarding()),
+			otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(global)), true},
 		{"alone, with trace context", p.Transport(http.DefaultTransport, propagation.WithAllowedHosts("127.0.0.1"),
 			propagation.WithPropagators(otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, otelpropagation.Baggage{}))), false},
 	} {
@@ -195,59 +166,6 @@ func (d *downstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.tenants = append(d.tenants, id.String())
 	d.mu.Unlock()
-}
-
-// The Middleware composes with otelhttp's handler in either order: the
-// server span and the handler's spans join the caller's agent trace with
-// consistent parents and depths.
-func TestMiddlewareWithOTelHTTP(t *testing.T) {
-	t.Parallel()
-	plain := otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, otelpropagation.Baggage{})
-	for _, order := range []string{"middleware outside", "middleware inside"} {
-		t.Run(order, func(t *testing.T) {
-			t.Parallel()
-			upTP, upRec := newRecorded(t)
-			downTP, downRec := newRecorded(t)
-			kr := keyring(t, "k1")
-			up := newProp(t, propagation.WithSigning(kr))
-			down := newProp(t, propagation.WithPolicy(propagation.Signed(kr)))
-
-			d := &downstream{}
-			var h http.Handler
-			if order == "middleware outside" {
-				h = down.Middleware(otelHandler(d, downTP, plain))
-			} else {
-				h = otelHandler(down.Middleware(d), downTP, plain)
-			}
-			srv := newRecorder(t, h)
-			c := &http.Client{Transport: otelTransport{up.Transport(nil, propagation.WithAllowedHosts(srv.host(t))), upTP, plain}}
-
-			ctx := tenant.With(context.Background(), mustTenant("acme"))
-			ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(upTP))
-			cctx, call := tracium.StartSpan(ctx, tracium.Tool, "call")
-			get(t, cctx, c, srv.URL+"/work", nil)
-			call.End()
-			tr.End()
-
-			assert.Equal(t, []string{"acme"}, d.tenants)
-			client := byName(t, upRec, "client /work")
-			server := byName(t, downRec, "server /work")
-			work := byName(t, downRec, "work")
-			assert.Equal(t, client.SpanContext().SpanID(), server.Parent().SpanID())
-			assert.Equal(t, server.SpanContext().SpanID(), work.Parent().SpanID())
-			for _, s := range []struct {
-				name  string
-				a     map[attribute.Key]attribute.Value
-				depth int
-			}{{"call", attrs(byName(t, upRec, "call")), 0}, {"client", attrs(client), 1}, {"server", attrs(server), 2}, {"work", attrs(work), 3}} {
-				assert.Equal(t, attribute.StringValue(tr.ID()), s.a[semconv.TraceIDKey], "%s: in the agent trace", s.name)
-				assert.Equal(t, attribute.IntValue(s.depth), s.a[semconv.DepthKey], "%s: depth", s.name)
-				assert.Equal(t, attribute.StringValue("acme"), s.a[semconv.TenantIDKey], "%s: tenant", s.name)
-			}
-			assert.Equal(t, attribute.BoolValue(true), attrs(server)[semconv.RemoteKey])
-			assert.Equal(t, attribute.BoolValue(true), attrs(work)[semconv.RemoteKey])
-		})
-	}
 }
 
 // Without otelhttp the Middleware extracts the trace context itself and

@@ -26,6 +26,7 @@ type config struct {
 	signing      *Keyring
 	tenantHeader bool
 	tracer       trace.Tracer
+	tp           trace.TracerProvider // the provider of tracer, for Middleware
 	defWorkspace workspace.ID
 	maxAge       time.Duration
 	now          func() time.Time
@@ -94,6 +95,7 @@ func WithTenantHeader() Option {
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) {
 		if tp != nil {
+			c.tp = tp
 			c.tracer = tp.Tracer(agentctx.ScopeName,
 				trace.WithInstrumentationVersion(api.Version), trace.WithSchemaURL(semconv.SchemaURL))
 		}
