@@ -38,8 +38,12 @@ type Provider struct {
 // OTEL_RESOURCE_ATTRIBUTES (and [WithServiceName], [WithResource]).
 //
 // The provider becomes the global one only with [WithGlobal], and never
-// replaces one the application installed. Call [Provider.Shutdown] before
-// the program exits, so that buffered spans are sent.
+// replaces one the application installed. Without WithGlobal, the
+// package-level [StartTrace] and [StartSpan] (and the LLM middleware) still
+// use the provider of the most recent Init, until its Shutdown, as long as no
+// global provider is installed; other OTel instrumentation sees it only
+// through [WithGlobal] or [Provider.TracerProvider]. Call [Provider.Shutdown]
+// before the program exits, so that buffered spans are sent.
 //
 // Init returns an error when the exporter cannot be built (no API key, a
 // malformed base URL) or a global provider is in the way; a malformed
@@ -92,6 +96,8 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 	p.tp = sdktrace.NewTracerProvider(tpOpts...)
 	if c.global {
 		otel.SetTracerProvider(p.tp)
+	} else {
+		lastInit.Store(p.tp)
 	}
 	return p, nil
 }
@@ -196,4 +202,7 @@ func (p *Provider) ForceFlush(ctx context.Context) error { return p.tp.ForceFlus
 // Shutdown flushes and stops the provider, its processor and exporter. It
 // honours ctx: with a dead backend it returns when ctx ends. Spans started
 // afterwards are not recorded. Calls after the first do nothing.
-func (p *Provider) Shutdown(ctx context.Context) error { return p.tp.Shutdown(ctx) }
+func (p *Provider) Shutdown(ctx context.Context) error {
+	lastInit.CompareAndSwap(p.tp, nil)
+	return p.tp.Shutdown(ctx)
+}
