@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -119,4 +120,92 @@ func TestStartTraceWithoutProviderWarnsOnce(t *testing.T) {
 	require.Len(t, got, 1, "one warning for three traces and three spans")
 	assert.Contains(t, got[0], "records nothing")
 	assert.Contains(t, got[0], "tracium.Init(ctx)")
+}
+
+// A start the API refuses (a wrong key, 401) reaches the OTel error handler
+// once, with the API's message, not once from the background start and
+// again from the export.
+func TestStartFailureReportedOnce(t *testing.T) {
+	if !inFreshProcess(t) {
+		return
+	}
+	errs := &errorLog{}
+	otel.SetErrorHandler(errs)
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	p, err := tracium.Init(context.Background(), tracium.WithExporterOptions(
+		exporter.WithAPIKey("sk_wrong_0123456789abcdef"), exporter.WithBaseURL(srv.URL())))
+	require.NoError(t, err)
+	ctx, tr := p.StartTrace(context.Background(), "support-bot")
+	_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
+	s.End()
+	tr.End()
+	require.NoError(t, p.Shutdown(context.Background()))
+
+	got := errs.all()
+	require.Len(t, got, 1, "one failure, one report: %q", got)
+	assert.Contains(t, got[0], `401 Unauthorized: {"detail":"X-API-Key: not a valid API key"}`)
+	st := p.Exporter().Stats()
+	assert.Zero(t, st.TracesStarted)
+	assert.Zero(t, st.SpansExported)
+	assert.Positive(t, st.SpansDropped, "the child span is counted dropped")
+}
+
+// WithCredentialCheck makes Init ask the API about the key: a refused key
+// fails Init with the API's message and the setting to change; a valid one
+// passes. Without the option Init sends nothing.
+func TestInitWithCredentialCheck(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+
+	t.Setenv("TRACIUM_API_KEY", "sk_wrong_0123456789abcdef")
+	p, err := tracium.Init(context.Background(), tracium.WithCredentialCheck())
+	require.Error(t, err)
+	assert.Nil(t, p)
+	assert.Contains(t, err.Error(), `401 Unauthorized: {"detail":"X-API-Key: not a valid API key"}`)
+	assert.Contains(t, err.Error(), "TRACIUM_API_KEY")
+	assert.NotContains(t, err.Error(), "sk_wrong_0123456789abcdef")
+
+	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
+	p, err = tracium.Init(context.Background(), tracium.WithCredentialCheck())
+	require.NoError(t, err)
+	require.NoError(t, p.Shutdown(context.Background()))
+	assert.Equal(t, 2, len(srv.Requests()), "one check per Init with the option")
+	p, err = tracium.Init(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, p.Shutdown(context.Background()))
+	assert.Equal(t, 2, len(srv.Requests()), "no I/O without it")
+}
+
+// OTEL_SDK_DISABLED=true turns tracing off with no code change: Init needs
+// no API key and returns a provider that records and sends nothing, and the
+// package-level calls do not warn.
+func TestInitSDKDisabled(t *testing.T) {
+	if !inFreshProcess(t) {
+		return
+	}
+	errs := &errorLog{}
+	otel.SetErrorHandler(errs)
+	t.Setenv("TRACIUM_API_KEY", "")
+	t.Setenv("OTEL_SDK_DISABLED", "TRUE")
+	ctx := context.Background()
+	p, err := tracium.Init(ctx, tracium.WithCredentialCheck())
+	require.NoError(t, err)
+	assert.Nil(t, p.Exporter())
+	tctx, tr := p.StartTrace(ctx, "support-bot")
+	_, s := tracium.StartSpan(tctx, tracium.Tool, "t")
+	assert.False(t, s.OTelSpan().IsRecording())
+	s.End()
+	tr.End()
+	_, tr2 := tracium.StartTrace(ctx, "support-bot")
+	tr2.End()
+	require.NoError(t, p.ForceFlush(ctx))
+	require.NoError(t, p.Shutdown(ctx))
+	assert.Empty(t, errs.all())
+
+	t.Setenv("OTEL_SDK_DISABLED", "false")
+	_, err = tracium.Init(ctx)
+	require.Error(t, err, "only true disables; then the key is required")
+	assert.Contains(t, err.Error(), "set TRACIUM_API_KEY or use exporter.WithAPIKey")
 }

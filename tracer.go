@@ -2,6 +2,7 @@ package tracium
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"sync/atomic"
 
@@ -63,7 +64,8 @@ var errNotRecording = errors.New("tracium: a trace or span was started on a Trac
 
 // warnIfNotRecording tells the OTel error handler, once per process, that
 // span was started on a provider that does not record. A span the SDK's
-// sampler dropped is not such a case: sampling is a choice.
+// sampler dropped is not such a case, nor is OTEL_SDK_DISABLED=true: both
+// are choices.
 func warnIfNotRecording(span trace.Span) {
 	if span.IsRecording() || warnedNotRecording.Load() {
 		return
@@ -74,6 +76,9 @@ func warnIfNotRecording(span trace.Span) {
 	}
 	if t.PkgPath() == "go.opentelemetry.io/otel/sdk/trace" {
 		return
+	}
+	if sdkDisabled(os.Getenv) {
+		return // tracing is off on purpose
 	}
 	if warnedNotRecording.CompareAndSwap(false, true) {
 		otel.Handle(errNotRecording)
