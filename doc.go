@@ -17,7 +17,13 @@
 //	ctx, tr := p.StartTrace(ctx, "support-bot")
 //
 // [Init] installs its provider as the global one only with [WithGlobal], and
-// never replaces a provider the application already installed.
+// never replaces a provider the application already installed. Without it,
+// the package-level [StartTrace] and [StartSpan] use the latest Init's
+// provider until its Shutdown while no global provider is installed; a
+// trace or span started where nothing records is reported once to the OTel
+// error handler. With no API key Init fails, naming TRACIUM_API_KEY;
+// OTEL_SDK_DISABLED=true makes it return a provider that records nothing,
+// with no key needed. [WithCredentialCheck] checks the key with the API.
 //
 // With an existing sdktrace.TracerProvider, add the Tracium processor in
 // front of the exporter and pass the provider to [StartTrace] (or make it

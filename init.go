@@ -7,6 +7,8 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -39,13 +41,23 @@ type Provider struct {
 // OTEL_RESOURCE_ATTRIBUTES (and [WithServiceName], [WithResource]).
 //
 // The provider becomes the global one only with [WithGlobal], and never
-// replaces one the application installed. Call [Provider.Shutdown] before
-// the program exits, so that buffered spans are sent.
+// replaces one the application installed. Without WithGlobal, the
+// package-level [StartTrace] and [StartSpan] (and the LLM middleware) still
+// use the provider of the most recent Init, until its Shutdown, as long as no
+// global provider is installed; other OTel instrumentation sees it only
+// through [WithGlobal] or [Provider.TracerProvider]. Call [Provider.Shutdown]
+// before the program exits, so that buffered spans are sent.
 //
-// Init returns an error when the exporter cannot be built (no API key, a
-// malformed base URL) or a global provider is in the way; a malformed
-// OTEL_RESOURCE_ATTRIBUTES is reported to the OTel error handler instead. It does no I/O; ctx bounds the
-// resource detection.
+// Init returns an error when the exporter cannot be built (no API key: set
+// TRACIUM_API_KEY or pass exporter.WithAPIKey; a malformed base URL) or a
+// global provider is in the way; a malformed OTEL_RESOURCE_ATTRIBUTES is
+// reported to the OTel error handler instead. It does no I/O, unless
+// [WithCredentialCheck] asks it to check the key with the API; ctx bounds
+// the resource detection and that check.
+//
+// With OTEL_SDK_DISABLED=true Init needs no API key and returns a working
+// provider that records and sends nothing: StartTrace and StartSpan hand
+// out non-recording spans, [Provider.Exporter] is nil, Shutdown returns nil.
 func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 	return initProvider(ctx, os.Getenv, opts...)
 }
@@ -60,6 +72,13 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 	if c.global && !isDefaultGlobal(otel.GetTracerProvider()) {
 		return nil, ErrGlobalProviderSet
 	}
+	if sdkDisabled(getenv) {
+		// OTEL_SDK_DISABLED=true: a provider that records nothing, sends
+		// nothing and needs no API key; the program runs unchanged.
+		p := &Provider{tp: sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))}
+		p.install(c.global)
+		return p, nil
+	}
 	res, err := buildResource(ctx, c)
 	if err != nil {
 		return nil, err
@@ -72,6 +91,12 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 			return nil, fmt.Errorf("tracium: init: %w", err)
 		}
 		p.exporter, exp = e, e
+	}
+	if c.checkCredentials {
+		if err := checkCredentials(ctx, exp); err != nil {
+			_ = exp.Shutdown(context.Background()) // no spans yet: returns at once
+			return nil, fmt.Errorf("tracium: init: %w", err)
+		}
 	}
 	if exp, err = withRedaction(getenv, c, exp); err != nil {
 		return nil, err
@@ -98,10 +123,43 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 		tpOpts = append(tpOpts, sdktrace.WithSampler(c.sampler))
 	}
 	p.tp = sdktrace.NewTracerProvider(tpOpts...)
-	if c.global {
-		otel.SetTracerProvider(p.tp)
-	}
+	p.install(c.global)
 	return p, nil
+}
+
+// install makes p the global provider, or else the one the package-level
+// StartTrace falls back to.
+func (p *Provider) install(global bool) {
+	if global {
+		otel.SetTracerProvider(p.tp)
+	} else {
+		lastInit.Store(p.tp)
+	}
+}
+
+// EnvSDKDisabled is OpenTelemetry's standard switch: "true" (any case) makes
+// [Init] return a provider that records and sends nothing.
+const EnvSDKDisabled = "OTEL_SDK_DISABLED"
+
+// sdkDisabled reports whether OTEL_SDK_DISABLED is "true", the only value
+// that counts as true for it.
+func sdkDisabled(getenv func(string) string) bool {
+	return strings.EqualFold(strings.TrimSpace(getenv(EnvSDKDisabled)), "true")
+}
+
+// credentialCheckTimeout bounds [WithCredentialCheck]'s request, retries
+// included, when Init's ctx has no earlier deadline.
+const credentialCheckTimeout = 10 * time.Second
+
+// checkCredentials runs exp's credential check, when it has one.
+func checkCredentials(ctx context.Context, exp sdktrace.SpanExporter) error {
+	c, ok := exp.(interface{ CheckCredentials(context.Context) error })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
+	defer cancel()
+	return c.CheckCredentials(ctx)
 }
 
 // EnvCaptureContent names the variable that switches content capture off
@@ -209,4 +267,7 @@ func (p *Provider) ForceFlush(ctx context.Context) error { return p.tp.ForceFlus
 // Shutdown flushes and stops the provider, its processor and exporter. It
 // honours ctx: with a dead backend it returns when ctx ends. Spans started
 // afterwards are not recorded. Calls after the first do nothing.
-func (p *Provider) Shutdown(ctx context.Context) error { return p.tp.Shutdown(ctx) }
+func (p *Provider) Shutdown(ctx context.Context) error {
+	lastInit.CompareAndSwap(p.tp, nil)
+	return p.tp.Shutdown(ctx)
+}

@@ -20,6 +20,8 @@ type initConfig struct {
 	redaction   *redact.Config
 	noRedaction bool
 	capture     *bool
+
+	checkCredentials bool
 }
 
 // Option configures [Init].
@@ -113,4 +115,17 @@ func WithoutRedaction() Option {
 // ("false" turns capture off); the default is on.
 func WithContentCapture(on bool) Option {
 	return initOptionFunc(func(c *initConfig) { c.capture = &on })
+}
+
+// WithCredentialCheck makes [Init] ask the API, once, whether the API key
+// is valid (GET /auth/me), and fail when it is not or when the API cannot be
+// reached, with an error that names the cause (the key refused with the
+// API's message, a refused connection, a name that does not resolve, a TLS
+// failure) and the setting to change. The check is bounded by Init's ctx
+// and by 10 seconds. Without it Init does no I/O and such failures show
+// only later, in the OTel error handler and [exporter.Stats]. It applies to
+// the Tracium exporter Init builds, and to one given with
+// [WithSpanExporter] that has a CheckCredentials(ctx) error method.
+func WithCredentialCheck() Option {
+	return initOptionFunc(func(c *initConfig) { c.checkCredentials = true })
 }

@@ -81,6 +81,8 @@ func TestInitErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "tracium: init: tracium exporter:")
 	assert.Contains(t, err.Error(), "API key")
+	assert.Contains(t, err.Error(), "set TRACIUM_API_KEY or use exporter.WithAPIKey", "names what the user sets")
+	assert.NotContains(t, err.Error(), "Config.", "not an internal name")
 }
 
 // WithGlobal installs the provider only over otel's placeholder, never over

@@ -161,6 +161,7 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	}
 	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})
 	sctx, span := tracer.Start(node, name, so...)
+	warnIfNotRecording(span)
 	node.Scope.SpanID = span.SpanContext().SpanID()
 	return sctx, Span{span}
 }

@@ -123,6 +123,7 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 		startOpts = append(startOpts, trace.WithTimestamp(c.start))
 	}
 	sctx, span := info.Tracer.Start(node, name, startOpts...)
+	warnIfNotRecording(span)
 	sc := span.SpanContext()
 	node.Scope.SpanID = sc.SpanID()
 	info.Pending = false

@@ -3,6 +3,8 @@ package autoconf
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/contrib/exporters/autoexport"
@@ -42,6 +44,9 @@ func Register() error {
 		var errs []error
 		if err := catch(func() {
 			autoexport.RegisterSpanExporter(Name, func(ctx context.Context) (sdktrace.SpanExporter, error) {
+				if sdkDisabled(os.Getenv) {
+					return disabledExporter{}, nil
+				}
 				return NewSpanExporter(ctx)
 			})
 		}); err != nil {
@@ -94,3 +99,21 @@ func NewSpanExporter(context.Context) (*exporter.Exporter, error) {
 	}
 	return exp, nil
 }
+
+// EnvSDKDisabled is OpenTelemetry's standard switch: with "true" (any case)
+// the exporter registered with autoexport sends nothing and needs no API
+// key, so a service turns tracing off by environment alone.
+const EnvSDKDisabled = "OTEL_SDK_DISABLED"
+
+// sdkDisabled reports whether OTEL_SDK_DISABLED is "true", the only value
+// that counts as true for it.
+func sdkDisabled(getenv func(string) string) bool {
+	return strings.EqualFold(strings.TrimSpace(getenv(EnvSDKDisabled)), "true")
+}
+
+// disabledExporter is what autoexport gets for "tracium" under
+// OTEL_SDK_DISABLED=true: it drops every span.
+type disabledExporter struct{}
+
+func (disabledExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (disabledExporter) Shutdown(context.Context) error                             { return nil }

@@ -118,6 +118,25 @@ func TestAutoexportTraciumNeedsAPIKey(t *testing.T) {
 	assert.Contains(t, err.Error(), "tracium autoconf")
 }
 
+// OTEL_SDK_DISABLED=true turns the autoexport path off with no code
+// change: no API key needed, spans recorded through it go nowhere.
+func TestAutoexportTraciumSDKDisabled(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	setExporterEnv(t, srv)
+	t.Setenv("TRACIUM_API_KEY", "")
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	exp, err := autoexport.NewSpanExporter(context.Background())
+	require.NoError(t, err, "no API key needed when disabled")
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
+	_, s := tracium.StartSpan(ctx, tracium.Tool, "lookup")
+	s.End()
+	tr.End()
+	require.NoError(t, tp.Shutdown(context.Background()))
+	assert.Empty(t, srv.Requests(), "nothing sent")
+}
+
 func TestRegisterIsIdempotent(t *testing.T) {
 	for range 3 {
 		assert.NoError(t, autoconf.Register(), "Register after the import registered")

@@ -17,6 +17,10 @@
 //     uses. Keep that order: tracium after baggage, whose Inject replaces the
 //     whole baggage header.
 //
+// OTEL_SDK_DISABLED=true (OpenTelemetry's standard switch) turns the
+// registered exporter into one that drops every span and needs no API key,
+// so tracing goes off by environment alone.
+//
 // The package lives in a module of its own because autoexport and autoprop
 // bring every OTLP exporter and several propagators with them.
 //

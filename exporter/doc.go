@@ -96,7 +96,9 @@
 // gives up the rest (spooling it with [WithSpool]).
 // RetryConfig{Disabled: true} parks nothing. Errors are returned from ExportSpans (the batch processor hands
 // them to the OTel error handler), and background errors go to the handler
-// directly. No error ever contains the API key. Nothing here panics or
+// directly; a failed eager start is reported once, by the export of its
+// trace. [Exporter.CheckCredentials] (GET /auth/me) tells at start-up
+// whether the key is accepted and the API reachable. No error ever contains the API key. Nothing here panics or
 // blocks the traced program: a dead backend costs queue space in the batch
 // processor, which drops spans when its queue is full, unless the durable
 // spool below keeps them.

@@ -171,15 +171,14 @@ func (e *Exporter) startWorkers() {
 				select {
 				case en := <-e.startq:
 					ctx, cancel := context.WithTimeout(e.stopCtx, eagerStartTimeout)
-					switch err := e.ensureStarted(ctx, en); {
-					case err == nil, errors.Is(err, context.Canceled),
-						errors.Is(err, errStartSpooled), errors.Is(err, errStartDiscarded):
-						// A spooled start is synced by the next export
-						// (an fsync per start would add up in an outage);
-						// a discarded one is counted and reported.
-					default:
-						otel.Handle(err)
-					}
+					// Not reported here: the export of the trace's spans
+					// or root waits for this start, tries again if it
+					// failed for now, and returns the error, which the
+					// batch processor reports. Reporting here too showed
+					// every failure twice. A spooled start is synced by
+					// the next export (an fsync per start would add up in
+					// an outage); a discarded one is counted and reported.
+					_ = e.ensureStarted(ctx, en)
 					cancel()
 					close(en.queued)
 				case <-e.stopCtx.Done():

@@ -3,8 +3,10 @@
 // With TRACIUM_API_KEY unset it needs no account: it starts an embedded
 // Tracium receiver (traciumtest) on loopback, sends the trace there, and
 // prints what the receiver got as a tree. With TRACIUM_API_KEY (and
-// optionally TRACIUM_BASE_URL and TRACIUM_WORKSPACE_ID) set it sends to that
-// API instead.
+// optionally TRACIUM_BASE_URL and TRACIUM_WORKSPACE_ID) set it checks the key
+// with that API first, sends there, and exits with status 1 unless the API
+// accepted the whole trace. OTEL_SDK_DISABLED=true runs the agent with
+// tracing off.
 //
 //	go run ./examples/quickstart
 package main
@@ -43,10 +45,18 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 			opts = append(opts, tracium.WithWorkspace("ws_demo"))
 		}
 	}
+	if local == nil {
+		// A wrong key or base URL fails here, with its cause, rather than
+		// after the agent ran.
+		opts = append(opts, tracium.WithCredentialCheck())
+	}
 	opts = append(opts, tracium.WithServiceName("quickstart"))
 	p, err := tracium.Init(ctx, opts...)
 	if err != nil {
 		return err
+	}
+	if p.Exporter() == nil {
+		fmt.Fprintln(w, "OTEL_SDK_DISABLED=true: tracing is off; the agent runs and nothing is sent.")
 	}
 
 	acme, err := tenant.New("acme")
@@ -58,21 +68,34 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := p.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		return fmt.Errorf("shutdown: the trace was not delivered within 10s (the OTel error handler's message above, if any, says why): %w", err)
 	}
 	if agentErr != nil {
 		return agentErr
 	}
 	fmt.Fprintf(w, "agent answered: %s\n", answer)
+	if p.Exporter() == nil {
+		return nil
+	}
+	if err := delivered(p.Exporter().Stats()); err != nil {
+		return err
+	}
 	if local == nil {
 		fmt.Fprintln(w, "trace sent to Tracium.")
 		return nil
 	}
 	fmt.Fprintln(w, "\nThe receiver got:")
-	if st := p.Exporter().Stats(); st.SpansDropped > 0 {
-		return fmt.Errorf("%d spans dropped", st.SpansDropped)
-	}
 	return local.WriteTree(w)
+}
+
+// delivered checks, from the exporter's counters, that the API accepted the
+// trace's start, its two spans and its completion.
+func delivered(st exporter.Stats) error {
+	if st.TracesStarted >= 1 && st.TracesCompleted >= 1 && st.SpansExported >= 2 && st.SpansDropped == 0 {
+		return nil
+	}
+	return fmt.Errorf("the trace was not delivered (traces started %d, completed %d; spans accepted %d, dropped %d): the OTel error handler's message above says why",
+		st.TracesStarted, st.TracesCompleted, st.SpansExported, st.SpansDropped)
 }
 
 // supportBot is the agent: it plans with an LLM, calls a tool, and answers.

@@ -466,7 +466,7 @@ func (c Config) resolve() (settings, error) {
 // checkKey applies the API key rule of contract section 5.1.
 func checkKey(key string, base *url.URL) error {
 	if key == "" {
-		return fmt.Errorf("tracium api: API key is required: set Config.APIKey or %s", EnvAPIKey)
+		return fmt.Errorf("tracium api: API key is required: set %s or use exporter.WithAPIKey (drift.WithAPIKey for the drift client)", EnvAPIKey)
 	}
 	if !validHeaderValue(key) {
 		return errors.New("tracium api: API key has characters not allowed in an HTTP header")
