@@ -19,6 +19,7 @@ import (
 // imports maps the package names README blocks use to their import paths.
 var imports = map[string]string{
 	"context":          "context",
+	"fmt":              "fmt",
 	"http":             "net/http",
 	"log":              "log",
 	"time":             "time",
@@ -36,6 +37,7 @@ var imports = map[string]string{
 	"traciumgrpc":      "github.com/tracium-ai/tracium-go/instrumentation/grpc",
 	"sdktrace":         "go.opentelemetry.io/otel/sdk/trace",
 	"otel":             "go.opentelemetry.io/otel",
+	"metric":           "go.opentelemetry.io/otel/metric",
 	"autoexport":       "go.opentelemetry.io/contrib/exporters/autoexport",
 	"autoprop":         "go.opentelemetry.io/contrib/propagators/autoprop",
 	"openai":           "github.com/openai/openai-go/v3",
@@ -70,6 +72,7 @@ var givens = map[string]string{
 	"params":           "openai.ChatCompletionNewParams",
 	"target":           "string",
 	"id":               "string",
+	"mp":               "metric.MeterProvider",
 }
 
 type block struct {
