@@ -61,6 +61,7 @@ func (p *SpanProcessor) Stats() Stats {
 	} else {
 		s.SpansDelivered = c.Exported.Load()
 		s.Dropped.Undeliverable = c.Failed.Load()
+		s.Dropped.Shutdown += c.Cut.Load()
 	}
 	s.SpansEnded = c.Ended.Load()
 	s.SpansDropped = s.Dropped.Total()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/tracium-ai/tracium-go/internal/batch"
 	"github.com/tracium-ai/tracium-go/semconv"
 )
 
@@ -183,7 +184,8 @@ func failCause(ctx context.Context, err error) dropCause {
 	switch {
 	case final(err):
 		return dropRejected
-	case errors.Is(context.Cause(ctx), errShutdown):
+	case errors.Is(context.Cause(ctx), errShutdown), errors.Is(context.Cause(ctx), batch.ErrShutdown):
+		// Shutdown, or the deadline of the batch processor's Shutdown.
 		return dropShutdown
 	default:
 		return dropUndeliverable

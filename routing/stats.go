@@ -165,7 +165,7 @@ func (a *accounting) fill(s *Stats) {
 	s.SpansOutside = e.outside
 	s.Dropped = e.dropped.Add(exporter.Drops{
 		QueueFull:     q.QueueFull.Load() + pl.QueueFull.Load(),
-		Shutdown:      q.Shutdown.Load() + pl.Shutdown.Load(),
+		Shutdown:      q.Shutdown.Load() + pl.Shutdown.Load() + pl.Cut.Load(),
 		Undeliverable: pl.Failed.Load(),
 	})
 }
