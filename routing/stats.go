@@ -127,9 +127,11 @@ func (a *accounting) track(d *destination) {
 }
 
 // retire folds the final counts of closed destinations into the totals.
-// A destination is final once its queue's goroutine has returned: its
-// exporter was shut down and is handed nothing more. One whose export was
-// still under way at its deadline stays live until a later call.
+// A destination is final once its queue is Done: its exporter has shut
+// down (what it held parked is given up and counted) and its queue's
+// goroutine has returned, so nothing counts there any more. One still
+// shutting down, or whose export was still under way at its deadline,
+// stays live until a later call.
 func (a *accounting) retire() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
