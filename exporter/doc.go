@@ -90,7 +90,8 @@
 // retried in place, within the export deadline, as the batch processor's
 // backpressure wants during an outage. What is finally given up is counted
 // ([Stats].TracesUndeliverable, its spans in SpansDropped) and reported,
-// one error per minute with a count of the others. [Exporter.ForceFlush]
+// one error per minute with a count of the others held back since the last
+// (those still held at Shutdown are reported then). [Exporter.ForceFlush]
 // (which the Tracium span processor's ForceFlush calls) waits for the
 // parked traces, bounded by its context; [Exporter.Shutdown] does too, then
 // gives up the rest (spooling it with [WithSpool]).
