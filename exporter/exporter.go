@@ -593,9 +593,7 @@ func (e *Exporter) postEnd(ctx context.Context, g *group, fl *flow, pathID strin
 		e.account(&r, true, 0)
 	case failed:
 		e.account(&r, false, failCause(ctx, err))
-	case discarded:
-		e.account(&r, false, dropUndeliverable)
-	} // spooled: settled by the replay, which does not count roots; parked: when it settles
+	} // discarded: counted by spoolAppend; spooled: by the replay; parked: when it settles
 	if err != nil {
 		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, r.kind, err)
 	}

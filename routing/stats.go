@@ -19,7 +19,7 @@ const ScopeName = "github.com/tracium-ai/tracium-go/routing"
 // on the provider counts in exactly one of SpansRouted, SpansNoTenant,
 // SpansUnresolved, SpansNoRoom and SpansDropped. Every routed (sampled) span then counts
 // in SpansDelivered, SpansOutside or Dropped once it has settled (after
-// ForceFlush or Shutdown returned, without a spool); the counts of
+// ForceFlush or Shutdown returned; with a spool, once replayed); the counts of
 // destinations closed by eviction or Shutdown are kept.
 type Stats struct {
 	// SpansRouted counts spans handed to their destination's queue; what
