@@ -198,3 +198,35 @@ func TestRoutingEvictionCountsParkedSpans(t *testing.T) {
 	st = router.Stats()
 	assert.Equal(t, st.SpansRouted, st.SpansDelivered+st.SpansOutside+st.Dropped.Total(), "after Shutdown: %+v", st)
 }
+
+// TestRoutingShutdownDeadlineSettles shuts the router down with a short
+// deadline while the API never answers: when Shutdown returns, every
+// routed span is settled, and those queued or under way at the deadline
+// are dropped with cause shutdown, none undeliverable.
+func TestRoutingShutdownDeadlineSettles(t *testing.T) {
+	recordErrors(t) // the cut requests are reported, by design
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault(traciumtest.Fault{BlackHole: true})
+	router, err := newRouter(func(_ context.Context, ten string) (routing.Destination, error) {
+		return routing.Destination{APIKey: srv.APIKey(), BaseURL: srv.URL(), Workspace: "ws_" + ten}, nil
+	}, routing.WithBatchOptions(sdktrace.WithBatchTimeout(20*time.Millisecond)))
+	require.NoError(t, err, "NewProcessor")
+	tp := newProviderOf(t, router, false)
+	for i := range 10 {
+		runTrace(t, tp, fmt.Sprintf("t%d", i%2))
+	}
+	require.Eventually(t, func() bool { return len(srv.Requests()) > 0 }, 10*time.Second, 5*time.Millisecond,
+		"a request reached the server")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	require.Error(t, tp.Shutdown(ctx), "Shutdown returns at its deadline")
+
+	st := router.Stats()
+	t.Logf("stats %+v", st)
+	assert.Equal(t, uint64(40), st.SpansRouted, "Stats.SpansRouted")
+	assert.Equal(t, st.SpansRouted, st.SpansDelivered+st.SpansOutside+st.Dropped.Total(),
+		"routed = delivered + outside + dropped once Shutdown returned")
+	assert.Equal(t, uint64(40), st.Dropped.Shutdown, "every span cut by the deadline: cause shutdown")
+	assert.Zero(t, st.Dropped.Undeliverable, "nothing counted undeliverable at the shutdown deadline")
+}
