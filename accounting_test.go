@@ -229,3 +229,37 @@ func TestProcessorAccountingOtherExporter(t *testing.T) {
 	assert.Equal(t, uint64(30), st.Dropped.Undeliverable, "Stats.Dropped.Undeliverable")
 	assert.Equal(t, uint64(30), st.SpansDropped, "Stats.SpansDropped")
 }
+
+// TestProcessorAccountingShutdownDeadlineSettles shuts down with a short
+// deadline while the API never answers: when Shutdown returns, every span
+// is settled (ended = delivered + dropped, exactly, without waiting), and
+// the spans queued or under way at the deadline are dropped with cause
+// shutdown, none undeliverable.
+func TestProcessorAccountingShutdownDeadlineSettles(t *testing.T) {
+	captureErrors(t) // the cut requests are reported, by design
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault(traciumtest.Fault{BlackHole: true})
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	require.NoError(t, err, "exporter.New")
+	proc := tracium.NewSpanProcessor(exp, tracium.WithBatchOptions(
+		sdktrace.WithBatchTimeout(20*time.Millisecond), sdktrace.WithMaxExportBatchSize(30)))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
+
+	produced := produceTraces(tp, 20)
+	// The first batch's requests are held by the server.
+	require.Eventually(t, func() bool { return len(srv.Requests()) > 0 }, 10*time.Second, 5*time.Millisecond,
+		"a request reached the server")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, tp.Shutdown(ctx), context.DeadlineExceeded, "Shutdown returns at its deadline")
+
+	st := proc.Stats()
+	t.Logf("produced %d, stats %+v", produced, st)
+	assert.Equal(t, uint64(produced), st.SpansEnded, "Stats.SpansEnded")
+	assert.Zero(t, st.SpansDelivered, "Stats.SpansDelivered: the API never answered")
+	assert.Equal(t, uint64(produced), st.SpansDelivered+st.SpansOutside+st.SpansDropped,
+		"ended = delivered + outside + dropped once Shutdown returned")
+	assert.Equal(t, uint64(produced), st.Dropped.Shutdown, "every span cut by the deadline: cause shutdown")
+	assert.Zero(t, st.Dropped.Undeliverable, "nothing counted undeliverable at the shutdown deadline")
+}

@@ -214,10 +214,13 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 }
 
 // Shutdown exports what the queue holds and shuts the exporter down. It
-// honours ctx: when ctx ends first, the export under way is cancelled,
-// what is still queued is counted dropped (cause shutdown), and the
-// exporter is shut down all the same. Later spans are counted dropped
-// (shutdown). Calls after the first do nothing.
+// honours ctx: when ctx ends first, the export under way is cancelled and
+// waited for (an exporter that honours ctx returns at once; at most a
+// second more), what it had not delivered and what is still queued are
+// counted dropped (cause shutdown), and the exporter is shut down all the
+// same. So once Shutdown returned, every span is accounted for in
+// [SpanProcessor.Stats]. Later spans are counted dropped (shutdown). Calls
+// after the first do nothing.
 func (p *SpanProcessor) Shutdown(ctx context.Context) error {
 	if p.next == nil {
 		return nil

@@ -7,12 +7,14 @@ import (
 
 // Stats accounts for the spans a [SpanProcessor] was handed: the one
 // place that says what became of each. Once [SpanProcessor.ForceFlush] or
-// [SpanProcessor.Shutdown] has returned, and without a spool,
+// [SpanProcessor.Shutdown] has returned,
 //
 //	SpansEnded = SpansDelivered + SpansOutside + SpansDropped
 //
 // holds exactly; before that, the difference is the spans queued or being
-// exported. With the Tracium exporter (also behind [Init]'s redaction) the
+// exported. With a spool (exporter.WithSpool), the spans still in it
+// when ForceFlush or Shutdown returned are the difference: they settle
+// when replayed (see exporter.Stats). With the Tracium exporter (also behind [Init]'s redaction) the
 // delivered, outside and API-side drop counts are the exporter's own
 // (exporter.Stats); with another exporter, a batch counts as delivered when
 // its ExportSpans returned nil and as undeliverable when it failed.
@@ -61,6 +63,7 @@ func (p *SpanProcessor) Stats() Stats {
 	} else {
 		s.SpansDelivered = c.Exported.Load()
 		s.Dropped.Undeliverable = c.Failed.Load()
+		s.Dropped.Shutdown += c.Cut.Load()
 	}
 	s.SpansEnded = c.Ended.Load()
 	s.SpansDropped = s.Dropped.Total()

@@ -90,7 +90,8 @@
 // retried in place, within the export deadline, as the batch processor's
 // backpressure wants during an outage. What is finally given up is counted
 // ([Stats].TracesUndeliverable, its spans in SpansDropped) and reported,
-// one error per minute with a count of the others. [Exporter.ForceFlush]
+// one error per minute with a count of the others held back since the last
+// (those still held at Shutdown are reported then). [Exporter.ForceFlush]
 // (which the Tracium span processor's ForceFlush calls) waits for the
 // parked traces, bounded by its context; [Exporter.Shutdown] does too, then
 // gives up the rest (spooling it with [WithSpool]).
@@ -189,7 +190,10 @@
 // the 8 bytes "TRSPOOL1" and holds frames: the marker bytes fa ce b0 0c,
 // the payload length (4 bytes, little endian), the CRC-32C of the payload,
 // the CRC-32C of those 12 header bytes, then the payload. A payload is one
-// request: a version byte (1), its kind, flags, its span count, the trace
+// request: a version byte (1), its kind, flags (bit 0: spans of a joined
+// trace; bit 1: an end carrying an agent root of this process, which is
+// counted with it when the end is replayed or dropped; other bits, or bit
+// 1 on a start or spans, are refused), its span count, the trace
 // id, the trace id for the path, the tenant and the JSON body; numbers and
 // lengths are unsigned varints in their shortest form (a record spelled
 // otherwise is refused, so that decoding and encoding again gives the same

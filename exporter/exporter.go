@@ -592,9 +592,7 @@ func (e *Exporter) postEnd(ctx context.Context, g *group, fl *flow, pathID strin
 		e.account(&r, true, 0)
 	case failed:
 		e.account(&r, false, failCause(ctx, err))
-	case discarded:
-		e.account(&r, false, dropUndeliverable)
-	} // spooled: settled by the replay, which does not count roots; parked: when it settles
+	} // discarded: counted by spoolAppend; spooled: by the replay; parked: when it settles
 	if err != nil {
 		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, r.kind, err)
 	}
@@ -662,6 +660,8 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // requests cancelled by the stop are spooled, the replayer is stopped and
 // awaited (bounded by ctx), and the spool is closed: what it holds is sent
 // by the next exporter that opens the directory.
+// Errors reported rate-limited and held back since the last report are
+// reported last, once per kind, with their count.
 // Calls after the first do nothing and return nil.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	if !e.isShutdown.CompareAndSwap(false, true) {
@@ -679,6 +679,15 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, e.closeSpool(ctx))
 	}
 	e.client.CloseIdleConnections()
+	// Reports held back by the rate limits: no later report carries
+	// their count.
+	e.park.undeliverable.flush()
+	e.sharedIDs.flush()
+	if sp := e.sp; sp != nil {
+		for _, l := range []*limiter{&sp.outage, &sp.full, &sp.rejected, &sp.readErr} {
+			l.flush()
+		}
+	}
 	return err
 }
 

@@ -405,3 +405,38 @@ func TestExportParkedJoinedSpansSpooledAtShutdown(t *testing.T) {
 	require.True(t, ok)
 	assert.Len(t, got.Spans, 1, "the joined span reached the trace")
 }
+
+// Ten joined traces the API never knows are parked, then given up at
+// Shutdown: each is counted undeliverable, and reported rate-limited, but
+// with its count: at most two reports name them (the first, and the one
+// Shutdown gives for the nine held back), and that count is stated. Not
+// parallel: it captures the global error handler.
+func TestExportStuckJoinedTracesReportedWithCount(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
+		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
+	require.NoError(t, err)
+	tp, rec := testutil.NewRecorded(t)
+	for i := range 10 {
+		rt := &agentctx.Trace{ID: fmt.Sprintf("stuck-%d", i), AgentName: "upstream", Remote: true, Tracer: tp.Tracer(tracium.ScopeName)}
+		rt.Seal()
+		ctx := agentctx.With(context.Background(), agentctx.Scope{Trace: rt, Depth: -1})
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, "step")
+		sp.End()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, exp.ExportSpans(ctx, rec.Ended()), "the ten traces are parked")
+
+	sctx, scancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer scancel()
+	require.Error(t, exp.Shutdown(sctx), "Shutdown could not deliver the parked traces")
+	st := exp.Stats()
+	assert.Equal(t, uint64(10), st.TracesUndeliverable, "Stats.TracesUndeliverable")
+	assert.Equal(t, uint64(10), st.SpansDropped, "Stats.SpansDropped")
+	msgs := errs.Messages()
+	assert.LessOrEqual(t, countContaining(msgs, "stuck-"), 2, "rate-limited: %q", msgs)
+	assert.Equal(t, 1, countContaining(msgs, "9 more reports held back"), "the count of the other nine is reported: %q", msgs)
+}

@@ -60,7 +60,7 @@ type spoolReq struct {
 	// budget bounds the retries of a live request (see send); not spooled.
 	budget time.Duration
 	// ownRoot: an end whose trace's root this process owns, counted
-	// with it (see settle); not spooled.
+	// with it (see account), live or replayed: spooled as flag bit 1.
 	ownRoot bool
 }
 
@@ -79,7 +79,9 @@ func (r *spoolReq) path(id string) string {
 //
 //	version  1 byte, 1
 //	kind     1 byte, a reqKind
-//	flags    1 byte, bit 0: joined
+//	flags    1 byte, bit 0: joined; bit 1: ownRoot, only on an end (records
+//	         written before bit 1 existed have it clear: their roots count
+//	         in no bucket, as they did then)
 //	spans    uvarint
 //	trace    uvarint length, bytes
 //	pathID   uvarint length, bytes
@@ -87,10 +89,19 @@ func (r *spoolReq) path(id string) string {
 //	body     the rest
 const recordVersion = 1
 
+// Record flags.
+const (
+	flagJoined  = 1 << 0
+	flagOwnRoot = 1 << 1
+)
+
 func (r *spoolReq) encode(b []byte) []byte {
 	var flags byte
 	if r.joined {
-		flags = 1
+		flags |= flagJoined
+	}
+	if r.ownRoot && r.kind.isEnd() {
+		flags |= flagOwnRoot
 	}
 	b = append(b, recordVersion, byte(r.kind), flags)
 	b = binary.AppendUvarint(b, uint64(r.spans))
@@ -115,8 +126,9 @@ func decodeRequest(p []byte) (spoolReq, error) {
 	if p[0] != recordVersion {
 		return bad(fmt.Sprintf("version %d", p[0]))
 	}
-	r := spoolReq{kind: reqKind(p[1]), joined: p[2]&1 != 0}
-	if r.kind < kindStart || r.kind > kindFail || p[2]&^1 != 0 {
+	r := spoolReq{kind: reqKind(p[1]), joined: p[2]&flagJoined != 0, ownRoot: p[2]&flagOwnRoot != 0}
+	// encode sets ownRoot only on an end: any other set bit is not ours.
+	if r.kind < kindStart || r.kind > kindFail || p[2]&^(flagJoined|flagOwnRoot) != 0 || (r.ownRoot && !r.kind.isEnd()) {
 		return bad("kind or flags")
 	}
 	p = p[3:]
@@ -194,31 +206,38 @@ func spoolable(err error) bool {
 // reportInterval spaces out the reports of a recurring spool condition.
 const reportInterval = time.Minute
 
-// limiter lets one report through per reportInterval and counts the rest.
+// limiter lets one report through per reportInterval and counts the rest:
+// the next report says how many were held back, and so does flush, at
+// Shutdown, for those no later report carried.
 type limiter struct {
 	mu   sync.Mutex
 	next time.Time
 	held int
+	// last is the latest report held back, formatted only by flush.
+	lastFormat string
+	lastArgs   []any
 }
 
 // allow reports whether to report now, and how many reports were held back
 // since the last one.
-func (l *limiter) allow() (bool, int) {
+func (l *limiter) allow(format string, args []any) (bool, int) {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Before(l.next) {
 		l.held++
+		l.lastFormat, l.lastArgs = format, args
 		return false, 0
 	}
 	l.next = now.Add(reportInterval)
 	held := l.held
 	l.held = 0
+	l.lastFormat, l.lastArgs = "", nil
 	return true, held
 }
 
 func (l *limiter) handle(format string, args ...any) {
-	ok, held := l.allow()
+	ok, held := l.allow(format, args)
 	if !ok {
 		return
 	}
@@ -227,6 +246,21 @@ func (l *limiter) handle(format string, args ...any) {
 		err = fmt.Errorf("%w (and %d more like it since the last report)", err, held)
 	}
 	otel.Handle(err)
+}
+
+// flush reports the reports held back since the last one, if any, with
+// their count and the latest of them. Shutdown calls it: no later report
+// would carry the count.
+func (l *limiter) flush() {
+	l.mu.Lock()
+	held, format, args := l.held, l.lastFormat, l.lastArgs
+	l.held, l.lastFormat, l.lastArgs = 0, "", nil
+	l.mu.Unlock()
+	if held == 0 {
+		return
+	}
+	otel.Handle(fmt.Errorf("tracium exporter: %d more reports held back (at most one a minute) since the last one; the latest: %w",
+		held, fmt.Errorf(format, args...)))
 }
 
 // joinedNotFoundRounds is how many replay rounds a 404 to spans of a trace
@@ -404,7 +438,7 @@ func (e *Exporter) spoolIt(r *spoolReq, cause error) outcome {
 // caller's stack on the path that does not spool.
 func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
 	sp := e.sp
-	trace, kind, spans, key := r.trace, r.kind, r.spans, r.key()
+	trace, kind, spans, key, root := r.trace, r.kind, r.spans, r.key(), r.kind.isEnd() && r.ownRoot
 	sp.mu.Lock()
 	sp.pending[key]++
 	sp.mu.Unlock()
@@ -413,6 +447,9 @@ func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
 		sp.settled(key)
 		e.stats.spoolDropped.Add(1)
 		e.stats.drop(dropUndeliverable, spans)
+		if root {
+			e.stats.dropRoot(dropUndeliverable)
+		}
 		size := sp.q.Size()
 		return discarded, func() {
 			sp.full.handle("tracium exporter: trace %s: %s not sent and not spooled (%d spans dropped; spool at %d of %d bytes): %w",
@@ -700,6 +737,9 @@ func (e *Exporter) backoff(wait *time.Duration) bool {
 func (e *Exporter) dropPoison(r *spoolReq, rounds int, over time.Duration, err error) {
 	e.stats.replayRejected.Add(1)
 	e.stats.drop(dropUndeliverable, r.spans)
+	if r.kind.isEnd() && r.ownRoot {
+		e.stats.dropRoot(dropUndeliverable)
+	}
 	if r.kind == kindStart {
 		e.startSettled(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 	}
@@ -741,6 +781,9 @@ func (e *Exporter) replayOne(r *spoolReq, rounds int) (replayResult, error) {
 	case !spoolable(err):
 		e.stats.replayRejected.Add(1)
 		e.stats.drop(dropRejected, r.spans)
+		if r.kind.isEnd() && r.ownRoot {
+			e.stats.dropRoot(dropRejected)
+		}
 		if r.kind == kindStart {
 			e.startSettled(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 		}
@@ -757,6 +800,9 @@ func (e *Exporter) replayed(r *spoolReq, resp *api.Response, ok bool) {
 	e.stats.replayed.Add(1)
 	e.stats.spansReplayed.Add(uint64(r.spans))
 	e.stats.spansExported.Add(uint64(r.spans))
+	if r.kind.isEnd() && r.ownRoot {
+		e.stats.rootsExported.Add(1) // a 409 too: accepted before, counted now
+	}
 	switch r.kind {
 	case kindStart:
 		id := r.trace

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,8 +16,10 @@ func TestSpoolRecordRoundTrip(t *testing.T) {
 		{kind: kindSpans, joined: true, spans: 1000, trace: "t1", pathID: "srv-t1", body: []byte(`{"spans":[]}`)},
 		{kind: kindComplete, trace: "order-42_a", pathID: "order-42_a", body: []byte(`{}`)},
 		{kind: kindFail, trace: "x", pathID: "x", tenant: "ü", body: []byte(`{"error":"boom"}`)},
+		{kind: kindComplete, ownRoot: true, trace: "own", pathID: "own", body: []byte(`{}`)},
+		{kind: kindFail, ownRoot: true, trace: "own", pathID: "srv-own", body: []byte(`{"error":"boom"}`)},
 	} {
-		t.Run(r.kind.String(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/ownRoot=%v", r.kind, r.ownRoot), func(t *testing.T) {
 			got, err := decodeRequest(r.encode(nil))
 			require.NoError(t, err, "decodeRequest")
 			assert.Equal(t, r, got)
@@ -35,6 +38,8 @@ func TestSpoolRecordRejects(t *testing.T) {
 		{"version", append([]byte{9}, good[1:]...)},
 		{"kind", append([]byte{1, 7}, good[2:]...)},
 		{"flags", append([]byte{1, 2, 4}, good[3:]...)},
+		{"own root on spans", withFlags(good, flagOwnRoot)},
+		{"own root on a start", withFlags((&spoolReq{kind: kindStart, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil), flagOwnRoot)},
 		{"too many spans", (&spoolReq{kind: kindSpans, spans: MaxSpansPerRequest + 1, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil)},
 		{"spans on a start", (&spoolReq{kind: kindStart, spans: 1, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil)},
 		{"path escape", (&spoolReq{kind: kindSpans, trace: "t", pathID: "../../auth/me", body: []byte("{}")}).encode(nil)},
@@ -52,12 +57,20 @@ func TestSpoolRecordRejects(t *testing.T) {
 	}
 }
 
+// withFlags returns a copy of rec with its flags byte set to f.
+func withFlags(rec []byte, f byte) []byte {
+	out := bytes.Clone(rec)
+	out[2] = f
+	return out
+}
+
 // FuzzDecodeSpoolRecord feeds arbitrary bytes to the decoder of spooled
 // requests: it never panics, and what it accepts encodes back to the same
 // bytes and names one of our endpoints.
 func FuzzDecodeSpoolRecord(f *testing.F) {
 	f.Add((&spoolReq{kind: kindStart, trace: "abc", pathID: "abc", tenant: "t", body: []byte(`{"agent_name":"bot"}`)}).encode(nil))
 	f.Add((&spoolReq{kind: kindSpans, joined: true, spans: 3, trace: "abc", pathID: "srv-abc", body: []byte(`{"spans":[]}`)}).encode(nil))
+	f.Add((&spoolReq{kind: kindComplete, ownRoot: true, trace: "abc", pathID: "abc", body: []byte(`{}`)}).encode(nil))
 	f.Add([]byte{1, 2, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, p []byte) {

@@ -671,3 +671,48 @@ func TestSpoolPoisonHeadDoesNotHoldLiveTraffic(t *testing.T) {
 		assert.NotEqual(t, "/auth/me", r.Path, "the API's health is judged without /auth/me")
 	}
 }
+
+// The root of an agent trace whose end went through the spool is counted
+// like any other span: delivered when its end is replayed and accepted,
+// dropped (rejected) when the replay is refused. So with a spool too,
+// every span handed to the exporter is counted once settled: 6 traces of
+// 10 spans are 66 spans with their roots.
+func TestSpoolAccountsRootsOfSpooledEnds(t *testing.T) {
+	testutil.CaptureErrors(t) // the refusals are reported, by design
+	for _, tt := range []struct {
+		name   string
+		replay *traciumtest.Fault // the fault the replay meets; nil: none
+		check  func(t *testing.T, st exporter.Stats)
+	}{
+		{name: "replayed", check: func(t *testing.T, st exporter.Stats) {
+			assert.Equal(t, uint64(66), st.Delivered, "Stats.Delivered: 60 spans and 6 roots")
+			assert.Zero(t, st.Dropped.Total(), "Stats.Dropped")
+		}},
+		{name: "refused on replay", replay: &traciumtest.Fault{Method: "POST", Status: 400}, check: func(t *testing.T, st exporter.Stats) {
+			assert.Zero(t, st.Delivered, "Stats.Delivered")
+			assert.Equal(t, uint64(66), st.Dropped.Rejected, "Stats.Dropped.Rejected: 60 spans and 6 roots")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPipeline(t, []sdktrace.BatchSpanProcessorOption{sdktrace.WithMaxExportBatchSize(16)},
+				spoolTuning(exporter.SpoolConfig{Dir: t.TempDir()})...)
+			p.srv.InjectFault(traciumtest.Fault{Status: 503})
+			prod := produce(p.tp, 6, 10, "")
+			p.flush(t)
+			require.Equal(t, uint64(60), p.exp.Stats().SpansSpooled, "every span spooled")
+
+			p.srv.ClearFaults()
+			if tt.replay != nil {
+				p.srv.InjectFault(*tt.replay)
+			}
+			require.Eventually(t, func() bool { return p.exp.Stats().SpoolBytes == 0 }, 10*time.Second, 5*time.Millisecond,
+				"the spool drains")
+			st := p.exp.Stats()
+			t.Logf("produced %d spans and %d roots: %+v", prod.spans(), len(prod), st)
+			assert.Equal(t, st.Spooled, st.Replayed+st.ReplayRejected, "every spooled request settled")
+			assert.Equal(t, uint64(prod.spans()+len(prod)), st.Delivered+st.Dropped.Total()+st.SpansOutside+st.SpansSkipped,
+				"every span handed to the exporter counted once, roots included")
+			tt.check(t, st)
+		})
+	}
+}

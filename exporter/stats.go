@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/tracium-ai/tracium-go/internal/batch"
 	"github.com/tracium-ai/tracium-go/semconv"
 )
 
@@ -31,10 +32,12 @@ type Stats struct {
 	//
 	// Every span handed to ExportSpans counts once in Delivered,
 	// Dropped, SpansOutside or SpansSkipped. With a spool, spans spooled
-	// and not yet replayed count in none of them until their replay
-	// settles, and a root whose trace's end went through the spool counts
-	// in none at all (the spool counts that end as a request: Replayed,
-	// ReplayRejected).
+	// and not yet replayed (roots whose trace's end is spooled included)
+	// count in none of them until their replay settles, nor do those left
+	// in the spool at Shutdown (the next exporter on the directory counts
+	// them) or in a record found damaged (SpoolCorrupt). Records written
+	// by earlier versions of this package do not say whether their end
+	// carries a root of this process: such a root is not counted.
 	Dropped Drops
 	// SpansSkipped counts roots of lazy traces that ended with no span
 	// (nothing is sent for them; see TracesSkipped), and roots of traces
@@ -183,7 +186,8 @@ func failCause(ctx context.Context, err error) dropCause {
 	switch {
 	case final(err):
 		return dropRejected
-	case errors.Is(context.Cause(ctx), errShutdown):
+	case errors.Is(context.Cause(ctx), errShutdown), errors.Is(context.Cause(ctx), batch.ErrShutdown):
+		// Shutdown, or the deadline of the batch processor's Shutdown.
 		return dropShutdown
 	default:
 		return dropUndeliverable

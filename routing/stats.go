@@ -19,7 +19,7 @@ const ScopeName = "github.com/tracium-ai/tracium-go/routing"
 // on the provider counts in exactly one of SpansRouted, SpansNoTenant,
 // SpansUnresolved, SpansNoRoom and SpansDropped. Every routed (sampled) span then counts
 // in SpansDelivered, SpansOutside or Dropped once it has settled (after
-// ForceFlush or Shutdown returned, without a spool); the counts of
+// ForceFlush or Shutdown returned; with a spool, once replayed); the counts of
 // destinations closed by eviction or Shutdown are kept.
 type Stats struct {
 	// SpansRouted counts spans handed to their destination's queue; what
@@ -127,9 +127,11 @@ func (a *accounting) track(d *destination) {
 }
 
 // retire folds the final counts of closed destinations into the totals.
-// A destination is final once its queue's goroutine has returned: its
-// exporter was shut down and is handed nothing more. One whose export was
-// still under way at its deadline stays live until a later call.
+// A destination is final once its queue is Done: its exporter has shut
+// down (what it held parked is given up and counted) and its queue's
+// goroutine has returned, so nothing counts there any more. One still
+// shutting down, or whose export was still under way at its deadline,
+// stays live until a later call.
 func (a *accounting) retire() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -165,7 +167,7 @@ func (a *accounting) fill(s *Stats) {
 	s.SpansOutside = e.outside
 	s.Dropped = e.dropped.Add(exporter.Drops{
 		QueueFull:     q.QueueFull.Load() + pl.QueueFull.Load(),
-		Shutdown:      q.Shutdown.Load() + pl.Shutdown.Load(),
+		Shutdown:      q.Shutdown.Load() + pl.Shutdown.Load() + pl.Cut.Load(),
 		Undeliverable: pl.Failed.Load(),
 	})
 }

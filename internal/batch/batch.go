@@ -30,8 +30,9 @@ type Counters struct {
 	// queued when Shutdown's ctx ended.
 	Shutdown atomic.Uint64
 	// Exported and Failed count spans handed to the exporter, by whether
-	// its ExportSpans returned nil.
-	Exported, Failed atomic.Uint64
+	// its ExportSpans returned nil; Cut those of an export that failed
+	// after Shutdown's deadline cancelled it (not in Failed).
+	Exported, Failed, Cut atomic.Uint64
 }
 
 // Environment variables of sdktrace's batch span processor, read the same
@@ -103,13 +104,24 @@ type Processor struct {
 	stopping chan struct{} // closed first by Shutdown: wakes blocked senders
 	sealed   chan struct{} // closed once stopped is set: the worker drains
 	done     chan struct{} // closed when the worker has returned
+	final    chan struct{} // closed when the worker and the exporter's Shutdown have returned
 
 	// abandon is set when Shutdown's ctx ends: the worker then counts
 	// what is left as dropped instead of exporting it.
 	abandon      atomic.Bool
 	exportCtx    context.Context
-	cancelExport context.CancelFunc
+	cancelExport context.CancelCauseFunc
 }
+
+// ErrShutdown is the cause with which an export under way is cancelled
+// when Shutdown's ctx ends: the exporter counts what it had not delivered
+// as dropped because of shutdown (see exporter.Drops).
+var ErrShutdown = errors.New("shutdown deadline passed")
+
+// shutdownGrace bounds how long Shutdown, once its ctx ended, waits for the
+// export it cancelled to return. An exporter that honours ctx returns at
+// once; one that does not is not waited for longer.
+const shutdownGrace = time.Second
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
 
@@ -125,8 +137,9 @@ func New(exp sdktrace.SpanExporter, o sdktrace.BatchSpanProcessorOptions, c *Cou
 		stopping: make(chan struct{}),
 		sealed:   make(chan struct{}),
 		done:     make(chan struct{}),
+		final:    make(chan struct{}),
 	}
-	p.exportCtx, p.cancelExport = context.WithCancel(context.Background())
+	p.exportCtx, p.cancelExport = context.WithCancelCause(context.Background())
 	go p.run()
 	return p
 }
@@ -165,9 +178,11 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 // Len is the number of spans in the queue now.
 func (p *Processor) Len() int { return len(p.queue) }
 
-// Done is closed once the processor's goroutine has returned, after
-// Shutdown: its counts (and, for the exporters it calls, theirs) are final.
-func (p *Processor) Done() <-chan struct{} { return p.done }
+// Done is closed once Shutdown has shut the exporter down and the
+// processor's goroutine has returned: its counts, and its exporter's, are
+// final (nothing hands the exporter a span, and its Shutdown settled what
+// it held).
+func (p *Processor) Done() <-chan struct{} { return p.final }
 
 func (p *Processor) run() {
 	defer close(p.done)
@@ -233,7 +248,11 @@ func (p *Processor) export(ctx context.Context, batch []sdktrace.ReadOnlySpan) [
 			defer cancel()
 		}
 		if err := p.exp.ExportSpans(ctx, batch); err != nil {
-			p.c.Failed.Add(n)
+			if errors.Is(context.Cause(ctx), ErrShutdown) {
+				p.c.Cut.Add(n)
+			} else {
+				p.c.Failed.Add(n)
+			}
 			otel.Handle(err)
 		} else {
 			p.c.Exported.Add(n)
@@ -274,11 +293,12 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown stops taking spans, exports what is queued and shuts the
-// exporter down. When ctx ends first, the export under way is cancelled,
-// what is still queued is counted dropped (shutdown), the exporter is shut
-// down with ctx, and Shutdown returns ctx's error without waiting for the
-// export to return ([Processor.Done] tells when it has). Calls after the
-// first do nothing and return nil.
+// exporter down. When ctx ends first, the export under way is cancelled
+// with cause [ErrShutdown] and waited for (at most a second more: an
+// exporter that honours ctx returns at once), what is still queued is
+// counted dropped (shutdown), and the exporter is shut down with ctx; so
+// when Shutdown returns, every span it was handed is settled. It then
+// returns ctx's error. Calls after the first do nothing and return nil.
 func (p *Processor) Shutdown(ctx context.Context) error {
 	first := false
 	p.stopOnce.Do(func() { first = true })
@@ -291,19 +311,34 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	p.mu.Unlock()
 	close(p.sealed)
 
-	giveUp := context.AfterFunc(ctx, func() {
+	giveUp := func() {
 		p.abandon.Store(true)
-		p.cancelExport()
-	})
+		p.cancelExport(ErrShutdown)
+	}
 	var err error
 	select {
 	case <-p.done:
 	case <-ctx.Done():
 		err = context.Cause(ctx)
+		giveUp()
+		grace := time.NewTimer(shutdownGrace)
+		select {
+		case <-p.done:
+		case <-grace.C:
+		}
+		grace.Stop()
 	}
-	giveUp()
 	if serr := p.exp.Shutdown(ctx); serr != nil && !errors.Is(serr, err) {
 		err = errors.Join(err, serr)
+	}
+	select {
+	case <-p.done:
+		close(p.final)
+	default: // an export that ignores ctx: final once it returns
+		go func() {
+			<-p.done
+			close(p.final)
+		}()
 	}
 	return err
 }

@@ -87,8 +87,82 @@ func TestShutdownDeadlineCountsTheRest(t *testing.T) {
 		t.Fatal("the worker did not return after its export was cancelled")
 	}
 	assert.Equal(t, uint64(50), c.Ended.Load(), "Counters.Ended")
-	assert.Equal(t, uint64(10), c.Failed.Load(), "the cancelled batch")
+	assert.Equal(t, uint64(10), c.Cut.Load(), "the cancelled batch")
+	assert.Zero(t, c.Failed.Load(), "a batch cut by the deadline is not a failure")
 	assert.Equal(t, uint64(40), c.Shutdown.Load(), "still queued at the deadline")
+}
+
+// TestShutdownDeadlineSettlesBeforeReturning shuts down, with a short
+// deadline, while an exporter that takes a while to notice cancellation
+// exports: Shutdown cancels the export with cause ErrShutdown and waits for
+// it, so that when it returns every span is counted (10 cut, 40 still
+// queued) and the exporter was shut down after its export returned.
+func TestShutdownDeadlineSettlesBeforeReturning(t *testing.T) {
+	t.Parallel()
+	slow := &slowCancelExporter{entered: make(chan struct{}, 1), lag: 100 * time.Millisecond}
+	var c batch.Counters
+	p := batch.New(slow, options(sdktrace.WithMaxQueueSize(100), sdktrace.WithMaxExportBatchSize(10)), &c)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
+	for range 50 {
+		_, s := tp.Tracer("test").Start(context.Background(), "s")
+		s.End()
+	}
+	<-slow.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, p.Shutdown(ctx), context.DeadlineExceeded, "Shutdown returns ctx's error")
+
+	// No waiting: all of this holds when Shutdown has returned.
+	assert.Equal(t, uint64(50), c.Ended.Load(), "Counters.Ended")
+	assert.Equal(t, uint64(10), c.Cut.Load(), "the batch under way at the deadline, counted when Shutdown returns")
+	assert.Equal(t, uint64(40), c.Shutdown.Load(), "still queued at the deadline")
+	assert.ErrorIs(t, slow.cause(), batch.ErrShutdown, "the export is cancelled with the shutdown cause")
+	assert.True(t, slow.returnedBeforeShutdown.Load(), "the exporter is shut down after its export returned")
+	select {
+	case <-p.Done():
+	default:
+		t.Error("Done is not closed when Shutdown has returned")
+	}
+}
+
+// slowCancelExporter blocks each export until its ctx ends, then takes lag
+// more to return, as an exporter finishing a request would.
+type slowCancelExporter struct {
+	entered chan struct{}
+	lag     time.Duration
+
+	mu        sync.Mutex
+	seenCause error
+	exporting atomic.Bool
+
+	returnedBeforeShutdown atomic.Bool
+}
+
+func (e *slowCancelExporter) ExportSpans(ctx context.Context, _ []sdktrace.ReadOnlySpan) error {
+	e.exporting.Store(true)
+	defer e.exporting.Store(false)
+	select {
+	case e.entered <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	e.mu.Lock()
+	e.seenCause = context.Cause(ctx)
+	e.mu.Unlock()
+	lag := time.NewTimer(e.lag)
+	<-lag.C
+	return ctx.Err()
+}
+
+func (e *slowCancelExporter) cause() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.seenCause
+}
+
+func (e *slowCancelExporter) Shutdown(context.Context) error {
+	e.returnedBeforeShutdown.Store(!e.exporting.Load())
+	return nil
 }
 
 // hangingExporter blocks each export until its ctx ends.
