@@ -76,3 +76,18 @@ func TestScrubErrorURL(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled, "ScrubError keeps errors.Is")
 	assert.NoError(t, api.ScrubError(nil, testKey), "ScrubError(nil)")
 }
+
+// TestErrorPathHidesKey: a request path holding an id the server chose,
+// which may be the key echoed back, is quoted scrubbed in the error of a
+// failed request.
+func TestErrorPathHidesKey(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL, nil, nil)
+	_, err := c.Do(context.Background(), api.Request{Method: http.MethodPost, Path: "/agents/traces/" + testKey + "/spans"})
+	require.Error(t, err, "Do")
+	assert.Equal(t, "tracium api: POST /agents/traces/[REDACTED]/spans: 400 Bad Request", err.Error(), "Do error")
+}
