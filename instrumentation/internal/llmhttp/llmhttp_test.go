@@ -26,6 +26,8 @@ func TestScrubHeader(t *testing.T) {
 		{name: "tenant header", in: http.Header{"X-Tenant-Id": {"acme"}, "Accept": {"*/*"}},
 			want: http.Header{"Accept": {"*/*"}}},
 		{name: "tenant header, odd case", in: http.Header{"x-tenant-id": {"acme"}}, want: http.Header{}},
+		{name: "tenant header with underscores", in: http.Header{"X_Tenant_ID": {"acme"}, "x_tenant-id": {"acme"}, "X_Other": {"1"}},
+			want: http.Header{"X_Other": {"1"}}},
 		{name: "members kept in order", in: http.Header{"Baggage": {"a=1, tracium.tenant=acme;p=1 ,b=2", "TRACIUM.trace=x,c=3"}},
 			want: http.Header{"Baggage": {"a=1,b=2,c=3"}}},
 		{name: "only Tracium members", in: http.Header{"Baggage": {"tracium.tenant=acme,tracium.workspace=ws"}},
