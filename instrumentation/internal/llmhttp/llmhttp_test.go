@@ -64,9 +64,13 @@ func TestScrubContext(t *testing.T) {
 
 func TestCut(t *testing.T) {
 	t.Parallel()
-	s, cut := llmhttp.Cut("héllo", 2) // é is two bytes: no half characters
-	assert.Equal(t, "h"+llmhttp.TruncatedMarker, s)
+	s, cut := llmhttp.Cut("a héllo", 4) // é is two bytes: no half characters
+	assert.Equal(t, "a "+llmhttp.TruncatedMarker, s, "a word the cut lands in is dropped whole")
 	assert.True(t, cut)
+	s, _ = llmhttp.Cut("key sk-proj-QwErTyUiOpAsDfGh", 20)
+	assert.Equal(t, "key "+llmhttp.TruncatedMarker, s, "no piece of a token survives the cut")
+	s, _ = llmhttp.Cut("a é", 3)
+	assert.Equal(t, "a "+llmhttp.TruncatedMarker, s, "a cut at whitespace keeps everything before it")
 	s, cut = llmhttp.Cut("hello", 5)
 	assert.Equal(t, "hello", s)
 	assert.False(t, cut)
