@@ -55,8 +55,8 @@ type Usage struct {
 // from another service, on the provider of the recording span ctx carries,
 // else the global one. Outside any agent trace StartSpan still starts an OTel
 // span, likewise, but the Tracium exporter does not send it. The name is cut to 512
-// characters and an empty span type becomes "unknown"; such fixes are
-// reported to the OTel error handler.
+// characters (dropping a word the cut lands in) and an empty span type
+// becomes "unknown"; such fixes are reported to the OTel error handler.
 func StartSpan(ctx context.Context, spanType SpanType, name string, opts ...SpanOption) (context.Context, Span) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -204,7 +204,8 @@ func (s Span) ID() string {
 // json.RawMessage is used as is once checked). A value that does not encode
 // is reported to the OTel error handler and the input is left unchanged; one
 // whose JSON is over 1 MiB is reported and kept as a string of its first
-// 64 KiB ending with "... (truncated)".
+// 64 KiB ending with "... (truncated)", less the token the cut lands in (see
+// the redact package, "What is masked, and where").
 func (s Span) RecordInput(v any) { s.setJSON("record input", semconv.InputKey, v) }
 
 // RecordOutput sets the span's output; see [Span.RecordInput].

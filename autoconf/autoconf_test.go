@@ -2,6 +2,7 @@ package autoconf_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -240,4 +241,35 @@ func mustTenant(t *testing.T, s string) tenant.ID {
 	id, err := tenant.New(s)
 	require.NoError(t, err)
 	return id
+}
+
+// TestPropagationKeysErrorsQuoteNoValue: a malformed TRACIUM_PROPAGATION_KEYS
+// is reported naming the item by position, with no piece of the value: the
+// "id" of a list written the wrong way round (secret:id) is the secret.
+func TestPropagationKeysErrorsQuoteNoValue(t *testing.T) {
+	const secret = "S3cr3tValue-0123456789abcdefXYZ"
+	tests := []struct{ name, keys, want string }{
+		{name: "reversed", keys: secret + ":x", want: "key 0: secret of 1 bytes"},
+		{name: "reversed second", keys: "k1:0123456789abcdef0123," + secret + ":y", want: "key 1: secret of 1 bytes"},
+		{name: "duplicate id", keys: secret + ":0123456789abcdef0123," + secret + ":0123456789abcdef0124", want: "keys 0 and 1 have the same id"},
+		{name: "no colon", keys: secret, want: "item 1 is not id:secret"},
+		{name: "bad id", keys: "bad id!:" + secret, want: "key 0: id must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reported := recordErrors(t)
+			t.Setenv("OTEL_PROPAGATORS", "tracecontext,baggage,tracium")
+			t.Setenv(autoconf.EnvTrust, "signed")
+			t.Setenv(autoconf.EnvKeys, tt.keys)
+			p := autoprop.NewTextMapPropagator()
+			p.Inject(context.Background(), otelpropagation.HeaderCarrier(http.Header{})) // builds the propagator
+			all := fmt.Sprint(reported())
+			assert.Contains(t, all, tt.want, "the error names the entry by position")
+			for i := 0; i+8 <= len(secret); i++ {
+				if !assert.NotContains(t, all, secret[i:i+8], "the error quotes the value") {
+					break
+				}
+			}
+		})
+	}
 }

@@ -154,8 +154,9 @@ func build(trust, keys, header string) (propagation.Tracium, []error) {
 var errKeys = errors.New("malformed key list")
 
 // parseKeys reads "id:secret,id:secret": the first key signs, all verify.
-// An empty list is no keyring and no error. Error messages name key ids
-// (not secret), never secrets.
+// An empty list is no keyring and no error. Error messages name an item by
+// its position (the first is item 1) and quote no part of the value: a list
+// written the wrong way round (secret:id) has the secret where the id goes.
 func parseKeys(s string) (*propagation.Keyring, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -170,7 +171,7 @@ func parseKeys(s string) (*propagation.Keyring, error) {
 	}
 	kr, err := propagation.NewKeyring(ks[0], ks[1:]...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errKeys, err)
+		return nil, fmt.Errorf("%w: %w (key 0 is item 1)", errKeys, err)
 	}
 	return kr, nil
 }

@@ -245,7 +245,7 @@ func (c *Client) results(ctx context.Context, op, path string, q url.Values) ([]
 	if err != nil {
 		return nil, err
 	}
-	res, err := parseResults(body)
+	res, err := parseResults(body, c.clip)
 	if err != nil {
 		return nil, fmt.Errorf("tracium drift: %s: %w", op, err)
 	}
@@ -271,8 +271,9 @@ func (c *Client) do(ctx context.Context, r api.Request) ([]byte, error) {
 }
 
 // parseResults turns a drift check answer into its results, the way section
-// 2.6 of the contract derives the return value.
-func parseResults(body []byte) ([]RemoteResult, error) {
+// 2.6 of the contract derives the return value; clip quotes the body in its
+// errors.
+func parseResults(body []byte, clip func([]byte) string) ([]RemoteResult, error) {
 	body = bytes.TrimSpace(body)
 	if !json.Valid(body) {
 		return nil, fmt.Errorf("answer is not valid JSON: %q", clip(body))
@@ -311,7 +312,19 @@ func isArray(b json.RawMessage) bool {
 	return len(b) > 0 && b[0] == '['
 }
 
-func clip(b []byte) string { return validate.Cut(string(b), 64) }
+// clipWindow is how much of an answer clip scrubs: far more than it keeps,
+// so that the key is scrubbed whole before the cut, and a piece of it at
+// the window's end is cut off too.
+const clipWindow = 1 << 10
+
+// clip quotes the start of an answer the client could not use: at most 64
+// characters, scrubbed of the API key, which a server may echo.
+func (c *Client) clip(b []byte) string {
+	if len(b) > clipWindow {
+		b = b[:clipWindow]
+	}
+	return validate.Cut(c.api.Scrub(string(b)), 64)
+}
 
 // decodeResult types the fields of one result it knows and keeps the rest.
 func decodeResult(raw json.RawMessage) RemoteResult {
@@ -363,7 +376,7 @@ func (c *Client) Gantt(ctx context.Context, traceID string) (json.RawMessage, er
 	}
 	body = bytes.TrimSpace(body)
 	if !json.Valid(body) || body[0] != '{' {
-		return nil, fmt.Errorf("tracium drift: gantt: answer is not a JSON object: %q", clip(body))
+		return nil, fmt.Errorf("tracium drift: gantt: answer is not a JSON object: %q", c.clip(body))
 	}
 	return json.RawMessage(body), nil
 }
@@ -398,7 +411,7 @@ func (c *Client) CurrentUser(ctx context.Context) (User, error) {
 	body = bytes.TrimSpace(body)
 	var obj map[string]any
 	if !json.Valid(body) || body[0] != '{' || json.Unmarshal(body, &obj) != nil {
-		return User{}, fmt.Errorf("tracium drift: current user: answer is not a JSON object: %q", clip(body))
+		return User{}, fmt.Errorf("tracium drift: current user: answer is not a JSON object: %q", c.clip(body))
 	}
 	u := User{Plan: DefaultPlan, Raw: json.RawMessage(body)}
 	if p, ok := obj["plan"].(string); ok && strings.TrimSpace(p) != "" {

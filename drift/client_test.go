@@ -503,3 +503,46 @@ func TestNewClientMalformedEnv(t *testing.T) {
 	}
 	assert.Empty(t, only(t, srv).Header.Get("X-A"), "no header of a malformed TRACIUM_HEADERS is sent")
 }
+
+// TestClientUnusableAnswerHidesKey: a 2xx answer the client cannot use is
+// quoted in the error, but never with the API key a server echoed in it,
+// for every call that quotes its answer.
+func TestClientUnusableAnswerHidesKey(t *testing.T) {
+	t.Parallel()
+	const key = "tk/Live+AbCdEfGh1234567890ijklMNOPqrst=UVwx"
+	bodies := []string{
+		"key " + key,
+		`{"id": 5, "k": "` + key + `"`,
+		`["` + key + `"]`,
+		`"` + key + `"`,
+		strings.Repeat(" ", 40) + "x" + key,
+	}
+	for _, body := range bodies {
+		t.Run(body[:6], func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, body)
+			}))
+			t.Cleanup(srv.Close)
+			c, err := drift.NewClient(drift.WithAPIKey(key), drift.WithBaseURL(srv.URL), drift.WithRetry(drift.RetryConfig{Disabled: true}))
+			require.NoError(t, err, "NewClient")
+			ctx := context.Background()
+			var errs []error
+			_, err = c.Check(ctx, drift.CheckRequest{WorkspaceID: "ws"})
+			errs = append(errs, err)
+			_, err = c.CurrentUser(ctx)
+			errs = append(errs, err)
+			_, err = c.Gantt(ctx, "abc")
+			errs = append(errs, err)
+			for _, err := range errs {
+				if err == nil {
+					continue
+				}
+				assert.NotContains(t, err.Error(), "AbCdEfGh", "error quotes the key")
+				assert.NotContains(t, err.Error(), "ijklMNOP", "error quotes the key")
+			}
+		})
+	}
+}

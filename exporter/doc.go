@@ -259,8 +259,9 @@
 // an error is final: the request is not retried.
 //
 // No error or log line of the exporter, of OTLP mode, of the spool or of the
-// drift client contains the API key: server answers and transport errors
-// are scrubbed of it in any letter case, percent-, \u-, \x- or
+// drift client contains the API key: server answers (error bodies, an id
+// the server assigned to a trace, an OTLP partial success), request paths
+// and transport errors are scrubbed of it in any letter case, percent-, \u-, \x- or
 // HTML-escaped, hex or base64 encoded, and of any run of at least half of
 // its characters (at least 8, at most 16); URLs are printed without
 // userinfo, query and fragment.
@@ -277,8 +278,11 @@
 // that route spans through an OpenTelemetry Collector. It always gives
 // otlptracehttp an HTTP client (the one of [WithHTTPClient], copied, or a
 // private one with [WithTimeout]) that refuses redirects to another origin
-// and scrubs the API key from error answers before otlptracehttp quotes
-// them. So otlptracehttp's own TLS, proxy and timeout settings
+// and scrubs the API key from error answers and from the error_message of a
+// partial success before otlptracehttp quotes them; every error the
+// exporter returns is scrubbed again as a whole, with the URLs http.Client
+// quotes (the request's, a refused redirect's) printed without userinfo,
+// query and fragment. So otlptracehttp's own TLS, proxy and timeout settings
 // (WithTLSClientConfig, WithProxy, OTEL_EXPORTER_OTLP_*CERTIFICATE) do not
 // apply: configure TLS on a client given with [WithHTTPClient]. An
 // otlptracehttp.WithHTTPClient passed through [WithOTLPOptions] replaces

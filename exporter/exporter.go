@@ -293,16 +293,24 @@ func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
 	// The checked (trimmed) form is the id: the one that goes into paths.
 	got, err = validate.TraceID(got)
 	if err != nil {
-		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API answered with an unusable id: %w; keeping ours", en.id, err))
+		otel.Handle(e.unusableID(en.id, err))
 		return en.id, nil
 	}
 	if got == en.id {
 		return en.id, nil
 	}
-	e.mismatch.Do(func() {
-		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", en.id, got))
-	})
+	e.mismatch.Do(func() { otel.Handle(e.assignedID(en.id, got)) })
 	return got, nil
+}
+
+// unusableID and assignedID report an id the server answered a start with.
+// The id is the server's text, which may echo the API key: it is scrubbed.
+func (e *Exporter) unusableID(ours string, err error) error {
+	return errors.New(e.client.Scrub(fmt.Sprintf("tracium exporter: trace %s: the API answered with an unusable id: %v; keeping ours", ours, err)))
+}
+
+func (e *Exporter) assignedID(ours, got string) error {
+	return errors.New(e.client.Scrub(fmt.Sprintf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", ours, got)))
 }
 
 // group is the part of a batch that belongs to one Tracium trace.

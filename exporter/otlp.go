@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -47,9 +48,11 @@ func WithOTLPOptions(opts ...otlptracehttp.Option) Option { return otlpOption(op
 // it). The base URL still defaults to https://api.tracium.ai, gets https://
 // when it names no scheme, and may be plain http:// only for a loopback host
 // or with [WithInsecure]. Options set here override otlptracehttp's own
-// OTEL_EXPORTER_OTLP_* variables. Redirects to another origin are refused
-// and error answers are scrubbed of the key (see the package documentation,
-// "OTLP mode").
+// OTEL_EXPORTER_OTLP_* variables. Redirects to another origin are refused,
+// and every error the exporter returns (transport failures, refused
+// redirects, error answers, partial successes) is scrubbed of the key, with
+// URLs printed without userinfo, query or fragment (see the package
+// documentation, "OTLP mode").
 func NewOTLP(ctx context.Context, opts ...Option) (*otlptrace.Exporter, error) {
 	return newOTLP(ctx, osGetenv, opts...)
 }
@@ -96,11 +99,33 @@ func newOTLP(ctx context.Context, getenv func(string) string, opts ...Option) (*
 	}
 	o = append(o, otlptracehttp.WithHTTPClient(otlpClient(c.api.HTTPClient, base, key, c.api.Timeout)))
 	o = append(o, c.otlp...)
-	exp, err := otlptracehttp.New(ctx, o...)
+	exp, err := otlptrace.New(ctx, &scrubClient{Client: otlptracehttp.NewClient(o...), key: key})
 	if err != nil {
 		return nil, fmt.Errorf("tracium exporter: otlp: %s", api.Scrub(err.Error(), key))
 	}
 	return exp, nil
+}
+
+// scrubClient is otlptracehttp's client with every error it returns passed
+// through [api.ScrubError]: http.Client wraps a failed request or a refused
+// redirect in a *url.Error quoting the full URL (the base path, a
+// redirect's Location), which a key may be part of, and ExportSpans errors
+// reach the OTel error handler.
+type scrubClient struct {
+	otlptrace.Client
+	key string
+}
+
+func (c *scrubClient) Start(ctx context.Context) error {
+	return api.ScrubError(c.Client.Start(ctx), c.key)
+}
+
+func (c *scrubClient) Stop(ctx context.Context) error {
+	return api.ScrubError(c.Client.Stop(ctx), c.key)
+}
+
+func (c *scrubClient) UploadTraces(ctx context.Context, spans []*tracepb.ResourceSpans) error {
+	return api.ScrubError(c.Client.UploadTraces(ctx, spans), c.key)
 }
 
 // otlpClient returns the client otlptracehttp sends with: hc (nil: a

@@ -840,15 +840,13 @@ func (e *Exporter) answeredID(r *spoolReq, body []byte) string {
 	}
 	got, err := validate.TraceID(got) // the checked form goes into paths
 	if err != nil {
-		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API answered with an unusable id: %w; keeping ours", trace, err))
+		otel.Handle(e.unusableID(trace, err))
 		return trace
 	}
 	if got == trace {
 		return trace
 	}
-	e.mismatch.Do(func() {
-		otel.Handle(fmt.Errorf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", trace, got))
-	})
+	e.mismatch.Do(func() { otel.Handle(e.assignedID(trace, got)) })
 	e.sp.mu.Lock()
 	e.sp.ids[r.key()] = got
 	e.sp.mu.Unlock()

@@ -55,7 +55,9 @@ type macState struct {
 // NewKeyring returns a keyring that signs with current and verifies with
 // current and each of previous. It copies the secrets. Key ids must be
 // distinct; a malformed id or a short secret is an error wrapping
-// [ErrInvalidKey].
+// [ErrInvalidKey]. Errors name a key by its position (0 is current, then
+// previous in order), never by its id or secret: a key list written the
+// wrong way round (secret:id) would put the secret in the id.
 func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 	kr := &Keyring{}
 	for i, k := range append([]Key{current}, previous...) {
@@ -63,11 +65,11 @@ func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 			return nil, fmt.Errorf("%w: key %d: id must be 1 to %d letters, digits, '-', '_' and '.'", ErrInvalidKey, i, maxKeyIDLen)
 		}
 		if len(k.Secret) < MinSecretLen {
-			return nil, fmt.Errorf("%w: key %q: secret of %d bytes, fewer than %d", ErrInvalidKey, k.ID, len(k.Secret), MinSecretLen)
+			return nil, fmt.Errorf("%w: key %d: secret of %d bytes, fewer than %d", ErrInvalidKey, i, len(k.Secret), MinSecretLen)
 		}
-		for _, have := range kr.keys {
+		for j, have := range kr.keys {
 			if have.id == k.ID {
-				return nil, fmt.Errorf("%w: key id %q given twice", ErrInvalidKey, k.ID)
+				return nil, fmt.Errorf("%w: keys %d and %d have the same id", ErrInvalidKey, j, i)
 			}
 		}
 		secret := append([]byte(nil), k.Secret...)

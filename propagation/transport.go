@@ -14,8 +14,9 @@ import (
 // request, and writing X-Tenant-ID with [WithTenantHeader]); for every other
 // host, a third party such as an LLM provider's API, it removes every
 // baggage member under [Prefix] and the X-Tenant-ID header, whoever put
-// them there and in whatever letter case the header name is spelled on the
-// http.Header map. Other baggage members and headers are left alone.
+// them there, in whatever letter case and with '_' or '-' the header name
+// is spelled on the http.Header map, in the headers and in the trailers.
+// Other baggage members and headers are left alone.
 //
 // With otelhttp, put the Transport inside otelhttp's, closest to the wire:
 //
@@ -59,11 +60,16 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	allowed := tr.allows(req)
-	if tr.cfg.prop == nil && !allowed && !hasOurs(req.Header) {
+	if tr.cfg.prop == nil && !allowed && !hasOurs(req.Header) && !hasOurs(req.Trailer) {
 		return base.RoundTrip(req)
 	}
 	r := req.Clone(req.Context())
 	canonicalize(r.Header)
+	if !allowed && r.Trailer != nil {
+		// Trailers are headers sent after the body: strip them alike.
+		canonicalize(r.Trailer)
+		strip(r.Trailer)
+	}
 	h := otelpropagation.HeaderCarrier(r.Header)
 	if tr.cfg.prop != nil {
 		tr.cfg.prop.Inject(r.Context(), h)
@@ -118,16 +124,43 @@ const (
 	canonicalBaggage = "Baggage"
 )
 
+// sameName reports whether the header name is a spelling of canonical: in
+// any letter case, and with '_' for '-', since many servers and proxies
+// (CGI, nginx, WSGI) read X_Tenant_ID as X-Tenant-ID.
+func sameName(name, canonical string) bool {
+	if len(name) != len(canonical) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		a, b := name[i], canonical[i]
+		if a == '_' {
+			a = '-'
+		}
+		if a != b && lowerASCII(a) != lowerASCII(b) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // hasOurs reports whether h has anything strip would remove, under any
-// spelling of the header name: net/http sends a key set directly on the
-// map (h["x-tenant-id"]) as it is, and header names are case-insensitive.
+// spelling of the header name ([sameName]): net/http sends a key set
+// directly on the map (h["x-tenant-id"]) as it is, and header names are
+// case-insensitive.
 func hasOurs(h http.Header) bool {
 	for name, vals := range h {
 		switch {
 		case len(vals) == 0:
-		case strings.EqualFold(name, canonicalTenant):
+		case sameName(name, canonicalTenant):
 			return true
-		case strings.EqualFold(name, canonicalBaggage):
+		case sameName(name, canonicalBaggage):
 			for _, v := range vals {
 				it := newMembers(v, nil)
 				for m, ok := it.next(); ok; m, ok = it.next() {
@@ -141,13 +174,13 @@ func hasOurs(h http.Header) bool {
 	return false
 }
 
-// canonicalize moves the values of every non-canonical spelling of the
-// baggage and X-Tenant-ID header names to the canonical key, so that
-// Inject merges into them and strip finds them.
+// canonicalize moves the values of every non-canonical spelling
+// ([sameName]) of the baggage and X-Tenant-ID header names to the canonical
+// key, so that Inject merges into them and strip finds them.
 func canonicalize(h http.Header) {
 	for name, vals := range h {
 		for _, ck := range [...]string{canonicalTenant, canonicalBaggage} {
-			if name != ck && strings.EqualFold(name, ck) {
+			if name != ck && sameName(name, ck) {
 				h[ck] = append(h[ck], vals...)
 				delete(h, name)
 			}

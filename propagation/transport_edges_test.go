@@ -2,9 +2,12 @@ package propagation_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -114,4 +117,68 @@ func TestExtractRefusesPaddedTenant(t *testing.T) {
 	ctx := p.Extract(context.Background(), otelpropagation.MapCarrier{"baggage": "tracium.tenant=ac%20me"})
 	id, ok := tenant.From(ctx)
 	assert.True(t, ok && id.String() == "ac me", "an inner space is fine, got %q", id)
+}
+
+// TestTransportStripsUnderscoreAndTrailers: a host that is not allowed gets
+// no X-Tenant-ID spelled with underscores (which many servers read as the
+// same header), and no Tracium data in trailers; an allowed host still
+// gets the trailers it was sent.
+func TestTransportStripsUnderscoreAndTrailers(t *testing.T) {
+	t.Parallel()
+	type got struct{ header, trailer http.Header }
+	seen := make(chan got, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // trailers arrive after the body
+		seen <- got{r.Header.Clone(), r.Trailer.Clone()}
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ctx := tenant.With(context.Background(), mustTenant("acme"))
+	tests := []struct {
+		name        string
+		allowed     string
+		header      http.Header
+		trailer     http.Header
+		wantHeader  map[string][]string // canonical name: values; nil values means absent
+		wantTrailer map[string][]string
+	}{
+		{
+			name: "underscore X_Tenant_ID", allowed: "tools.internal",
+			header:     http.Header{"X_Tenant_ID": {"acme-secret"}, "x_tenant_id": {"acme-secret"}, "Baggage": {"a=1"}},
+			wantHeader: map[string][]string{"X_tenant_id": nil, "X-Tenant-Id": nil, "Baggage": {"a=1"}},
+		},
+		{
+			name: "trailers", allowed: "tools.internal",
+			trailer:     http.Header{"X-Tenant-Id": {"acme-secret"}, "Baggage": {"tracium.tenant=acme-secret,b=2"}, "X-Other": {"kept"}},
+			wantTrailer: map[string][]string{"X-Tenant-Id": nil, "Baggage": {"b=2"}, "X-Other": {"kept"}},
+		},
+		{
+			name: "trailers to an allowed host", allowed: host,
+			trailer:     http.Header{"X-Other": {"kept"}},
+			wantTrailer: map[string][]string{"X-Other": {"kept"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &http.Client{Transport: newProp(t, propagation.WithTenantHeader()).Transport(ownTransport(t), propagation.WithAllowedHosts(tc.allowed))}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, io.NopCloser(strings.NewReader("body")))
+			require.NoError(t, err, "NewRequest")
+			req.ContentLength = -1 // chunked, so that trailers can be sent
+			for k, v := range tc.header {
+				req.Header[k] = v
+			}
+			req.Trailer = tc.trailer
+			resp, err := c.Do(req)
+			require.NoError(t, err, "Do")
+			_ = resp.Body.Close()
+			g := <-seen
+			for name, want := range tc.wantHeader {
+				assert.Equal(t, want, g.header[name], "header %s", name)
+			}
+			for name, want := range tc.wantTrailer {
+				assert.Equal(t, want, g.trailer[name], "trailer %s", name)
+			}
+			assert.NotContains(t, fmt.Sprint(g.header, g.trailer), "acme-secret", "Tracium data reached a host that is not allowed")
+		})
+	}
 }

@@ -208,6 +208,29 @@ func TestNewKeyring(t *testing.T) {
 	assert.Equal(t, h, signedHeader(t, kr, epoch, "acme"))
 }
 
+// TestNewKeyringErrorsQuoteNoID: NewKeyring names a bad key by position,
+// never by id: a key built the wrong way round has its secret as the id.
+func TestNewKeyringErrorsQuoteNoID(t *testing.T) {
+	t.Parallel()
+	const id = "S3cr3tValue-0123456789abcdefXYZ"
+	long := make([]byte, propagation.MinSecretLen)
+	for _, tc := range []struct {
+		name    string
+		current propagation.Key
+		prev    []propagation.Key
+		want    string
+	}{
+		{"short secret", propagation.Key{ID: id, Secret: []byte("x")}, nil, "key 0: secret of 1 bytes"},
+		{"short previous secret", propagation.Key{ID: "k1", Secret: long}, []propagation.Key{{ID: id, Secret: []byte("x")}}, "key 1: secret of 1 bytes"},
+		{"duplicate id", propagation.Key{ID: id, Secret: long}, []propagation.Key{{ID: id, Secret: long}}, "keys 0 and 1 have the same id"},
+	} {
+		_, err := propagation.NewKeyring(tc.current, tc.prev...)
+		require.ErrorIs(t, err, propagation.ErrInvalidKey, tc.name)
+		assert.Contains(t, err.Error(), tc.want, tc.name)
+		assert.NotContains(t, err.Error(), id[:8], "%s: the error quotes the id", tc.name)
+	}
+}
+
 func TestWithMaxAge(t *testing.T) {
 	errs := captureErrors(t)
 	kr := keyring(t, "k1")

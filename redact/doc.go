@@ -37,6 +37,17 @@
 // key-shaped secrets are still masked there, but "password=x" arrives as
 // "password-x", which no pattern knows.
 //
+// Length limits cut text before it is masked: span names (512 characters),
+// tags, model ids and other short texts, error texts (10,000) and inputs
+// and outputs over 1 MiB (kept as a 64 KiB preview), and the LLM output the
+// instrumentation captures. A piece of a secret is not a secret any pattern
+// knows, so a cut never leaves part of a token: when it lands inside a run
+// of characters other than whitespace and the JSON delimiters " , : [ ] { },
+// that whole run is dropped, back to the whitespace or delimiter before it
+// (a text that is one huge token is dropped whole). Captured LLM output
+// cut in the middle of a streamed piece drops that piece's partial token
+// only.
+//
 // # Defaults
 //
 // [Default] masks, with [DefaultMask] ("***REDACTED***"):

@@ -476,6 +476,34 @@ func TestDestinationString(t *testing.T) {
 	assert.Equal(t, `routing.Destination{APIKey:unset BaseURL:"" Workspace:""}`, routing.Destination{}.GoString(), "GoString")
 }
 
+// TestDestinationStringHidesKey checks that a key pasted in the base URL's
+// userinfo, query or fragment stays out of String, GoString and the error
+// of NewProcessor, which quote the destination.
+func TestDestinationStringHidesKey(t *testing.T) {
+	const key = "tk-Live-AbCdEfGh1234567890ijklMNOPqrst"
+	tests := []struct {
+		name, baseURL, want string
+	}{
+		{name: "userinfo", baseURL: "https://u:" + key + "@api.example/v1", want: `BaseURL:"https://api.example/v1"`},
+		{name: "query", baseURL: "https://api.example/?k=" + key, want: `BaseURL:"https://api.example/"`},
+		{name: "fragment", baseURL: "https://api.example/#" + key, want: `BaseURL:"https://api.example/"`},
+		{name: "unparsable", baseURL: "http://127.0.0.1:1/ x?k=" + key + "\x7f%zz", want: `BaseURL:(invalid)`},
+		{name: "key in path", baseURL: "https://api.example/" + key, want: `BaseURL:"https://api.example/[REDACTED]"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := routing.Destination{APIKey: key, BaseURL: tc.baseURL}
+			all := fmt.Sprintf("%v %+v %#v %s", d, d, d, []routing.Destination{d})
+			_, err := routing.NewProcessor(routing.Static(nil), routing.WithDefault(routing.Destination{APIKey: key, BaseURL: "http://u:" + key + "@evil.example/?k=" + key}))
+			if err != nil {
+				all += err.Error()
+			}
+			assert.NotContains(t, all, "AbCdEfGh12345678", "a Destination or NewProcessor error shows the key")
+			assert.Contains(t, d.String(), tc.want, "String")
+		})
+	}
+}
+
 func TestStatic(t *testing.T) {
 	m := map[string]routing.Destination{"acme": {APIKey: "k1"}}
 	resolve := routing.Static(m)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
+
+	"github.com/tracium-ai/tracium-go/internal/api"
 )
 
 // Destination is where the agent traces of a tenant go: the Tracium API
@@ -17,7 +20,8 @@ import (
 // Destinations are compared by value: tenants resolved to equal
 // Destinations share one queue and one exporter.
 //
-// Its String and GoString methods never show the API key, so a
+// Its String and GoString methods never show the API key, nor the base
+// URL's userinfo, query or fragment (where a key may be pasted), so a
 // Destination can be logged and put in error messages.
 type Destination struct {
 	// APIKey is sent as X-API-Key with every request for the tenant.
@@ -32,13 +36,27 @@ type Destination struct {
 	Workspace string
 }
 
-// String returns the destination with its API key left out.
+// String returns the destination with its API key left out and its base
+// URL printed without userinfo, query or fragment (one that does not parse
+// is printed as "(invalid)"); what remains is scrubbed of the key.
 func (d Destination) String() string {
 	key := "unset"
 	if d.APIKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("{APIKey:%s BaseURL:%s Workspace:%s}", key, strconv.Quote(d.BaseURL), strconv.Quote(d.Workspace))
+	return api.Scrub(fmt.Sprintf("{APIKey:%s BaseURL:%s Workspace:%s}", key, safeBaseURL(d.BaseURL), strconv.Quote(d.Workspace)), d.APIKey)
+}
+
+// safeBaseURL quotes raw as [api.SafeURL] prints it.
+func safeBaseURL(raw string) string {
+	if raw == "" {
+		return `""`
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid)"
+	}
+	return strconv.Quote(api.SafeURL(u))
 }
 
 // GoString is String, for the %#v verb: the API key stays out of it too.

@@ -165,6 +165,10 @@ func originOf(u *url.URL) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
+// Scrub is [Scrub] with the client's API key: for messages that quote what
+// the server answered outside an error, such as an id it assigned.
+func (c *Client) Scrub(s string) string { return Scrub(s, c.s.key) }
+
 // BaseURL returns a copy of the normalized base URL.
 func (c *Client) BaseURL() *url.URL {
 	u := *c.s.base
@@ -190,7 +194,10 @@ type prepared struct {
 }
 
 func (c *Client) prepare(r Request) (*prepared, error) {
-	bad := func(msg string) error { return errors.New(prefix(r.Method, r.Path) + msg) }
+	// Errors show the path scrubbed: it may hold an id the server chose,
+	// and a server may echo the key as one.
+	shown := Scrub(r.Path, c.s.key)
+	bad := func(msg string) error { return errors.New(prefix(r.Method, shown) + msg) }
 	switch {
 	case r.Method == "":
 		return nil, bad("method is required")
@@ -207,7 +214,7 @@ func (c *Client) prepare(r Request) (*prepared, error) {
 	u.RawQuery = r.Query.Encode()
 
 	h := c.s.header.Clone()
-	p := &prepared{method: r.Method, path: r.Path, url: u.String(), header: h, retryNotFound: r.RetryNotFound}
+	p := &prepared{method: r.Method, path: shown, url: u.String(), header: h, retryNotFound: r.RetryNotFound}
 	if len(r.Body) > 0 {
 		p.body = r.Body
 		h.Set("Content-Type", "application/json")

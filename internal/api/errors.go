@@ -30,7 +30,7 @@ var ErrResponseTooLarge = errors.New("response body too large")
 // server answers with a status outside 2xx.
 type StatusError struct {
 	Method string // the request method
-	Path   string // the request path, as given in [Request.Path]
+	Path   string // the request path, as given in [Request.Path], scrubbed of the key
 	Status int    // the HTTP status code
 	// Body is the start of the answer's body (at most 512 bytes, whitespace
 	// trimmed), with the API key replaced by "[REDACTED]".

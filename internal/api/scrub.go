@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -336,8 +338,9 @@ const maxScrubbedBody = 64 << 10
 // http.DefaultTransport) and scrubs key ([Scrub]) from what comes back for
 // clients whose error messages this package does not write, such as
 // otlptracehttp: the status line and the first 64 KiB of the body of an
-// answer outside 2xx (the rest is dropped), and the text of a transport
-// error. A 2xx answer is passed on untouched.
+// answer outside 2xx (the rest is dropped), the partial_success
+// error_message of a 2xx OTLP answer (see [scrubOTLPSuccess]), and the text
+// of a transport error. Any other 2xx answer is passed on untouched.
 func ScrubTransport(rt http.RoundTripper, key string) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
@@ -356,6 +359,7 @@ func (s *scrubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, &scrubbedError{msg: Scrub(err.Error(), s.key), err: err}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		scrubOTLPSuccess(resp, s.key)
 		return resp, nil
 	}
 	resp.Status = Scrub(resp.Status, s.key)
@@ -398,4 +402,64 @@ func (e *scrubbedError) Timeout() bool {
 func (e *scrubbedError) Temporary() bool {
 	t, ok := e.err.(interface{ Temporary() bool })
 	return ok && t.Temporary()
+}
+
+// ScrubError returns err with its text made safe to print: the URL of every
+// *url.Error in it printed as [SafeURL] (or "(invalid URL)"), then the
+// whole text passed through [Scrub]. http.Client wraps a failed request or
+// a refused redirect in a *url.Error holding the full URL, where a key may
+// sit in the path, userinfo, query or fragment. nil stays nil. The result
+// matches errors.Is targets and Timeout like err, but does not unwrap to
+// err, whose text still holds what was scrubbed.
+func ScrubError(err error, key string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, raw := range urlsOf(err, nil) {
+		safe := "(invalid URL)"
+		if u, perr := url.Parse(raw); perr == nil {
+			safe = SafeURL(u)
+		}
+		msg = strings.ReplaceAll(msg, strconv.Quote(raw), strconv.Quote(safe))
+		msg = strings.ReplaceAll(msg, raw, safe)
+	}
+	return &cleanError{msg: Scrub(msg, strings.TrimSpace(key)), err: err}
+}
+
+// urlsOf appends the URL of every *url.Error in err's tree to out.
+func urlsOf(err error, out []string) []string {
+	switch e := err.(type) {
+	case nil:
+		return out
+	case *url.Error:
+		if e.URL != "" {
+			out = append(out, e.URL)
+		}
+		return urlsOf(e.Err, out)
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			out = urlsOf(x, out)
+		}
+		return out
+	default:
+		return urlsOf(errors.Unwrap(err), out)
+	}
+}
+
+// cleanError is an error whose text was scrubbed by [ScrubError].
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+
+// Is lets errors.Is see through to the original error (context.Canceled,
+// a sentinel) without handing out its text.
+func (e *cleanError) Is(target error) bool { return errors.Is(e.err, target) }
+
+func (e *cleanError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
 }

@@ -61,6 +61,55 @@ func quote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
+// CutWhole is [Cut] that never leaves part of a token: when the cut lands
+// inside a run of characters other than whitespace and the JSON delimiters
+// (" , : [ ] { }), the part of that run before the cut is dropped too, back
+// to the preceding whitespace or delimiter, however far that is (a text that
+// is one huge token is dropped whole). Redaction runs on the cut text,
+// after it: a secret straddling the cut would otherwise leave a fragment
+// that no pattern recognizes. Names, error texts and content previews are
+// cut with it.
+func CutWhole(s string, n int) string {
+	c := Cut(s, n)
+	if len(c) == len(s) {
+		return c
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return DropPartialToken(c, s[len(c):])
+}
+
+// DropPartialToken returns kept without its trailing partial token: the run
+// of token characters at its end, when rest (what was cut off after it)
+// starts with a token character too. It is the rule of [CutWhole], for
+// cutters that count bytes.
+func DropPartialToken(kept, rest string) string {
+	if kept == "" || rest == "" {
+		return kept
+	}
+	first, _ := utf8.DecodeRuneInString(rest)
+	last, _ := utf8.DecodeLastRuneInString(kept)
+	if !isTokenRune(first) || !isTokenRune(last) {
+		return kept
+	}
+	i := strings.LastIndexFunc(kept, func(r rune) bool { return !isTokenRune(r) })
+	if i < 0 {
+		return ""
+	}
+	_, size := utf8.DecodeRuneInString(kept[i:])
+	return kept[:i+size]
+}
+
+// isTokenRune reports whether r can be part of a token: a secret, a word.
+func isTokenRune(r rune) bool {
+	switch r {
+	case '"', ',', ':', '[', ']', '{', '}':
+		return false
+	}
+	return !unicode.IsSpace(r)
+}
+
 // Cut returns s cut to at most n code points; invalid UTF-8 is replaced.
 func Cut(s string, n int) string {
 	if !utf8.ValidString(s) {
@@ -213,7 +262,7 @@ func SpanType(s string) (string, error) {
 func SpanName(s string) (string, error) {
 	t := strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(t); n > MaxSpanName {
-		return Cut(t, MaxSpanName), invalid("span name %s: %d characters, more than %d", quote(t), n, MaxSpanName)
+		return CutWhole(t, MaxSpanName), invalid("span name %s: %d characters, more than %d", quote(t), n, MaxSpanName)
 	}
 	return Cut(t, MaxSpanName), nil
 }
@@ -223,7 +272,7 @@ func SpanName(s string) (string, error) {
 func Text(what, s string, max int) (string, error) {
 	t := strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(t); n > max {
-		return Cut(t, max), invalid("%s %s: %d characters, more than %d", what, quote(t), n, max)
+		return CutWhole(t, max), invalid("%s %s: %d characters, more than %d", what, quote(t), n, max)
 	}
 	return Cut(t, max), nil
 }
@@ -233,7 +282,7 @@ func Text(what, s string, max int) (string, error) {
 func ErrorText(s string) string {
 	t := strings.TrimSpace(s)
 	if utf8.RuneCountInString(t) > MaxErrorText {
-		return Cut(t, MaxErrorText) + TruncationMarker
+		return CutWhole(t, MaxErrorText) + TruncationMarker
 	}
 	return Cut(t, MaxErrorText)
 }
@@ -271,8 +320,9 @@ func ID(what, s string, max int) error {
 
 // Content checks the JSON encoding of an input or output against
 // MaxContentBytes. An over-long value becomes a JSON string holding its
-// first ContentPreviewBytes bytes (cut at a character boundary) followed by
-// TruncationMarker, with an error saying so.
+// first ContentPreviewBytes bytes (cut at a character boundary, and back to
+// a token boundary as [CutWhole] does) followed by TruncationMarker, with
+// an error saying so.
 func Content(what, doc string) (string, error) {
 	if len(doc) <= MaxContentBytes {
 		return doc, nil
@@ -281,6 +331,7 @@ func Content(what, doc string) (string, error) {
 	for len(cut) > 0 && !utf8.ValidString(cut) {
 		cut = cut[:len(cut)-1]
 	}
+	cut = DropPartialToken(cut, doc[len(cut):])
 	b, _ := json.Marshal(cut + TruncationMarker) // a string always encodes
 	return string(b), invalid("%s: %d bytes of JSON, more than %d; sent cut to its first %d bytes", what, len(doc), MaxContentBytes, ContentPreviewBytes)
 }

@@ -4,9 +4,10 @@
 // for every call that passes through the client's request middleware.
 //
 //   - It strips Tracium data from the outgoing request (the X-Tenant-ID
-//     header, baggage members under "tracium."), from the headers and from
-//     the OTel baggage of the context handed on, so that nothing injected
-//     later by the client's own transport carries it either.
+//     header, also spelled with '_' for '-', and baggage members under
+//     "tracium."), from the headers, the trailers and the OTel baggage of
+//     the context handed on, so that nothing injected later by the client's
+//     own transport carries it either.
 //   - It reads the JSON request body, restoring Body and GetBody so that the
 //     client can send and retry it, and starts an llm or embedding span in
 //     the agent trace of the request's context, or in an automatic lazy trace

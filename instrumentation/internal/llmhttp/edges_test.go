@@ -1,6 +1,7 @@
 package llmhttp
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -70,4 +71,34 @@ func TestNoTraciumDataToProviderOrRedirectTarget(t *testing.T) {
 			assert.NotContains(t, strings.ToLower(v), "tracium.", "request %d: baggage", i)
 		}
 	}
+}
+
+// TestMiddlewareStripsTrailers: trailers are headers sent after the body;
+// the request handed on (to the client's next middleware and transport,
+// which may send it chunked) carries no X-Tenant-ID and no Tracium baggage
+// member in them, and the other trailers as they were.
+func TestMiddlewareStripsTrailers(t *testing.T) {
+	t.Parallel()
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	t.Cleanup(provider.Close)
+	m, _ := newTestMiddleware(t)
+	client := &http.Client{}
+	t.Cleanup(client.CloseIdleConnections)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, provider.URL+"/v1/chat", strings.NewReader(`{"model":"m"}`))
+	require.NoError(t, err, "http.NewRequest")
+	req.Trailer = http.Header{"X_Tenant_Id": {"acme-secret"}, "Baggage": {"tracium.tenant=acme-secret,a=1"}, "X-Other": {"kept"}}
+	var handedOn http.Header
+	resp, err := m.Handle(req, func(r *http.Request) (*http.Response, error) {
+		handedOn = r.Trailer.Clone()
+		return client.Do(r)
+	})
+	require.NoError(t, err, "Handle")
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, []string{"kept"}, handedOn["X-Other"], "other trailer")
+	assert.NotContains(t, fmt.Sprint(handedOn), "acme-secret", "Tracium data in the trailers handed on")
+	assert.Equal(t, "tracium.tenant=acme-secret,a=1", req.Trailer.Get("Baggage"), "the caller's request is not modified")
 }

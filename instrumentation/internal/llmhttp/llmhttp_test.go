@@ -26,6 +26,8 @@ func TestScrubHeader(t *testing.T) {
 		{name: "tenant header", in: http.Header{"X-Tenant-Id": {"acme"}, "Accept": {"*/*"}},
 			want: http.Header{"Accept": {"*/*"}}},
 		{name: "tenant header, odd case", in: http.Header{"x-tenant-id": {"acme"}}, want: http.Header{}},
+		{name: "tenant header with underscores", in: http.Header{"X_Tenant_ID": {"acme"}, "x_tenant-id": {"acme"}, "X_Other": {"1"}},
+			want: http.Header{"X_Other": {"1"}}},
 		{name: "members kept in order", in: http.Header{"Baggage": {"a=1, tracium.tenant=acme;p=1 ,b=2", "TRACIUM.trace=x,c=3"}},
 			want: http.Header{"Baggage": {"a=1,b=2,c=3"}}},
 		{name: "only Tracium members", in: http.Header{"Baggage": {"tracium.tenant=acme,tracium.workspace=ws"}},
@@ -62,9 +64,13 @@ func TestScrubContext(t *testing.T) {
 
 func TestCut(t *testing.T) {
 	t.Parallel()
-	s, cut := llmhttp.Cut("héllo", 2) // é is two bytes: no half characters
-	assert.Equal(t, "h"+llmhttp.TruncatedMarker, s)
+	s, cut := llmhttp.Cut("a héllo", 4) // é is two bytes: no half characters
+	assert.Equal(t, "a "+llmhttp.TruncatedMarker, s, "a word the cut lands in is dropped whole")
 	assert.True(t, cut)
+	s, _ = llmhttp.Cut("key sk-proj-QwErTyUiOpAsDfGh", 20)
+	assert.Equal(t, "key "+llmhttp.TruncatedMarker, s, "no piece of a token survives the cut")
+	s, _ = llmhttp.Cut("a é", 3)
+	assert.Equal(t, "a "+llmhttp.TruncatedMarker, s, "a cut at whitespace keeps everything before it")
 	s, cut = llmhttp.Cut("hello", 5)
 	assert.Equal(t, "hello", s)
 	assert.False(t, cut)

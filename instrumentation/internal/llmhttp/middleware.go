@@ -132,16 +132,22 @@ func scrub(req *http.Request, forward bool) *http.Request {
 		ctx = baggage.ContextWithoutBaggage(ctx)
 	}
 	h, changed := scrubHeader(req.Header)
+	// Trailers are headers sent after the body: scrubbed alike.
+	tr, trChanged := scrubHeader(req.Trailer)
 	if !forward {
 		if h2, dropped := dropBaggage(h); dropped {
 			h, changed = h2, true
 		}
+		if t2, dropped := dropBaggage(tr); dropped {
+			tr, trChanged = t2, true
+		}
 	}
-	if ctx == req.Context() && !changed {
+	if ctx == req.Context() && !changed && !trChanged {
 		return req
 	}
 	out := req.WithContext(ctx)
 	out.Header = h
+	out.Trailer = tr
 	return out
 }
 

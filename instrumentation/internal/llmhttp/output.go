@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
 // TruncatedMarker ends a text that was cut at its size limit, as the
@@ -12,6 +14,8 @@ const TruncatedMarker = "... (truncated)"
 
 // Cut returns s cut to at most max bytes, at a character boundary, and
 // whether it was cut. A cut text ends with [TruncatedMarker] (beyond max).
+// A token the cut lands in is dropped whole (validate.CutWhole), so that
+// no piece of a secret that redaction would not recognize survives.
 func Cut(s string, max int) (string, bool) {
 	if len(s) <= max {
 		return s, false
@@ -23,7 +27,7 @@ func Cut(s string, max int) (string, bool) {
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return s[:i] + TruncatedMarker, true
+	return validate.DropPartialToken(s[:i], s[i:]) + TruncatedMarker, true
 }
 
 // Budget bounds the output text a span captures from a stream: every piece

@@ -25,14 +25,22 @@ func isTracium(member string) bool {
 	return len(key) >= len(TraciumPrefix) && strings.EqualFold(key[:len(TraciumPrefix)], TraciumPrefix)
 }
 
-// needsScrub reports whether h carries Tracium data. Header names are
-// compared ignoring case: a name set on the map directly is sent as it is.
+// sameName reports whether the header name is a spelling of canonical: in
+// any letter case (a name set on the map directly is sent as it is), and
+// with '_' for '-', since many servers and proxies read X_Tenant_ID as
+// X-Tenant-ID.
+func sameName(name, canonical string) bool {
+	return len(name) == len(canonical) && strings.EqualFold(strings.ReplaceAll(name, "_", "-"), canonical)
+}
+
+// needsScrub reports whether h carries Tracium data ([sameName] spellings
+// included).
 func needsScrub(h http.Header) bool {
 	for name, lines := range h {
 		switch {
-		case strings.EqualFold(name, tenantHeader):
+		case sameName(name, tenantHeader):
 			return true
-		case strings.EqualFold(name, baggageHeader):
+		case sameName(name, baggageHeader):
 			for _, line := range lines {
 				for m := range strings.SplitSeq(line, ",") {
 					if isTracium(m) {
@@ -45,7 +53,8 @@ func needsScrub(h http.Header) bool {
 	return false
 }
 
-// ScrubHeader returns h without Tracium data: no X-Tenant-ID header, and no
+// ScrubHeader returns h without Tracium data: no X-Tenant-ID header (in any
+// letter case, with '_' or '-'), and no
 // baggage list-member under [TraciumPrefix] (a baggage header left empty is
 // removed; the other members keep their order). h itself is not changed;
 // when it carries no Tracium data it is returned as is.
@@ -62,8 +71,8 @@ func scrubHeader(h http.Header) (http.Header, bool) {
 	var kept []string
 	for name, lines := range h {
 		switch {
-		case strings.EqualFold(name, tenantHeader):
-		case strings.EqualFold(name, baggageHeader):
+		case sameName(name, tenantHeader):
+		case sameName(name, baggageHeader):
 			for _, line := range lines {
 				for m := range strings.SplitSeq(line, ",") {
 					if m = strings.TrimSpace(m); m != "" && !isTracium(m) {
