@@ -93,7 +93,7 @@ func TestCheckCredentials(t *testing.T) {
 		{name: "connection refused", opts: []exporter.Option{exporter.WithAPIKey(wrongKey), exporter.WithBaseURL(refusedURL(t))},
 			cause: "connection refused", fix: "check TRACIUM_BASE_URL or exporter.WithBaseURL"},
 		{name: "name does not resolve", opts: []exporter.Option{exporter.WithAPIKey(wrongKey),
-			exporter.WithBaseURL("http://tracium.invalid"), exporter.WithHTTPClient(nxdomainResolver(t, &dnsQueries))},
+			exporter.WithBaseURL("https://tracium.invalid"), exporter.WithHTTPClient(nxdomainResolver(t, &dnsQueries))},
 			cause: "no such host", fix: "check TRACIUM_BASE_URL or exporter.WithBaseURL"},
 		{name: "TLS certificate not trusted", opts: []exporter.Option{exporter.WithAPIKey(wrongKey), exporter.WithBaseURL(tlsSrv.URL)},
 			cause: "certificate signed by unknown authority", fix: "check TRACIUM_BASE_URL or exporter.WithBaseURL"},
