@@ -7,8 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 	"unsafe"
+
+	"github.com/tracium-ai/tracium-go/internal/jsonstr"
 )
 
 // DefaultMask replaces what is redacted.
@@ -394,53 +395,10 @@ func valueEnd(doc string, i int) int {
 // jsonEscape returns s escaped as the content of a JSON string (no quotes,
 // HTML characters kept, invalid UTF-8 replaced).
 func jsonEscape(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if jsonstr.Clean(s) {
 		return s
 	}
-	const hex = "0123456789abcdef"
-	b := make([]byte, 0, len(s)+8)
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			rn, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case rn == utf8.RuneError && size == 1:
-				b = append(b, `\ufffd`...)
-			case rn == '\u2028' || rn == '\u2029':
-				b = append(b, `\u202`...)
-				b = append(b, hex[rn&0xf])
-			default:
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			if c < 0x20 {
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			} else {
-				b = append(b, c)
-			}
-		}
-		i++
-	}
-	return string(b)
+	return string(jsonstr.AppendEscaped(make([]byte, 0, len(s)+8), s))
 }
 
 var errNilNext = errors.New("redact: nil exporter")
