@@ -139,7 +139,10 @@ func TestExportUnknownJoinedTraceDoesNotStallOthers(t *testing.T) {
 	sawRequest(t, srv, "/agents/traces/ghost-trace/spans", true) // its export is under way
 
 	ids := healthyTraces(t, tp, 1000)
-	assert.Eventually(t, func() bool { return healthyDelivered(srv, ids) == 1000 }, 20*time.Second, 20*time.Millisecond,
+	// The bound is generous for a loaded machine under -race, and still
+	// well inside the minute the stuck trace's retries would hold the
+	// batch (MaxElapsedTime) if it held the others.
+	assert.Eventually(t, func() bool { return healthyDelivered(srv, ids) == 1000 }, 45*time.Second, 20*time.Millisecond,
 		"all 1000 healthy traces delivered while the joined trace is unknown")
 	t.Logf("healthy traces delivered: %d of 1000", healthyDelivered(srv, ids))
 
@@ -192,7 +195,7 @@ func TestExportFailingTraceDoesNotHoldOthers(t *testing.T) {
 			sawRequest(t, srv, "/agents/traces/bad-trace/spans", tt.fault.Latency == 0)
 
 			ids := healthyTraces(t, tp, 200)
-			assert.Eventually(t, func() bool { return healthyDelivered(srv, ids) == 200 }, 20*time.Second, 20*time.Millisecond,
+			assert.Eventually(t, func() bool { return healthyDelivered(srv, ids) == 200 }, 45*time.Second, 20*time.Millisecond, // see above
 				"all 200 healthy traces delivered while one trace fails")
 
 			sctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -4,18 +4,25 @@
 # race detector; then a short, bounded run of each fuzz target.
 #
 # Environment:
-#   FUZZTIME  how much each fuzz target runs (go test -fuzztime): a count of
-#             inputs such as the default 10000x (a few seconds per target
-#             here), or a duration such as 1m; "0" skips the fuzz runs.
-#             The default is a count because go1.26's fuzz coordinator can
-#             fail a healthy target with "context deadline exceeded" when a
-#             duration ends on a loaded machine (golang/go#75804, fixed in
-#             go1.27); a count has no deadline.
+#   FUZZTIME     how much each fuzz target runs (go test -fuzztime): a count
+#                of inputs such as the default 10000x (a few seconds per
+#                target here), or a duration such as 1m; "0" skips the fuzz
+#                runs. The default is a count because go1.26's fuzz
+#                coordinator can fail a healthy target with "context deadline
+#                exceeded" when a duration ends on a loaded machine
+#                (golang/go#75804, fixed in go1.27); a count has no deadline.
+#   FUZZMODULES  "root" (the default): fuzz the targets of the root module;
+#                "all": those of every module. The instrumentation modules'
+#                fuzz builds instrument a whole LLM SDK (about a minute
+#                each), so they are opt-in; their seed corpora run as plain
+#                tests in every run either way.
+#   JOBS         how many modules are checked at once (default 2): their
+#                downloads, links and test waits overlap.
 #
 # Tools are pinned by module version and installed into .tools/bin of the
 # repository (gitignored), so a stale or missing global binary does not
 # matter. The first run downloads them and every module's dependencies
-# through the Go module proxy.
+# through the Go module proxy, all at once, while the first module builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -25,9 +32,23 @@ root=$(pwd)
 STATICCHECK_MODULE=honnef.co/go/tools/cmd/staticcheck
 STATICCHECK_VERSION=v0.8.2
 FUZZTIME=${FUZZTIME:-10000x}
+FUZZMODULES=${FUZZMODULES:-root}
+JOBS=${JOBS:-2}
 
 start=$SECONDS
 step() { printf '== [%3ds] %s\n' "$((SECONDS - start))" "$*"; }
+
+modules=$(git ls-files '*go.mod' 2>/dev/null | xargs -n1 dirname | sort -u)
+[ -n "$modules" ] || modules=.
+
+# Every module's dependencies download in the background, side by side,
+# while staticcheck installs and the first modules build; a module whose
+# download is not done yet simply waits for it inside its own go commands.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+for m in $modules; do
+  (cd "$m" && go mod download >"$logs/download.${m//\//_}" 2>&1 || true) &
+done
 
 tools="$root/.tools/bin"
 staticcheck="$tools/staticcheck"
@@ -39,34 +60,79 @@ if ! "$staticcheck" -version 2>/dev/null | grep -qF "(${STATICCHECK_VERSION#v})"
     exit 1
   fi
 fi
-step "using $("$staticcheck" -version), $(go version)"
+step "using $("$staticcheck" -version), $(go version); checking $(echo $modules | wc -w) modules, $JOBS at once"
 
-modules=$(git ls-files '*go.mod' 2>/dev/null | xargs -n1 dirname | sort -u)
-[ -n "$modules" ] || modules=.
+# check_module runs every check of one module, and stops at the first that
+# fails.
+check_module() {
+  local m=$1
+  cd "$root/$m"
+  step "module $m: gofmt"
+  local unformatted
+  unformatted=$(gofmt -l .)
+  if [ -n "$unformatted" ]; then
+    echo "gofmt would change:" $unformatted
+    return 1
+  fi
+  step "module $m: go vet" && go vet ./... &&
+    step "module $m: staticcheck" && "$staticcheck" ./... &&
+    step "module $m: go test -race -count=1" && go test -race -count=1 ./...
+}
 
-for m in $modules; do
-  (
-    cd "$m"
-    step "module $m: gofmt"
-    unformatted=$(gofmt -l .)
-    if [ -n "$unformatted" ]; then
-      echo "gofmt would change:" $unformatted
-      exit 1
+# The modules run $JOBS at a time, each into its own log, printed whole
+# when it ends, so that the output of two modules never interleaves.
+failed=()
+declare -A module_of=() # pid -> module, for the checks still running
+report() {
+  local m=$1 rc=$2
+  cat "$logs/check.${m//\//_}"
+  if [ "$rc" = 0 ]; then
+    step "module $m: passed"
+  else
+    step "module $m: FAILED (exit $rc)"
+    failed+=("$m")
+  fi
+}
+# reap_one waits until one module's checks end (a download ending is
+# passed over) and reports them.
+reap_one() {
+  local pid rc
+  while :; do
+    rc=0
+    wait -n -p pid || rc=$?
+    if [ -n "${module_of[$pid]:-}" ]; then
+      report "${module_of[$pid]}" "$rc"
+      unset "module_of[$pid]"
+      return
     fi
-    step "module $m: go vet"
-    go vet ./...
-    step "module $m: staticcheck"
-    "$staticcheck" ./...
-    step "module $m: go test -race -count=1"
-    go test -race -count=1 ./...
-  )
+  done
+}
+for m in $modules; do
+  if [ "${#module_of[@]}" -ge "$JOBS" ]; then
+    reap_one
+  fi
+  (check_module "$m") >"$logs/check.${m//\//_}" 2>&1 &
+  module_of[$!]=$m
 done
+while [ "${#module_of[@]}" -gt 0 ]; do
+  reap_one
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "scripts/test.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi
 
 # Each fuzz target runs briefly on top of its committed seed corpus (the
 # seeds already ran as plain tests above).
 if [ "$FUZZTIME" != 0 ]; then
   { git grep -l '^func Fuzz' -- '*_test.go' || true; } | while read -r f; do
     dir=$(dirname "$f")
+    if [ "$FUZZMODULES" != all ]; then
+      # the module that owns f: the deepest directory above it with a go.mod
+      owner=$dir
+      while [ "$owner" != . ] && [ ! -f "$owner/go.mod" ]; do owner=$(dirname "$owner"); done
+      [ "$owner" = . ] || continue
+    fi
     for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
       step "fuzz $dir $target (FUZZTIME=$FUZZTIME)"
       (cd "$dir" && go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" .)
