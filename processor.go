@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 
-	"go.opentelemetry.io/otel/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
@@ -21,69 +20,6 @@ import (
 // synchronously from OnStart and must not block.
 type TraceBeginner interface {
 	BeginTrace(root sdktrace.ReadOnlySpan)
-}
-
-type processorConfig struct {
-	workspace string
-	batch     []sdktrace.BatchSpanProcessorOption
-	meter     metric.MeterProvider
-	// stats reads the Tracium exporter's counters when exp does not
-	// have them itself (Init wraps it in the redacting exporter).
-	stats func() exporter.Stats
-}
-
-// ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
-// also an [Option] of [Init], which passes it on.
-type ProcessorOption interface {
-	Option
-	applyProcessor(*processorConfig)
-}
-
-type batchOption []sdktrace.BatchSpanProcessorOption
-
-func (o batchOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
-func (o batchOption) applyProcessor(c *processorConfig) {
-	c.batch = append(c.batch, o...)
-}
-
-// WithBatchOptions configures the batch queue that [NewSpanProcessor] puts
-// in front of its exporter: queue size, batch size, timeouts and blocking,
-// with the options, defaults and OTEL_BSP_* environment variables of
-// sdktrace.NewBatchSpanProcessor. Unlike the SDK's, the queue counts the
-// spans it drops ([SpanProcessor.Stats]). Later calls add to earlier ones.
-func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) ProcessorOption {
-	return batchOption(opts)
-}
-
-type meterOption struct{ mp metric.MeterProvider }
-
-func (o meterOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
-func (o meterOption) applyProcessor(c *processorConfig) {
-	if o.mp != nil {
-		c.meter = o.mp
-	}
-}
-
-// statsOption tells the processor where the Tracium exporter's counters
-// are when its exporter hides them (Init's redacting wrapper).
-type statsOption func() exporter.Stats
-
-func (o statsOption) applyInit(*initConfig) {}
-func (o statsOption) applyProcessor(c *processorConfig) {
-	c.stats = o
-}
-
-// WithMeterProvider makes the processor report its [Stats] as OTel
-// metrics on mp: the observable counters tracium.span.ended,
-// tracium.span.delivered, tracium.span.outside and tracium.span.dropped
-// (by cause, in error.type), named in package semconv, which says why they
-// are not the OTel SDK's otel.sdk.* ones. They are read from the counters
-// at each collection and cost nothing on the span path; they keep
-// reporting the final counts after Shutdown. Without it no metric is
-// reported; nil is ignored. A processor without an exporter reports
-// nothing.
-func WithMeterProvider(mp metric.MeterProvider) ProcessorOption {
-	return meterOption{mp}
 }
 
 // SpanProcessor is the Tracium span processor. Add it to a TracerProvider
@@ -122,16 +58,23 @@ var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
 // that already sends them through a batch processor of its own (for example
 // to an OTLP exporter).
 //
-// The default workspace comes from [WithWorkspace], else from the
-// TRACIUM_WORKSPACE_ID environment variable, read once here; an invalid
-// value is reported to the OTel error handler and ignored.
+// The default workspace of the traces it completes is [WithDefaultWorkspace],
+// else the TRACIUM_WORKSPACE_ID environment variable, read once here; an
+// invalid value of either is reported to the OTel error handler and ignored.
 func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
-	return newSpanProcessor(os.Getenv, exp, opts...)
+	var c processorConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyProcessor(&c)
+		}
+	}
+	return newSpanProcessor(os.Getenv, exp, c)
 }
 
-func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
-	c := newProcessorConfig(getenv, opts)
-	p := &SpanProcessor{workspace: c.workspace}
+// newSpanProcessor builds the processor of [NewSpanProcessor] and [Init]
+// from its options' config, reading the environment through getenv.
+func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, c processorConfig) *SpanProcessor {
+	p := &SpanProcessor{workspace: defaultWorkspace(getenv, c.workspace)}
 	if exp == nil {
 		return p
 	}
@@ -150,18 +93,17 @@ func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, opt
 	return p
 }
 
-func newProcessorConfig(getenv func(string) string, opts []ProcessorOption) processorConfig {
-	var c processorConfig
-	ws, err := workspace.FromEnv(getenv)
+// defaultWorkspace returns the processor's default workspace: opt (from
+// [WithDefaultWorkspace]) when given, else TRACIUM_WORKSPACE_ID. The
+// variable is read, and a bad value reported, either way; a bad opt is
+// reported and leaves no default.
+func defaultWorkspace(getenv func(string) string, opt string) string {
+	env, err := workspace.FromEnv(getenv)
 	report("span processor", err)
-	c.workspace = ws.String()
-	for _, o := range opts {
-		if o != nil {
-			o.applyProcessor(&c)
-		}
+	if opt != "" {
+		return validWorkspace("span processor", opt)
 	}
-	c.workspace = validWorkspace("span processor", c.workspace)
-	return c
+	return env.String()
 }
 
 // OnStart completes agent roots and stamps foreign spans of agent traces.
