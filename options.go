@@ -159,6 +159,9 @@ type processorConfig struct {
 	// stats reads the Tracium exporter's counters when exp does not
 	// have them itself (Init wraps it in the redacting exporter).
 	stats func() exporter.Stats
+	// maxDepths bounds the live foreign spans remembered (0: the
+	// default); set by tests.
+	maxDepths int
 }
 
 // ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is

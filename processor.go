@@ -31,7 +31,9 @@ type TraceBeginner interface {
 //   - stamps every span of other instrumentation started inside an agent
 //     trace (otelhttp, database drivers, LLM client middleware) with the
 //     trace id, agent name, tenant, workspace and depth, from the agent trace
-//     in the parent context, without walking baggage;
+//     in the parent context, without walking baggage, and remembers its
+//     depth until it ends, for the spans started under it (at most 65536
+//     such spans open at once; Shutdown forgets those that never ended);
 //   - batches ended spans to its exporter through a bounded queue (the
 //     OTel batch span processor's design and options, see
 //     [WithBatchOptions]) that counts what it drops, and, when the exporter
@@ -46,6 +48,9 @@ type SpanProcessor struct {
 	next      *batch.Processor
 	begin     TraceBeginner
 	workspace string
+	// depths holds the depth of the live foreign spans this processor
+	// stamped; bounded, and emptied at Shutdown.
+	depths *agentctx.Depths
 
 	counts   batch.Counters
 	expStats func() exporter.Stats // nil when the exporter keeps no Stats
@@ -74,7 +79,7 @@ func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanP
 // newSpanProcessor builds the processor of [NewSpanProcessor] and [Init]
 // from its options' config, reading the environment through getenv.
 func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, c processorConfig) *SpanProcessor {
-	p := &SpanProcessor{workspace: defaultWorkspace(getenv, c.workspace)}
+	p := &SpanProcessor{workspace: defaultWorkspace(getenv, c.workspace), depths: agentctx.NewDepths(c.maxDepths)}
 	if exp == nil {
 		return p
 	}
@@ -114,7 +119,7 @@ func (p *SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan
 				p.startRoot(sc.Trace, s)
 			}
 		} else {
-			stampForeign(sc, s)
+			p.stampForeign(sc, s)
 		}
 	}
 	if p.next != nil {
@@ -122,33 +127,30 @@ func (p *SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan
 	}
 }
 
+// startRoot finishes the identity of an agent root as it starts, with the
+// processor's default workspace, and announces the trace to the exporter.
 func (p *SpanProcessor) startRoot(t *agentctx.Trace, s sdktrace.ReadWriteSpan) {
-	sc := s.SpanContext()
-	t.RootSpanID = sc.SpanID()
-	if t.ID == "" {
-		t.ID = agentctx.DeriveTraceID(sc, s.Parent().IsValid())
-	}
-	if t.Workspace == "" {
-		t.Workspace = p.workspace
-	}
-	t.Seal()
-	s.SetAttributes(t.Stamp()...)
+	s.SetAttributes(t.FinishRoot(s.SpanContext(), s.Parent().IsValid(), p.workspace)...)
 	if p.begin != nil {
 		p.begin.BeginTrace(s)
 	}
 }
 
-func stampForeign(sc *agentctx.Scope, s sdktrace.ReadWriteSpan) {
+// stampForeign stamps a span of other instrumentation started inside an
+// agent trace, and remembers its depth for the spans started under it.
+func (p *SpanProcessor) stampForeign(sc *agentctx.Scope, s sdktrace.ReadWriteSpan) {
 	depth := sc.ChildDepth(s.Parent().SpanID())
 	s.SetAttributes(sc.Trace.Stamp()...)
 	s.SetAttributes(semconv.DepthKey.Int(depth))
-	agentctx.SetForeignDepth(s.SpanContext().SpanID(), depth)
+	if p.depths.Set(s.SpanContext().SpanID(), depth) {
+		sc.Trace.UseDepths(p.depths)
+	}
 }
 
 // OnEnd forgets the depth of a foreign span and hands the span on.
 func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if s.InstrumentationScope().Name != ScopeName {
-		agentctx.ForgetForeign(s.SpanContext().SpanID())
+		p.depths.Forget(s.SpanContext().SpanID())
 	}
 	if p.next != nil {
 		p.next.OnEnd(s)
@@ -164,6 +166,7 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 // [SpanProcessor.Stats]. Later spans are counted dropped (shutdown). Calls
 // after the first do nothing.
 func (p *SpanProcessor) Shutdown(ctx context.Context) error {
+	p.depths.Close() // the foreign spans that never ended
 	if p.next == nil {
 		return nil
 	}

@@ -124,17 +124,11 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	}
 	sctx, span := info.Tracer.Start(node, name, startOpts...)
 	warnIfNotRecording(span)
-	sc := span.SpanContext()
-	node.Scope.SpanID = sc.SpanID()
+	node.Scope.SpanID = span.SpanContext().SpanID()
 	info.Pending = false
-	if !info.RootSpanID.IsValid() {
-		// No Tracium processor saw the root start: finish the identity here.
-		info.RootSpanID = sc.SpanID()
-		if info.ID == "" {
-			info.ID = agentctx.DeriveTraceID(sc, parentSC.IsValid())
-		}
-		info.Seal()
-		span.SetAttributes(info.Stamp()...)
+	if !info.Finished() {
+		// No Tracium processor saw the root start: no default workspace.
+		span.SetAttributes(info.FinishRoot(span.SpanContext(), parentSC.IsValid(), "")...)
 	}
 	return sctx, &Trace{span: span, info: info, tags: tags}
 }
