@@ -62,8 +62,31 @@
 // A trace belongs to the tenant of the context it starts in (package
 // tenant); all its spans and API requests carry that tenant. Its workspace
 // is, from strongest to weakest: [WithWorkspace] on StartTrace, the
-// context's (package workspace), the default given to Init or
-// NewSpanProcessor, then TRACIUM_WORKSPACE_ID.
+// context's (package workspace), the processor's default
+// ([WithDefaultWorkspace] on Init or NewSpanProcessor), then
+// TRACIUM_WORKSPACE_ID.
+//
+// # Configuration
+//
+// Each option is accepted only where it means something: [Option] by
+// [Init], [ProcessorOption] by [NewSpanProcessor] and by Init (for the
+// processor it builds), [TraceOption] by [StartTrace], [SpanOption] by
+// [StartSpan], [TraceSpanOption] by both. Code options always win over the
+// environment, which Init and NewSpanProcessor read once, when they build;
+// among options the last one wins. Setting by setting, strongest first:
+//
+//   - workspace: [WithWorkspace] (one trace), the context's, then
+//     [WithDefaultWorkspace], then TRACIUM_WORKSPACE_ID;
+//   - API key, base URL, timeout, headers: [WithExporterOptions], then
+//     TRACIUM_API_KEY, TRACIUM_BASE_URL and the other variables of package
+//     exporter;
+//   - content: [WithContentCapture], then TRACIUM_CAPTURE_CONTENT, then
+//     on; masking: the last of [WithRedaction] and [WithoutRedaction], else
+//     redact.Default();
+//   - resource: [WithServiceName], then [WithResource], then
+//     OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES;
+//   - batch queue: [WithBatchOptions], then OTEL_BSP_*;
+//   - OTEL_SDK_DISABLED=true turns everything off, whatever the options.
 //
 // # Errors
 //

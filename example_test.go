@@ -38,7 +38,7 @@ func ExampleInit() {
 	ctx := context.Background()
 	p, err := tracium.Init(ctx,
 		tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())),
-		tracium.WithWorkspace("ws_support"))
+		tracium.WithDefaultWorkspace("ws_support"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -36,7 +36,7 @@ type Provider struct {
 // OpenTelemetry yet. It builds the Tracium exporter (configured by
 // TRACIUM_API_KEY, TRACIUM_BASE_URL and the other variables of package
 // exporter, and by [WithExporterOptions]), puts it behind a [SpanProcessor]
-// (default workspace: [WithWorkspace], else TRACIUM_WORKSPACE_ID), and
+// (default workspace: [WithDefaultWorkspace], else TRACIUM_WORKSPACE_ID), and
 // builds a TracerProvider whose resource comes from OTEL_SERVICE_NAME and
 // OTEL_RESOURCE_ATTRIBUTES (and [WithServiceName], [WithResource]).
 //
@@ -86,7 +86,9 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 	p := &Provider{}
 	exp := c.custom
 	if exp == nil {
-		e, err := exporter.New(c.exporter...)
+		// getenv first, so that an exporter.WithGetenv of the caller wins.
+		expOpts := append([]exporter.Option{exporter.WithGetenv(getenv)}, c.exporter...)
+		e, err := exporter.New(expOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("tracium: init: %w", err)
 		}
@@ -101,20 +103,13 @@ func initProvider(ctx context.Context, getenv func(string) string, opts ...Optio
 	if exp, err = withRedaction(getenv, c, exp); err != nil {
 		return nil, err
 	}
-	procOpts := make([]ProcessorOption, 0, 4)
-	if c.processor.workspace != "" {
-		procOpts = append(procOpts, WithWorkspace(c.processor.workspace))
-	}
-	if len(c.processor.batch) > 0 {
-		procOpts = append(procOpts, WithBatchOptions(c.processor.batch...))
-	}
-	procOpts = append(procOpts, WithMeterProvider(c.processor.meter))
+	pc := c.processor
 	if p.exporter != nil {
 		// exp may be the redacting wrapper: account with the Tracium
 		// exporter's counters behind it.
-		procOpts = append(procOpts, statsOption(p.exporter.Stats))
+		pc.stats = p.exporter.Stats
 	}
-	p.proc = newSpanProcessor(getenv, exp, procOpts...)
+	p.proc = newSpanProcessor(getenv, exp, pc)
 	tpOpts := []sdktrace.TracerProviderOption{
 		sdktrace.WithSpanProcessor(p.proc),
 		sdktrace.WithResource(res),

@@ -4,11 +4,227 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/validate"
+	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/workspace"
 )
+
+// The options of this package, by what they configure (the package
+// documentation, "Configuration", gives the precedence of each setting):
+//
+//   - [Option]: a provider built by [Init];
+//   - [ProcessorOption]: a [SpanProcessor] built by [NewSpanProcessor]; Init
+//     takes them too, for the processor it builds;
+//   - [TraceOption]: one trace, started by [StartTrace];
+//   - [SpanOption]: one span, started by [StartSpan];
+//   - [TraceSpanOption]: either, with the same meaning on both.
+//
+// Set-up options write a *config once; trace and span options are values
+// that return a modified copy of theirs, so that StartSpan allocates nothing
+// for them.
+
+// initConfig is filled by Options of Init.
+type initConfig struct {
+	processor   processorConfig
+	exporter    []exporter.Option
+	custom      sdktrace.SpanExporter
+	global      bool
+	serviceName string
+	resource    *resource.Resource
+	sampler     sdktrace.Sampler
+	redaction   *redact.Config
+	noRedaction bool
+	capture     *bool
+
+	checkCredentials bool
+}
+
+// Option configures [Init].
+type Option interface {
+	applyInit(*initConfig)
+}
+
+type initOptionFunc func(*initConfig)
+
+func (f initOptionFunc) applyInit(c *initConfig) { f(c) }
+
+// WithExporterOptions configures the Tracium exporter [Init] builds: API
+// key, base URL, timeout, headers, HTTP client, retries (see package
+// exporter). They override the TRACIUM_* environment variables.
+func WithExporterOptions(opts ...exporter.Option) Option {
+	return initOptionFunc(func(c *initConfig) { c.exporter = append(c.exporter, opts...) })
+}
+
+// WithSpanExporter makes [Init] send spans to exp instead of building the
+// Tracium exporter: for example exporter.NewOTLP's exporter, to go through an
+// OpenTelemetry Collector. [WithExporterOptions] is then ignored. nil keeps
+// the default.
+func WithSpanExporter(exp sdktrace.SpanExporter) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if exp != nil {
+			c.custom = exp
+		}
+	})
+}
+
+// WithGlobal makes [Init] install its provider as the global
+// TracerProvider, so that StartTrace and every otel.Tracer use it. Init
+// refuses (returns an error and builds nothing) when the application already
+// installed a provider of its own: it never replaces one silently. Without
+// WithGlobal, pass the provider to StartTrace with [WithTracerProvider] or
+// use [Provider.StartTrace].
+func WithGlobal() Option {
+	return initOptionFunc(func(c *initConfig) { c.global = true })
+}
+
+// WithServiceName sets service.name on the provider's resource. It overrides
+// OTEL_SERVICE_NAME. An empty name is ignored.
+func WithServiceName(name string) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if name != "" {
+			c.serviceName = name
+		}
+	})
+}
+
+// WithResource merges res into the provider's resource (res wins over the
+// environment's OTEL_RESOURCE_ATTRIBUTES, [WithServiceName] wins over res).
+// nil is ignored.
+func WithResource(res *resource.Resource) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if res != nil {
+			c.resource = res
+		}
+	})
+}
+
+// WithSampler sets the provider's sampler. The default samples every trace
+// (ParentBased(AlwaysSample)). nil keeps the default.
+func WithSampler(s sdktrace.Sampler) Option {
+	return initOptionFunc(func(c *initConfig) {
+		if s != nil {
+			c.sampler = s
+		}
+	})
+}
+
+// WithRedaction sets what [Init] masks before spans leave the process. By
+// default Init redacts with redact.Default(): values under secret-looking
+// keys, and API keys, JWTs, Bearer and Basic credentials, passwords in text
+// and URLs, card numbers and e-mail addresses, wherever they are in a span
+// (the redact package doc lists the patterns and places). An invalid config
+// (a nil pattern) is an error from Init. It overrides [WithoutRedaction].
+func WithRedaction(cfg redact.Config) Option {
+	return initOptionFunc(func(c *initConfig) { c.redaction, c.noRedaction = &cfg, false })
+}
+
+// WithoutRedaction makes [Init] send content as recorded. It overrides
+// [WithRedaction]; content capture ([WithContentCapture]) still applies.
+func WithoutRedaction() Option {
+	return initOptionFunc(func(c *initConfig) { c.redaction, c.noRedaction = nil, true })
+}
+
+// WithContentCapture switches the sending of inputs, outputs, metadata and
+// summaries on or off. Off, spans keep their names, types, timing, tokens and
+// status, and carry no content. It overrides TRACIUM_CAPTURE_CONTENT
+// ("false" turns capture off); the default is on.
+func WithContentCapture(on bool) Option {
+	return initOptionFunc(func(c *initConfig) { c.capture = &on })
+}
+
+// WithCredentialCheck makes [Init] ask the API, once, whether the API key
+// is valid (GET /auth/me), and fail when it is not or when the API cannot be
+// reached, with an error that names the cause (the key refused with the
+// API's message, a refused connection, a name that does not resolve, a TLS
+// failure) and the setting to change. The check is bounded by Init's ctx
+// and by 10 seconds. Without it Init does no I/O and such failures show
+// only later, in the OTel error handler and [exporter.Stats]. It applies to
+// the Tracium exporter Init builds, and to one given with
+// [WithSpanExporter] that has a CheckCredentials(ctx) error method.
+func WithCredentialCheck() Option {
+	return initOptionFunc(func(c *initConfig) { c.checkCredentials = true })
+}
+
+// processorConfig is filled by ProcessorOptions.
+type processorConfig struct {
+	workspace string // the default workspace, before TRACIUM_WORKSPACE_ID
+	batch     []sdktrace.BatchSpanProcessorOption
+	meter     metric.MeterProvider
+	// stats reads the Tracium exporter's counters when exp does not
+	// have them itself (Init wraps it in the redacting exporter).
+	stats func() exporter.Stats
+	// maxDepths bounds the live foreign spans remembered (0: the
+	// default); set by tests.
+	maxDepths int
+}
+
+// ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
+// also an [Option] of [Init], which passes it to the processor it builds.
+type ProcessorOption interface {
+	Option
+	applyProcessor(*processorConfig)
+}
+
+type defaultWorkspaceOption string
+
+func (o defaultWorkspaceOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
+func (o defaultWorkspaceOption) applyProcessor(c *processorConfig) {
+	if o != "" {
+		c.workspace = string(o)
+	}
+}
+
+// WithDefaultWorkspace sets the workspace of the traces that get none from
+// [WithWorkspace] or from their context: the processor's default. It
+// overrides TRACIUM_WORKSPACE_ID. An empty id is ignored; an invalid one is
+// reported to the OTel error handler and leaves the processor without a
+// default. It applies to the traces whose root this processor sees start.
+func WithDefaultWorkspace(id string) ProcessorOption { return defaultWorkspaceOption(id) }
+
+type batchOption []sdktrace.BatchSpanProcessorOption
+
+func (o batchOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
+func (o batchOption) applyProcessor(c *processorConfig) {
+	c.batch = append(c.batch, o...)
+}
+
+// WithBatchOptions configures the batch queue that [NewSpanProcessor] puts
+// in front of its exporter: queue size, batch size, timeouts and blocking,
+// with the options, defaults and OTEL_BSP_* environment variables of
+// sdktrace.NewBatchSpanProcessor (the options override the variables).
+// Unlike the SDK's, the queue counts the spans it drops
+// ([SpanProcessor.Stats]). Later calls add to earlier ones.
+func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) ProcessorOption {
+	return batchOption(opts)
+}
+
+type meterOption struct{ mp metric.MeterProvider }
+
+func (o meterOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
+func (o meterOption) applyProcessor(c *processorConfig) {
+	if o.mp != nil {
+		c.meter = o.mp
+	}
+}
+
+// WithMeterProvider makes the processor report its [Stats] as OTel
+// metrics on mp: the observable counters tracium.span.ended,
+// tracium.span.delivered, tracium.span.outside and tracium.span.dropped
+// (by cause, in error.type), named in package semconv, which says why they
+// are not the OTel SDK's otel.sdk.* ones. They are read from the counters
+// at each collection and cost nothing on the span path; they keep
+// reporting the final counts after Shutdown. Without it no metric is
+// reported; nil is ignored. A processor without an exporter reports
+// nothing.
+func WithMeterProvider(mp metric.MeterProvider) ProcessorOption {
+	return meterOption{mp}
+}
 
 // traceConfig is filled by TraceOptions, value in and value out, so that
 // options stay off the heap.
@@ -156,13 +372,6 @@ func WithTracerProvider(tp trace.TracerProvider) TraceOption {
 	})
 }
 
-// WorkspaceOption sets a workspace: per trace when given to [StartTrace], as
-// the default when given to [Init] or [NewSpanProcessor].
-type WorkspaceOption interface {
-	TraceOption
-	ProcessorOption
-}
-
 type workspaceOption string
 
 func (o workspaceOption) applyTrace(c traceConfig) traceConfig {
@@ -172,20 +381,12 @@ func (o workspaceOption) applyTrace(c traceConfig) traceConfig {
 	return c
 }
 
-func (o workspaceOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
-
-func (o workspaceOption) applyProcessor(c *processorConfig) {
-	if o != "" {
-		c.workspace = string(o)
-	}
-}
-
-// WithWorkspace sets the workspace. Given to [StartTrace] it overrides, for
-// that trace, the workspace of the context and the default; given to [Init]
-// or [NewSpanProcessor] it is the default, which overrides
-// TRACIUM_WORKSPACE_ID. See package workspace for the whole precedence. An
-// empty id is ignored; an invalid one is reported and ignored.
-func WithWorkspace(id string) WorkspaceOption { return workspaceOption(id) }
+// WithWorkspace sets the workspace of this one trace. It is the strongest
+// of the four sources: it overrides the workspace of the context (package
+// workspace), the default of the processor ([WithDefaultWorkspace]) and
+// TRACIUM_WORKSPACE_ID. An empty id is ignored; an invalid one is reported
+// to the OTel error handler and ignored.
+func WithWorkspace(id string) TraceOption { return workspaceOption(id) }
 
 // WithInput sets the span's input when it starts: any value that encodes as
 // JSON. See [Span.RecordInput].

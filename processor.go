@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 
-	"go.opentelemetry.io/otel/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
@@ -23,69 +22,6 @@ type TraceBeginner interface {
 	BeginTrace(root sdktrace.ReadOnlySpan)
 }
 
-type processorConfig struct {
-	workspace string
-	batch     []sdktrace.BatchSpanProcessorOption
-	meter     metric.MeterProvider
-	// stats reads the Tracium exporter's counters when exp does not
-	// have them itself (Init wraps it in the redacting exporter).
-	stats func() exporter.Stats
-}
-
-// ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
-// also an [Option] of [Init], which passes it on.
-type ProcessorOption interface {
-	Option
-	applyProcessor(*processorConfig)
-}
-
-type batchOption []sdktrace.BatchSpanProcessorOption
-
-func (o batchOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
-func (o batchOption) applyProcessor(c *processorConfig) {
-	c.batch = append(c.batch, o...)
-}
-
-// WithBatchOptions configures the batch queue that [NewSpanProcessor] puts
-// in front of its exporter: queue size, batch size, timeouts and blocking,
-// with the options, defaults and OTEL_BSP_* environment variables of
-// sdktrace.NewBatchSpanProcessor. Unlike the SDK's, the queue counts the
-// spans it drops ([SpanProcessor.Stats]). Later calls add to earlier ones.
-func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) ProcessorOption {
-	return batchOption(opts)
-}
-
-type meterOption struct{ mp metric.MeterProvider }
-
-func (o meterOption) applyInit(c *initConfig) { o.applyProcessor(&c.processor) }
-func (o meterOption) applyProcessor(c *processorConfig) {
-	if o.mp != nil {
-		c.meter = o.mp
-	}
-}
-
-// statsOption tells the processor where the Tracium exporter's counters
-// are when its exporter hides them (Init's redacting wrapper).
-type statsOption func() exporter.Stats
-
-func (o statsOption) applyInit(*initConfig) {}
-func (o statsOption) applyProcessor(c *processorConfig) {
-	c.stats = o
-}
-
-// WithMeterProvider makes the processor report its [Stats] as OTel
-// metrics on mp: the observable counters tracium.span.ended,
-// tracium.span.delivered, tracium.span.outside and tracium.span.dropped
-// (by cause, in error.type), named in package semconv, which says why they
-// are not the OTel SDK's otel.sdk.* ones. They are read from the counters
-// at each collection and cost nothing on the span path; they keep
-// reporting the final counts after Shutdown. Without it no metric is
-// reported; nil is ignored. A processor without an exporter reports
-// nothing.
-func WithMeterProvider(mp metric.MeterProvider) ProcessorOption {
-	return meterOption{mp}
-}
-
 // SpanProcessor is the Tracium span processor. Add it to a TracerProvider
 // (sdktrace.WithSpanProcessor) and StartTrace and StartSpan work on that
 // provider. It
@@ -95,7 +31,9 @@ func WithMeterProvider(mp metric.MeterProvider) ProcessorOption {
 //   - stamps every span of other instrumentation started inside an agent
 //     trace (otelhttp, database drivers, LLM client middleware) with the
 //     trace id, agent name, tenant, workspace and depth, from the agent trace
-//     in the parent context, without walking baggage;
+//     in the parent context, without walking baggage, and remembers its
+//     depth until it ends, for the spans started under it (at most 65536
+//     such spans open at once; Shutdown forgets those that never ended);
 //   - batches ended spans to its exporter through a bounded queue (the
 //     OTel batch span processor's design and options, see
 //     [WithBatchOptions]) that counts what it drops, and, when the exporter
@@ -110,6 +48,9 @@ type SpanProcessor struct {
 	next      *batch.Processor
 	begin     TraceBeginner
 	workspace string
+	// depths holds the depth of the live foreign spans this processor
+	// stamped; bounded, and emptied at Shutdown.
+	depths *agentctx.Depths
 
 	counts   batch.Counters
 	expStats func() exporter.Stats // nil when the exporter keeps no Stats
@@ -122,16 +63,23 @@ var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
 // that already sends them through a batch processor of its own (for example
 // to an OTLP exporter).
 //
-// The default workspace comes from [WithWorkspace], else from the
-// TRACIUM_WORKSPACE_ID environment variable, read once here; an invalid
-// value is reported to the OTel error handler and ignored.
+// The default workspace of the traces it completes is [WithDefaultWorkspace],
+// else the TRACIUM_WORKSPACE_ID environment variable, read once here; an
+// invalid value of either is reported to the OTel error handler and ignored.
 func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
-	return newSpanProcessor(os.Getenv, exp, opts...)
+	var c processorConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyProcessor(&c)
+		}
+	}
+	return newSpanProcessor(os.Getenv, exp, c)
 }
 
-func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
-	c := newProcessorConfig(getenv, opts)
-	p := &SpanProcessor{workspace: c.workspace}
+// newSpanProcessor builds the processor of [NewSpanProcessor] and [Init]
+// from its options' config, reading the environment through getenv.
+func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, c processorConfig) *SpanProcessor {
+	p := &SpanProcessor{workspace: defaultWorkspace(getenv, c.workspace), depths: agentctx.NewDepths(c.maxDepths)}
 	if exp == nil {
 		return p
 	}
@@ -150,18 +98,17 @@ func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, opt
 	return p
 }
 
-func newProcessorConfig(getenv func(string) string, opts []ProcessorOption) processorConfig {
-	var c processorConfig
-	ws, err := workspace.FromEnv(getenv)
+// defaultWorkspace returns the processor's default workspace: opt (from
+// [WithDefaultWorkspace]) when given, else TRACIUM_WORKSPACE_ID. The
+// variable is read, and a bad value reported, either way; a bad opt is
+// reported and leaves no default.
+func defaultWorkspace(getenv func(string) string, opt string) string {
+	env, err := workspace.FromEnv(getenv)
 	report("span processor", err)
-	c.workspace = ws.String()
-	for _, o := range opts {
-		if o != nil {
-			o.applyProcessor(&c)
-		}
+	if opt != "" {
+		return validWorkspace("span processor", opt)
 	}
-	c.workspace = validWorkspace("span processor", c.workspace)
-	return c
+	return env.String()
 }
 
 // OnStart completes agent roots and stamps foreign spans of agent traces.
@@ -172,7 +119,7 @@ func (p *SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan
 				p.startRoot(sc.Trace, s)
 			}
 		} else {
-			stampForeign(sc, s)
+			p.stampForeign(sc, s)
 		}
 	}
 	if p.next != nil {
@@ -180,33 +127,30 @@ func (p *SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan
 	}
 }
 
+// startRoot finishes the identity of an agent root as it starts, with the
+// processor's default workspace, and announces the trace to the exporter.
 func (p *SpanProcessor) startRoot(t *agentctx.Trace, s sdktrace.ReadWriteSpan) {
-	sc := s.SpanContext()
-	t.RootSpanID = sc.SpanID()
-	if t.ID == "" {
-		t.ID = agentctx.DeriveTraceID(sc, s.Parent().IsValid())
-	}
-	if t.Workspace == "" {
-		t.Workspace = p.workspace
-	}
-	t.Seal()
-	s.SetAttributes(t.Stamp()...)
+	s.SetAttributes(t.FinishRoot(s.SpanContext(), s.Parent().IsValid(), p.workspace)...)
 	if p.begin != nil {
 		p.begin.BeginTrace(s)
 	}
 }
 
-func stampForeign(sc *agentctx.Scope, s sdktrace.ReadWriteSpan) {
+// stampForeign stamps a span of other instrumentation started inside an
+// agent trace, and remembers its depth for the spans started under it.
+func (p *SpanProcessor) stampForeign(sc *agentctx.Scope, s sdktrace.ReadWriteSpan) {
 	depth := sc.ChildDepth(s.Parent().SpanID())
 	s.SetAttributes(sc.Trace.Stamp()...)
 	s.SetAttributes(semconv.DepthKey.Int(depth))
-	agentctx.SetForeignDepth(s.SpanContext().SpanID(), depth)
+	if p.depths.Set(s.SpanContext().SpanID(), depth) {
+		sc.Trace.UseDepths(p.depths)
+	}
 }
 
 // OnEnd forgets the depth of a foreign span and hands the span on.
 func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if s.InstrumentationScope().Name != ScopeName {
-		agentctx.ForgetForeign(s.SpanContext().SpanID())
+		p.depths.Forget(s.SpanContext().SpanID())
 	}
 	if p.next != nil {
 		p.next.OnEnd(s)
@@ -222,6 +166,7 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 // [SpanProcessor.Stats]. Later spans are counted dropped (shutdown). Calls
 // after the first do nothing.
 func (p *SpanProcessor) Shutdown(ctx context.Context) error {
+	p.depths.Close() // the foreign spans that never ended
 	if p.next == nil {
 		return nil
 	}

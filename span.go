@@ -82,24 +82,52 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	typ := SpanType(st)
 
 	sc := agentctx.From(ctx)
-	var stamp []attribute.KeyValue
-	var tracer trace.Tracer
 	depth := 0
 	if sc != nil {
-		stamp = sc.Trace.Stamp()
-		tracer = sc.Trace.Tracer
 		depth = sc.ChildDepth(trace.SpanContextFromContext(ctx).SpanID())
 	}
-	if tracer == nil {
-		// A trace joined from another service knows no provider: use the
-		// one of the span ctx carries (an otelhttp server span, say).
-		if cur := trace.SpanFromContext(ctx); cur.IsRecording() {
-			tracer = tracerFor(cur.TracerProvider())
-		} else {
-			tracer = tracerFor(nil)
-		}
+	tracer := spanTracer(ctx, sc)
+	attrs := spanAttrs(op, typ, sc, depth, c)
+	var startOpts [3]trace.SpanStartOption
+	so := append(startOpts[:0], trace.WithAttributes(attrs...), trace.WithSpanKind(spanKind(typ, c.kind)))
+	if !c.start.IsZero() {
+		so = append(so, trace.WithTimestamp(c.start))
 	}
+	if sc == nil {
+		sctx, span := tracer.Start(ctx, name, so...)
+		// not stamped: the span is outside any agent trace
+		return sctx, Span{span}
+	}
+	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})
+	sctx, span := tracer.Start(node, name, so...)
+	warnIfNotRecording(span)
+	node.Scope.SpanID = span.SpanContext().SpanID()
+	return sctx, Span{span}
+}
 
+// spanTracer returns the tracer of a span started in ctx, which carries the
+// agent trace scope sc (nil outside any): the trace's, else that of the
+// provider of the recording span ctx carries, else the global one.
+func spanTracer(ctx context.Context, sc *agentctx.Scope) trace.Tracer {
+	if sc != nil && sc.Trace.Tracer != nil {
+		return sc.Trace.Tracer
+	}
+	// A trace joined from another service knows no provider: use the one
+	// of the span ctx carries (an otelhttp server span, say).
+	if cur := trace.SpanFromContext(ctx); cur.IsRecording() {
+		return tracerFor(cur.TracerProvider())
+	}
+	return tracerFor(nil)
+}
+
+// spanAttrs returns the attributes of a span of type typ at depth in the
+// trace of sc (nil: outside any trace, no stamp and no depth) that c asks
+// for, reporting and leaving out what breaks a rule.
+func spanAttrs(op string, typ SpanType, sc *agentctx.Scope, depth int, c spanConfig) []attribute.KeyValue {
+	var stamp []attribute.KeyValue
+	if sc != nil {
+		stamp = sc.Trace.Stamp()
+	}
 	// Exactly the capacity needed: the SDK copies these attributes again,
 	// so a larger slice would only be garbage (64 bytes per slot).
 	n := len(stamp) + 1 + len(c.attrs)
@@ -111,7 +139,7 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	}
 	attrs := make([]attribute.KeyValue, 0, n)
 	attrs = append(attrs, stamp...)
-	attrs = append(attrs, semconv.SpanTypeKey.String(st))
+	attrs = append(attrs, semconv.SpanTypeKey.String(string(typ)))
 	if sc != nil {
 		attrs = append(attrs, semconv.DepthKey.Int(depth))
 	}
@@ -139,31 +167,21 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	} else if md != nil {
 		attrs = append(attrs, semconv.SpanMetadataKey.String(string(md)))
 	}
-	attrs = append(attrs, c.attrs...)
+	return append(attrs, c.attrs...)
+}
 
-	kind := c.kind
-	if kind == trace.SpanKindUnspecified {
-		kind = trace.SpanKindInternal
-		switch typ {
-		case LLM, Embedding, Retrieval:
-			kind = trace.SpanKindClient
-		}
+// spanKind returns the OTel kind of a span of type typ: kind when set, else
+// Client for the types that call out (llm, embedding, retrieval) and
+// Internal for the others.
+func spanKind(typ SpanType, kind trace.SpanKind) trace.SpanKind {
+	if kind != trace.SpanKindUnspecified {
+		return kind
 	}
-	var startOpts [3]trace.SpanStartOption
-	so := append(startOpts[:0], trace.WithAttributes(attrs...), trace.WithSpanKind(kind))
-	if !c.start.IsZero() {
-		so = append(so, trace.WithTimestamp(c.start))
+	switch typ {
+	case LLM, Embedding, Retrieval:
+		return trace.SpanKindClient
 	}
-	if sc == nil {
-		sctx, span := tracer.Start(ctx, name, so...)
-		// not stamped: the span is outside any agent trace
-		return sctx, Span{span}
-	}
-	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})
-	sctx, span := tracer.Start(node, name, so...)
-	warnIfNotRecording(span)
-	node.Scope.SpanID = span.SpanContext().SpanID()
-	return sctx, Span{span}
+	return trace.SpanKindInternal
 }
 
 // SpanFromContext returns a handle of the span ctx carries (the zero Span

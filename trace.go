@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -63,11 +64,38 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	report(op, err)
 
 	info := &agentctx.Trace{AgentName: name, Pending: true}
+	attrs, tags := rootAttrs(op, c, info)
+	setIdentity(ctx, op, c, info)
+	parentSC := trace.SpanContextFromContext(ctx)
+	outer := agentctx.From(ctx)
+	if outer != nil && outer.Trace.ID != "" {
+		// Inside another agent trace: it shows this one as a span of its own.
+		attrs = append(attrs,
+			semconv.ParentTraceIDKey.String(outer.Trace.ID),
+			semconv.ParentDepthKey.Int(outer.ChildDepth(parentSC.SpanID())),
+		)
+	}
+	attrs = append(attrs, c.attrs...)
+
+	if c.tp == nil && outer != nil && outer.Trace.Tracer != nil {
+		info.Tracer = outer.Trace.Tracer
+	} else {
+		info.Tracer = tracerFor(c.tp)
+	}
+	sctx, span := startRoot(ctx, info, attrs, c.start, parentSC.IsValid())
+	return sctx, &Trace{span: span, info: info, tags: tags}
+}
+
+// rootAttrs returns the attributes of an agent root named info.AgentName
+// that c asks for, reporting and leaving out or cutting what breaks a rule,
+// with room for the parent's and c's own; and the root's valid tags. It sets
+// info.Model.
+func rootAttrs(op string, c traceConfig, info *agentctx.Trace) ([]attribute.KeyValue, []string) {
 	attrs := make([]attribute.KeyValue, 0, 12+len(c.attrs))
 	attrs = append(attrs,
 		semconv.RootKey.Bool(true),
 		semconv.GenAIOperationNameKey.String(semconv.OperationInvokeAgent),
-		semconv.GenAIAgentNameKey.String(name),
+		semconv.GenAIAgentNameKey.String(info.AgentName),
 	)
 	if c.model != "" {
 		m, err := validate.Text("model id", c.model, validate.MaxModelID)
@@ -89,6 +117,13 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	if c.lazy {
 		attrs = append(attrs, semconv.TraceLazyKey.Bool(true))
 	}
+	return attrs, tags
+}
+
+// setIdentity gives info what the trace knows of itself before its root
+// starts: the custom trace id of c, the tenant of ctx, and the workspace of
+// c, else of ctx (the processor's default comes when the root starts).
+func setIdentity(ctx context.Context, op string, c traceConfig, info *agentctx.Trace) {
 	if c.traceID != "" {
 		id, err := validate.TraceID(c.traceID)
 		report(op, err)
@@ -102,41 +137,26 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	} else if w, ok := workspace.From(ctx); ok {
 		info.Workspace = w.String()
 	}
-	parentSC := trace.SpanContextFromContext(ctx)
-	outer := agentctx.From(ctx)
-	if outer != nil && outer.Trace.ID != "" {
-		attrs = append(attrs,
-			semconv.ParentTraceIDKey.String(outer.Trace.ID),
-			semconv.ParentDepthKey.Int(outer.ChildDepth(parentSC.SpanID())),
-		)
-	}
-	attrs = append(attrs, c.attrs...)
+}
 
-	if c.tp == nil && outer != nil && outer.Trace.Tracer != nil {
-		info.Tracer = outer.Trace.Tracer
-	} else {
-		info.Tracer = tracerFor(c.tp)
-	}
+// startRoot starts the agent root span of info on its tracer, in a context
+// that carries the trace, and finishes the trace's identity itself when no
+// Tracium span processor did as the span started.
+func startRoot(ctx context.Context, info *agentctx.Trace, attrs []attribute.KeyValue, start time.Time, hasParent bool) (context.Context, trace.Span) {
 	node := agentctx.With(ctx, agentctx.Scope{Trace: info, Depth: -1})
 	startOpts := []trace.SpanStartOption{trace.WithAttributes(attrs...), trace.WithSpanKind(trace.SpanKindInternal)}
-	if !c.start.IsZero() {
-		startOpts = append(startOpts, trace.WithTimestamp(c.start))
+	if !start.IsZero() {
+		startOpts = append(startOpts, trace.WithTimestamp(start))
 	}
-	sctx, span := info.Tracer.Start(node, name, startOpts...)
+	sctx, span := info.Tracer.Start(node, info.AgentName, startOpts...)
 	warnIfNotRecording(span)
-	sc := span.SpanContext()
-	node.Scope.SpanID = sc.SpanID()
+	node.Scope.SpanID = span.SpanContext().SpanID()
 	info.Pending = false
-	if !info.RootSpanID.IsValid() {
-		// No Tracium processor saw the root start: finish the identity here.
-		info.RootSpanID = sc.SpanID()
-		if info.ID == "" {
-			info.ID = agentctx.DeriveTraceID(sc, parentSC.IsValid())
-		}
-		info.Seal()
-		span.SetAttributes(info.Stamp()...)
+	if !info.Finished() {
+		// No Tracium processor saw the root start: no default workspace.
+		span.SetAttributes(info.FinishRoot(span.SpanContext(), hasParent, "")...)
 	}
-	return sctx, &Trace{span: span, info: info, tags: tags}
+	return sctx, span
 }
 
 // ID returns the Tracium trace id ("" for a nil handle).

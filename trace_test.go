@@ -158,9 +158,9 @@ func TestSeedWorkspacePrecedence(t *testing.T) {
 		want  string
 	}{
 		{name: "env", want: "ws_env"},
-		{name: "init beats env", init: []tracium.ProcessorOption{tracium.WithWorkspace("ws_init")}, want: "ws_init"},
-		{name: "ctx beats init", init: []tracium.ProcessorOption{tracium.WithWorkspace("ws_init")}, ctx: true, want: "ws_ctx"},
-		{name: "trace beats ctx", init: []tracium.ProcessorOption{tracium.WithWorkspace("ws_init")}, ctx: true, trace: "ws_trace", want: "ws_trace"},
+		{name: "init beats env", init: []tracium.ProcessorOption{tracium.WithDefaultWorkspace("ws_init")}, want: "ws_init"},
+		{name: "ctx beats init", init: []tracium.ProcessorOption{tracium.WithDefaultWorkspace("ws_init")}, ctx: true, want: "ws_ctx"},
+		{name: "trace beats ctx", init: []tracium.ProcessorOption{tracium.WithDefaultWorkspace("ws_init")}, ctx: true, trace: "ws_trace", want: "ws_trace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,6 +36,11 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 func newConfig(getenv func(string) string, opts []Option) config {
+	for _, o := range opts {
+		if g, ok := o.(getenvOption); ok && g != nil {
+			getenv = g // the environment is read before the options apply
+		}
+	}
 	c := config{maxTraces: 65536, startQueue: 4096, parallel: 4}
 	c.api.ApplyEnv(getenv, func(err error) { otel.Handle(fmt.Errorf("tracium exporter: %w", err)) })
 	if getenv != nil {
@@ -50,6 +55,17 @@ func newConfig(getenv func(string) string, opts []Option) config {
 }
 
 func osGetenv(k string) string { return os.Getenv(k) }
+
+type getenvOption func(string) string
+
+func (getenvOption) apply(*config) {} // read by newConfig, before the others
+
+// WithGetenv makes [New] and [NewOTLP] read the TRACIUM_* variables through
+// getenv instead of os.Getenv, wherever it stands among the options (the
+// last one wins); the other options still override the variables. tracium.Init
+// passes the getter it was given, so that one set-up reads one
+// environment. nil keeps os.Getenv.
+func WithGetenv(getenv func(string) string) Option { return getenvOption(getenv) }
 
 // WithAPIKey sets the Tracium API key, sent as X-API-Key. It overrides
 // TRACIUM_API_KEY. An empty key is ignored.

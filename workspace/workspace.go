@@ -11,8 +11,9 @@
 //
 //  1. the per-trace option (tracium.WithWorkspace passed to StartTrace);
 //  2. the workspace in the context StartTrace is called with ([With]);
-//  3. the default given to tracium.Init or tracium.NewSpanProcessor
-//     (tracium.WithWorkspace passed there);
+//  3. the default of the Tracium span processor
+//     (tracium.WithDefaultWorkspace, given to tracium.Init or
+//     tracium.NewSpanProcessor);
 //  4. the TRACIUM_WORKSPACE_ID environment variable ([EnvVar]), read once
 //     when the processor is built.
 //

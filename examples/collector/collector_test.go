@@ -230,7 +230,7 @@ func newService(t *testing.T, ctx context.Context, endpoint, workspaceID string)
 	require.NoError(t, err)
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, tracium.WithWorkspace(workspaceID))),
+		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, tracium.WithDefaultWorkspace(workspaceID))),
 		sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp, rec

@@ -75,7 +75,7 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 		return err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(
-		tracium.NewSpanProcessor(exp, tracium.WithWorkspace(workspaceID))))
+		tracium.NewSpanProcessor(exp, tracium.WithDefaultWorkspace(workspaceID))))
 	for _, name := range []string{"acme", "globex"} {
 		id, err := tenant.New(name)
 		if err != nil {

@@ -42,7 +42,7 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 		opts = append(opts, tracium.WithExporterOptions(
 			exporter.WithAPIKey(local.APIKey()), exporter.WithBaseURL(local.URL())))
 		if getenv("TRACIUM_WORKSPACE_ID") == "" {
-			opts = append(opts, tracium.WithWorkspace("ws_demo"))
+			opts = append(opts, tracium.WithDefaultWorkspace("ws_demo"))
 		}
 	}
 	if local == nil {

@@ -4,12 +4,15 @@
 // to stamp spans of other instrumentation.
 //
 // A Scope is stored by value inside one context node, so entering a span costs
-// one allocation for both the node and the scope.
+// one allocation for both the node and the scope. Nothing here is
+// process-wide: the depths of spans of other instrumentation are kept in a
+// [Depths] table owned by the span processor that stamped them.
 package agentctx
 
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -40,7 +43,33 @@ type Trace struct {
 	Pending bool
 
 	stamp []attribute.KeyValue
+	// depths is the table of the Tracium span processor that stamps the
+	// trace's foreign spans; nil until it stamps the first one.
+	depths atomic.Pointer[Depths]
 }
+
+// FinishRoot completes the identity of a local agent root that has just
+// started with span context sc (hasParent: it has an OTel parent). It is the
+// one place a root is finished, by the Tracium span processor as the root
+// starts, or by StartTrace when no processor saw it: it records the root's
+// span id, derives the trace id unless one was given (see deriveTraceID),
+// gives the trace defaultWorkspace when it has no workspace, and seals it.
+// It returns the stamp, for the root span's attributes. Pending stays set:
+// StartTrace clears it once every processor has seen the root start.
+func (t *Trace) FinishRoot(sc trace.SpanContext, hasParent bool, defaultWorkspace string) []attribute.KeyValue {
+	t.RootSpanID = sc.SpanID()
+	if t.ID == "" {
+		t.ID = deriveTraceID(sc, hasParent)
+	}
+	if t.Workspace == "" {
+		t.Workspace = defaultWorkspace
+	}
+	t.Seal()
+	return t.stamp
+}
+
+// Finished reports whether the root's identity is complete (FinishRoot ran).
+func (t *Trace) Finished() bool { return t.RootSpanID.IsValid() }
 
 // Stamp returns the attributes every span of the trace carries, as computed by
 // the last Seal. The slice is shared: callers must not modify it.
@@ -63,25 +92,107 @@ func (t *Trace) Seal() {
 	t.stamp = s[:len(s):len(s)] // callers append to copies, never into it
 }
 
-// foreign holds the depth of live spans started by other instrumentation
-// inside agent traces, keyed by span id (unique per process in practice), so
-// that spans started under them nest correctly. The span processor adds an
-// entry when such a span starts and removes it when it ends.
-var foreign sync.Map // trace.SpanID -> int
+// DefaultMaxDepths bounds a [Depths] table: spans of other instrumentation
+// open at once inside agent traces, per span processor.
+const DefaultMaxDepths = 1 << 16
 
-// SetForeignDepth remembers the depth of a live foreign span.
-func SetForeignDepth(id trace.SpanID, depth int) { foreign.Store(id, depth) }
+// Depths remembers the depth of the live spans of other instrumentation
+// (foreign spans) inside agent traces, by span id, so that spans started
+// under them nest correctly. Each Tracium span processor owns one: it adds
+// a span when it stamps it, forgets it when it ends, and closes the table at
+// Shutdown, which forgets the spans that never ended. It holds at most max
+// spans: beyond, a foreign span is not remembered and the spans started
+// under it get the depth of the span above it plus one. It is safe for
+// concurrent use; a nil *Depths remembers nothing.
+type Depths struct {
+	n      atomic.Int64 // len(live), so that Forget of a span never Set is lock-free
+	mu     sync.Mutex
+	live   map[trace.SpanID]int
+	max    int
+	closed bool
+}
 
-// ForgetForeign drops a span recorded with SetForeignDepth.
-func ForgetForeign(id trace.SpanID) { foreign.Delete(id) }
+// NewDepths returns an empty table that holds at most max spans (max < 1:
+// DefaultMaxDepths).
+func NewDepths(max int) *Depths {
+	if max < 1 {
+		max = DefaultMaxDepths
+	}
+	return &Depths{live: make(map[trace.SpanID]int), max: max}
+}
 
-// ForeignDepth returns the depth of a live foreign span.
-func ForeignDepth(id trace.SpanID) (int, bool) {
-	d, ok := foreign.Load(id)
-	if !ok {
+// Set remembers the depth of a live foreign span. It returns false, and
+// remembers nothing, when the table is full or closed.
+func (d *Depths) Set(id trace.SpanID, depth int) bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed || len(d.live) >= d.max {
+		return false
+	}
+	d.live[id] = depth
+	d.n.Store(int64(len(d.live)))
+	return true
+}
+
+// Forget drops a span recorded with Set.
+func (d *Depths) Forget(id trace.SpanID) {
+	if d == nil || d.n.Load() == 0 {
+		return
+	}
+	d.mu.Lock()
+	delete(d.live, id)
+	d.n.Store(int64(len(d.live)))
+	d.mu.Unlock()
+}
+
+// Get returns the depth of a live foreign span.
+func (d *Depths) Get(id trace.SpanID) (int, bool) {
+	if d == nil {
 		return 0, false
 	}
-	return d.(int), true
+	d.mu.Lock()
+	depth, ok := d.live[id]
+	d.mu.Unlock()
+	return depth, ok
+}
+
+// Len returns the number of spans remembered.
+func (d *Depths) Len() int {
+	if d == nil {
+		return 0
+	}
+	return int(d.n.Load())
+}
+
+// Close forgets every span and makes later Sets do nothing.
+func (d *Depths) Close() {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	d.live, d.closed = nil, true
+	d.n.Store(0)
+	d.mu.Unlock()
+}
+
+// UseDepths makes d the table the trace's depths are looked up in, unless
+// the trace has one already. It may be called while the trace is shared.
+func (t *Trace) UseDepths(d *Depths) {
+	if t.depths.Load() == nil {
+		t.depths.CompareAndSwap(nil, d)
+	}
+}
+
+// foreignDepth returns the depth of a live foreign span of the trace.
+func (t *Trace) foreignDepth(id trace.SpanID) (int, bool) {
+	d := t.depths.Load()
+	if d == nil {
+		return 0, false
+	}
+	return d.Get(id)
 }
 
 // Scope is what a context carries: the trace, and the innermost span of it
@@ -99,7 +210,7 @@ func (s *Scope) ChildDepth(parent trace.SpanID) int {
 	if parent == s.SpanID || !parent.IsValid() {
 		return s.Depth + 1
 	}
-	if d, ok := ForeignDepth(parent); ok {
+	if d, ok := s.Trace.foreignDepth(parent); ok {
 		return d + 1
 	}
 	return s.Depth + 1
@@ -112,7 +223,7 @@ func (s *Scope) DepthOf(cur trace.SpanID) int {
 	if cur == s.SpanID {
 		return s.Depth
 	}
-	if d, ok := ForeignDepth(cur); ok {
+	if d, ok := s.Trace.foreignDepth(cur); ok {
 		return d
 	}
 	return s.Depth + 1
@@ -152,11 +263,11 @@ func From(ctx context.Context) *Scope {
 	return s
 }
 
-// DeriveTraceID returns the Tracium trace id of an agent root with span
+// deriveTraceID returns the Tracium trace id of an agent root with span
 // context sc: the OTel trace id in hex when the root is the OTel root
 // (hasParent false), else the trace id and the root's span id joined by '-',
 // which is unique per agent root and passes the API's trace-id rule.
-func DeriveTraceID(sc trace.SpanContext, hasParent bool) string {
+func deriveTraceID(sc trace.SpanContext, hasParent bool) string {
 	if !hasParent {
 		return sc.TraceID().String()
 	}
