@@ -44,7 +44,7 @@
 // agent traces: a trace started without tracium.WithWorkspace and without
 // a workspace in its context gets it when its root starts, and so do its
 // spans and the context propagated to other services. The Tracium span
-// processor's own default (tracium.WithWorkspace on NewSpanProcessor, or
+// processor's own default (tracium.WithDefaultWorkspace on NewSpanProcessor, or
 // TRACIUM_WORKSPACE_ID) comes first, so leave it unset when destinations
 // carry workspaces. Spans of a trace joined from another service keep that
 // service's workspace.
