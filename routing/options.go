@@ -22,7 +22,7 @@ const (
 	// DefaultResolveTimeout is the default of [WithResolveTimeout].
 	DefaultResolveTimeout = 5 * time.Second
 	// DefaultResolveWait is the default of [WithResolveWait].
-	DefaultResolveWait = 10 * time.Millisecond
+	DefaultResolveWait = 100 * time.Millisecond
 	// DefaultEvictTimeout is the default of [WithEvictTimeout].
 	DefaultEvictTimeout = 30 * time.Second
 	// DefaultMaxConnsPerHost is the default of [WithMaxConnsPerHost].
@@ -200,14 +200,15 @@ func WithResolveTimeout(d time.Duration) Option {
 	})
 }
 
-// WithResolveWait sets how long the first spans of a tenant, and the span
-// that finds its answer expired, wait for the resolver's answer before
-// going on (see [Resolver]): the most a resolution adds to StartTrace or
-// to a span's End, whatever the resolver does. Every span waiting for one
-// resolution waits until the same deadline, d after it started. The
-// default is [DefaultResolveWait]; raise it for a resolver that is
-// usually slower, so that the first traces of a tenant still get their
-// destination's workspace. Zero or a negative value is ignored.
+// WithResolveWait sets how long the start of an agent root (OnStart, run
+// by StartTrace) waits for its tenant's resolution under way before going
+// on without it (see [Resolver]): the most a resolution adds to
+// StartTrace, whatever the resolver does. Every root waiting for one
+// resolution waits until the same deadline, d after it started. A span's
+// End never waits: its span is held instead. The default is
+// [DefaultResolveWait]; raise it for a resolver that is usually slower, so
+// that the first traces of a tenant still get their destination's
+// workspace. Zero or a negative value is ignored.
 func WithResolveWait(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {

@@ -40,8 +40,8 @@ var (
 //
 // OnStart and OnEnd do no network I/O and never call the resolver: a
 // tenant whose answer is not cached is resolved on a goroutine of the
-// processor, and the span waits for the answer at most [WithResolveWait]
-// (see [Resolver] for what happens past it). All methods are safe for
+// processor. OnStart waits for the answer at most [WithResolveWait]; OnEnd
+// never waits, and holds the span instead (see [Resolver]). All methods are safe for
 // concurrent use.
 type Processor struct {
 	resolve Resolver
@@ -191,8 +191,8 @@ func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 
 // OnEnd hands s to the queue of its tenant's destination (the default one
 // for a span without a tenant), resolving the tenant if its answer is not
-// cached; a span whose tenant is not resolved within [WithResolveWait] is
-// held until it is (see [Resolver]). Spans that cannot be routed are
+// cached; a span whose tenant's resolution is under way is held until it
+// is in (see [Resolver]). It never waits for the resolver. Spans that cannot be routed are
 // dropped and counted ([Stats]).
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if p.isShutdown.Load() {

@@ -22,9 +22,9 @@ import (
 // TestSlowResolverDoesNotBlockOnEnd: a resolver that takes 2 s to answer
 // does not hold up the span path. A goroutine ends 1000 spans of the
 // unresolved tenant with a deadline of 1 s; all of them must be done by
-// then (each waits at most the resolve wait, and only until one shared
-// deadline). The spans are then accounted for: those held are routed once
-// the answer is in, the others counted as unresolved.
+// then (OnEnd never waits for a resolution: it holds the span or counts
+// it). The spans are then accounted for: those held are routed once the
+// answer is in, the others counted as unresolved.
 func TestSlowResolverDoesNotBlockOnEnd(t *testing.T) {
 	const spans = 1000
 	release := make(chan struct{})

@@ -66,14 +66,16 @@ func (d Destination) GoString() string { return "routing.Destination" + d.String
 // calls it once per tenant and caches the answer (see [WithCacheTTL] and
 // [WithMaxTenants]); concurrent lookups of one tenant share one call.
 //
-// It is called on a goroutine of the processor, never on the span path:
-// the span that needs the answer waits for it at most [WithResolveWait]
-// (10 ms by default). A resolver that answers by then is as good as a
-// synchronous one. Past it, a tenant being refreshed keeps its previous
-// answer; a tenant with none has its spans held, up to 64 of them, and
-// routed when the answer is in (further ones are dropped and counted in
-// [Stats].SpansUnresolved); and an agent root starting then is announced
-// only when it ends, without its destination's workspace. At most 64
+// It is called on a goroutine of the processor, never on the span path.
+// The start of an agent root waits for the answer at most
+// [WithResolveWait] (100 ms by default), as its workspace must be known
+// before StartTrace returns; a resolver that answers by then is as good
+// as a synchronous one. A span's End never waits. Until the answer is in,
+// a tenant being refreshed keeps its previous answer; a tenant with none
+// has its ended spans held, up to 64 of them, and routed when the answer
+// is in (further ones are dropped and counted in [Stats].SpansUnresolved);
+// and an agent root whose start stopped waiting is announced only when it
+// ends, without its destination's workspace. At most 64
 // resolutions run at once; a span needing another one meanwhile is
 // dropped and counted the same way. ctx ends after [WithResolveTimeout]
 // and when the processor shuts down, and the resolver must return promptly

@@ -14,18 +14,22 @@ import (
 
 // The tenant lookup. A tenant's destination comes from the resolver, which
 // may be slow (a remote tenant store), so it is never called on the span
-// path: the first span of a tenant starts a resolution on a goroutine of
-// the processor and waits for it at most the resolve wait
-// ([WithResolveWait]). A fast resolver answers within it and the span is
-// routed as if the call had been synchronous. Otherwise:
+// path: a span that needs an answer starts a resolution on a goroutine of
+// the processor. Only an agent root's OnStart waits for it, at most the
+// resolve wait ([WithResolveWait]), because the trace's workspace must be
+// set before StartTrace returns; a fast resolver answers within it and the
+// trace starts as if the call had been synchronous. OnEnd never waits:
+// holding a span loses nothing. (An invalid tenant id is answered at once,
+// with its error, on the caller's goroutine.) Until the answer is in:
 //
 //   - a tenant with a previous answer (a refresh after WithCacheTTL) keeps
-//     using it meanwhile;
+//     using it;
 //   - a span of a tenant with no answer yet is held, in a buffer of at most
 //     maxHeld spans per tenant, and routed when the answer is in (a span
 //     that finds the buffer full is dropped and counted as unresolved);
-//   - an agent root that starts then is not announced early and gets no
-//     workspace from its destination: its start goes out when it ends.
+//   - an agent root whose OnStart stopped waiting is not announced early
+//     and gets no workspace from its destination: its start goes out when
+//     it ends.
 //
 // At most maxResolving resolutions run at once; a tenant that needs one
 // beyond that keeps its expired answer if it has one, else has its span
@@ -42,7 +46,7 @@ const (
 
 var (
 	// errPending: the tenant's resolution did not answer within the
-	// resolve wait, and the span was not held.
+	// resolve wait (OnStart), or the span could not be held (OnEnd).
 	errPending = errors.New("routing: the tenant's resolution is still under way")
 	// errHeld: the span is held until its tenant's resolution is in; it
 	// is counted then.
@@ -77,9 +81,10 @@ func (e *tenantEntry) fresh(now time.Time) bool {
 }
 
 // lookup returns the resolution of ten, starting one when there is none or
-// it expired, and waiting for it at most the resolve wait. hold is the span
-// to hold if the answer is not in by then (nil from OnStart): lookup then
-// returns errHeld, or errPending when it did not hold it.
+// it expired. hold is the span to hold while it is under way (from OnEnd):
+// lookup then returns errHeld, or errPending when the buffer is full.
+// Without one (from OnStart), lookup waits for the answer at most the
+// resolve wait, and returns errPending past it.
 func (p *Processor) lookup(ten string, hold sdktrace.ReadOnlySpan) (Destination, error) {
 	now := time.Now()
 	p.mu.Lock()
@@ -93,13 +98,23 @@ func (p *Processor) lookup(ten string, hold sdktrace.ReadOnlySpan) (Destination,
 		p.mu.Unlock()
 		return d, err
 	}
-	if e.pending == nil && !p.startLocked(ten, e, now) {
-		d, err := e.dest, e.err // an expired answer, if any, beats none
-		if !e.valid {
-			err = errResolveBusy
+	if e.pending == nil {
+		if _, err := tenant.New(ten); err != nil {
+			// An invalid id needs no resolver: its answer is the error,
+			// settled here so that the span is counted now.
+			ch := p.beginLocked(e, now)
+			p.mu.Unlock()
+			p.resolveAndSettle(ten, e, ch)
+			return p.await(e, ch, now, hold)
 		}
-		p.mu.Unlock()
-		return d, err
+		if !p.startLocked(ten, e, now) {
+			d, err := e.dest, e.err // an expired answer, if any, beats none
+			if !e.valid {
+				err = errResolveBusy
+			}
+			p.mu.Unlock()
+			return d, err
+		}
 	}
 	ch, deadline := e.pending, e.deadline
 	p.mu.Unlock()
@@ -130,17 +145,25 @@ func (p *Processor) startLocked(ten string, e *tenantEntry, now time.Time) bool 
 	if len(p.resolving) >= maxResolving {
 		return false
 	}
-	ch := make(chan struct{})
-	e.pending, e.deadline = ch, now.Add(p.cfg.resolveWait)
-	p.resolving[e] = ch
-	go p.resolveInBackground(ten, e, ch)
+	ch := p.beginLocked(e, now)
+	go p.resolveAndSettle(ten, e, ch)
 	return true
 }
 
-// await waits for the resolution under way of e until deadline. Past it, a
-// tenant with a previous answer uses it, and hold, if any, is held.
+// beginLocked marks a resolution of e as under way and returns the
+// channel closed when it is done. Called with mu held.
+func (p *Processor) beginLocked(e *tenantEntry, now time.Time) chan struct{} {
+	ch := make(chan struct{})
+	e.pending, e.deadline = ch, now.Add(p.cfg.resolveWait)
+	p.resolving[e] = ch
+	return ch
+}
+
+// await waits for the resolution under way of e until deadline, unless
+// there is a span to hold. Past it, a tenant with a previous answer uses
+// it, and hold, if any, is held.
 func (p *Processor) await(e *tenantEntry, ch chan struct{}, deadline time.Time, hold sdktrace.ReadOnlySpan) (Destination, error) {
-	if wait := time.Until(deadline); wait > 0 {
+	if wait := time.Until(deadline); wait > 0 && hold == nil {
 		timer := time.NewTimer(wait)
 		select {
 		case <-ch:
@@ -166,21 +189,25 @@ func (p *Processor) await(e *tenantEntry, ch chan struct{}, deadline time.Time, 
 	return Destination{}, errHeld
 }
 
-// resolveInBackground resolves ten, stores the answer in e, routes the
-// spans held meanwhile, and reports a failure.
-func (p *Processor) resolveInBackground(ten string, e *tenantEntry, ch chan struct{}) {
+// resolveAndSettle resolves ten, stores the answer in e, routes the spans
+// held meanwhile, and reports a failure; then it closes ch. It runs on a
+// goroutine of its own (startLocked), or inline for an invalid tenant id,
+// whose answer needs no resolver.
+func (p *Processor) resolveAndSettle(ten string, e *tenantEntry, ch chan struct{}) {
 	d, err := p.resolveTenant(ten)
 	held, report := p.settle(e, d, err)
 	for _, s := range held {
 		p.route(s, ten)
 	}
+	if report {
+		otel.Handle(fmt.Errorf("routing: tenant %q: %w; its spans are dropped, and the resolver asked again after %v (reported once until it succeeds)", ten, err, p.cfg.errTTL))
+	}
+	// Last: ForceFlush, waiting for ch, finds the held spans routed and
+	// the failure reported.
 	p.mu.Lock()
 	delete(p.resolving, e)
 	p.mu.Unlock()
 	close(ch)
-	if report {
-		otel.Handle(fmt.Errorf("routing: tenant %q: %w; its spans are dropped, and the resolver asked again after %v (reported once until it succeeds)", ten, err, p.cfg.errTTL))
-	}
 }
 
 // settle stores the answer d, err in e, cached for the cache TTL (the
