@@ -6,7 +6,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/version"
 	"github.com/tracium-ai/tracium-go/semconv"
 )
 
@@ -16,7 +16,7 @@ const ScopeName = "github.com/tracium-ai/tracium-go/drift"
 
 // Version is the version of tracium-go, the instrumentation version of that
 // meter.
-const Version = api.Version
+const Version = version.Version
 
 // MetricKey is the attribute that names the drift [Metric] of a series of
 // the exported instruments.
@@ -88,9 +88,5 @@ func (d *Detector) attributes(r Result) attribute.Set {
 func (d *Detector) snapshot() []*keyState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]*keyState, 0, len(d.keys))
-	for ks := d.head; ks != nil; ks = ks.next {
-		out = append(out, ks)
-	}
-	return out
+	return d.keys.Values() // the most recently updated first
 }

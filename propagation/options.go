@@ -10,7 +10,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
-	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/ratelimit"
+	"github.com/tracium-ai/tracium-go/internal/version"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/workspace"
 )
@@ -31,7 +32,7 @@ type config struct {
 	maxAge       time.Duration
 	now          func() time.Time
 	interval     time.Duration
-	lim          *limiter
+	lim          *ratelimit.Limiter
 }
 
 // Option configures [New].
@@ -60,7 +61,7 @@ func newConfig(opts []Option) (*config, error) {
 	if err := c.policy.validate(); err != nil {
 		return nil, err
 	}
-	c.lim = newLimiter(c.interval, c.now)
+	c.lim = ratelimit.New(c.interval, c.now)
 	return c, nil
 }
 
@@ -97,7 +98,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 		if tp != nil {
 			c.tp = tp
 			c.tracer = tp.Tracer(agentctx.ScopeName,
-				trace.WithInstrumentationVersion(api.Version), trace.WithSchemaURL(semconv.SchemaURL))
+				trace.WithInstrumentationVersion(version.Version), trace.WithSchemaURL(semconv.SchemaURL))
 		}
 	})
 }

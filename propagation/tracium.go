@@ -129,7 +129,7 @@ func (t Tracium) Inject(ctx context.Context, carrier otelpropagation.TextMapCarr
 	kept, keptN := len(b), n
 	b, n = appendMembers(b, n, &s, sig)
 	if n > MaxMembers || len(b)-start > MaxBytes {
-		c.lim.report(fmt.Errorf("tracium propagation: inject: the baggage header would have %d members and %d bytes with the Tracium members, more than %d or %d; they are not sent", n, len(b)-start, MaxMembers, MaxBytes))
+		c.report(fmt.Errorf("tracium propagation: inject: the baggage header would have %d members and %d bytes with the Tracium members, more than %d or %d; they are not sent", n, len(b)-start, MaxMembers, MaxBytes))
 		b, n = b[:kept], keptN
 		s = set{} // and no X-Tenant-ID either: it would contradict the baggage
 	}
@@ -304,7 +304,7 @@ func (c *config) verify(s *set, r *raw, sig string) error {
 }
 
 func (c *config) reject(err error) {
-	c.lim.report(fmt.Errorf("tracium propagation: extract: %w (policy %s): %w; tenant, workspace and agent trace dropped", errRejected, c.policy, err))
+	c.report(fmt.Errorf("tracium propagation: extract: %w (policy %s): %w; tenant, workspace and agent trace dropped", errRejected, c.policy, err))
 }
 
 // defaults puts the default workspace into a ctx that has none.

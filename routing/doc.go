@@ -94,8 +94,10 @@
 //
 // # Errors
 //
-// Nothing here panics or blocks the traced program beyond one resolver
-// call per tenant and cache period, bounded by [WithResolveTimeout]. A
+// Nothing here panics or blocks the traced program for a resolver call:
+// resolutions run in the background, the start of an agent root waits for
+// one at most [WithResolveWait], and a span's End never waits (see
+// [Resolver] for the spans held meanwhile). A
 // failed resolution drops the tenant's spans, is counted, and is reported
 // to the OTel error handler once per tenant until the tenant resolves
 // again. No error or log line contains an API key: [Destination] prints

@@ -21,6 +21,8 @@ const (
 	DefaultErrorTTL = 30 * time.Second
 	// DefaultResolveTimeout is the default of [WithResolveTimeout].
 	DefaultResolveTimeout = 5 * time.Second
+	// DefaultResolveWait is the default of [WithResolveWait].
+	DefaultResolveWait = 100 * time.Millisecond
 	// DefaultEvictTimeout is the default of [WithEvictTimeout].
 	DefaultEvictTimeout = 30 * time.Second
 	// DefaultMaxConnsPerHost is the default of [WithMaxConnsPerHost].
@@ -42,6 +44,7 @@ type config struct {
 	ttl            time.Duration
 	errTTL         time.Duration
 	resolveTimeout time.Duration
+	resolveWait    time.Duration
 	evictTimeout   time.Duration
 	meter          metric.MeterProvider
 	maxConns       int
@@ -54,6 +57,7 @@ func newConfig(opts []Option) config {
 		ttl:            DefaultCacheTTL,
 		errTTL:         DefaultErrorTTL,
 		resolveTimeout: DefaultResolveTimeout,
+		resolveWait:    DefaultResolveWait,
 		evictTimeout:   DefaultEvictTimeout,
 		maxConns:       DefaultMaxConnsPerHost,
 	}
@@ -185,14 +189,30 @@ func WithErrorTTL(d time.Duration) Option {
 	})
 }
 
-// WithResolveTimeout bounds each resolver call: its ctx ends after d. It
-// also bounds how long a goroutine waits for another's call for the same
-// tenant. The default is [DefaultResolveTimeout]. Zero or a negative value
-// is ignored.
+// WithResolveTimeout bounds each resolver call: its ctx ends after d. The
+// spans a call holds (see [Resolver]) wait for it that long at most. The
+// default is [DefaultResolveTimeout]. Zero or a negative value is ignored.
 func WithResolveTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
 			c.resolveTimeout = d
+		}
+	})
+}
+
+// WithResolveWait sets how long the start of an agent root (OnStart, run
+// by StartTrace) waits for its tenant's resolution under way before going
+// on without it (see [Resolver]): the most a resolution adds to
+// StartTrace, whatever the resolver does. Every root waiting for one
+// resolution waits until the same deadline, d after it started. A span's
+// End never waits: its span is held instead. The default is
+// [DefaultResolveWait]; raise it for a resolver that is usually slower, so
+// that the first traces of a tenant still get their destination's
+// workspace. Zero or a negative value is ignored.
+func WithResolveWait(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.resolveWait = d
 		}
 	})
 }

@@ -8,29 +8,25 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/batch"
+	"github.com/tracium-ai/tracium-go/internal/lru"
+	"github.com/tracium-ai/tracium-go/internal/ratelimit"
 	"github.com/tracium-ai/tracium-go/semconv"
-	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/workspace"
 )
 
 var (
-	errShutdown       = errors.New("routing: processor shut down")
-	errNoTenant       = errors.New("routing: span has no tenant and no default destination is set")
-	errResolveTimeout = errors.New("routing: timed out waiting for another goroutine's resolution")
+	errShutdown = errors.New("routing: processor shut down")
+	errNoTenant = errors.New("routing: span has no tenant and no default destination is set")
 	// errBusy: the destination is not open, every slot is taken and as
 	// many destinations are being closed as may be at once.
 	errBusy = errors.New("routing: no room to open a destination")
 )
-
-// busyReportInterval spaces out the reports of spans dropped for errBusy.
-const busyReportInterval = time.Minute
 
 // Processor is an sdktrace.SpanProcessor that sends each tenant's agent
 // traces to that tenant's own destination ([Destination]: API key, base URL,
@@ -42,19 +38,26 @@ const busyReportInterval = time.Minute
 // Register the Tracium span processor, with no exporter, before it on the
 // provider; see the package documentation.
 //
-// OnStart and OnEnd do no network I/O themselves; they call the resolver
-// for a tenant whose answer is not cached, on the caller's goroutine,
-// bounded by [WithResolveTimeout]. All methods are safe for concurrent use.
+// OnStart and OnEnd do no network I/O and never call the resolver: a
+// tenant whose answer is not cached is resolved on a goroutine of the
+// processor. OnStart waits for the answer at most [WithResolveWait]; OnEnd
+// never waits, and holds the span instead (see [Resolver]). All methods are safe for
+// concurrent use.
 type Processor struct {
 	resolve Resolver
 	cfg     config
 
 	mu      sync.Mutex
 	closed  bool // set by Shutdown, under mu
-	tenants *lru[string, *tenantEntry]
-	dests   *lru[Destination, *destination]
+	tenants *lru.Cache[string, *tenantEntry]
+	dests   *lru.Cache[Destination, *destination]
 	def     *destination // nil without WithDefault; never evicted
 	closing int          // evicted destinations still being closed, under mu
+	// resolving holds the resolutions under way (at most maxResolving),
+	// each closed when it is done; heldSpans counts the spans they hold.
+	// Both under mu.
+	resolving map[*tenantEntry]chan struct{}
+	heldSpans int
 
 	// hc is the HTTP client the default exporter builder gives every
 	// destination; nil with WithExporterFunc. Shutdown closes its idle
@@ -76,28 +79,12 @@ type Processor struct {
 	batch      sdktrace.BatchSpanProcessorOptions // of every destination's queue
 	misorder   sync.Once
 
-	// Spans dropped for errBusy since the last report, and when the next
-	// report may go out (unix nanoseconds).
-	busyHeld atomic.Uint64
-	busyNext atomic.Int64
+	// busy spaces out the reports of spans dropped for errBusy: one a
+	// minute, with the count of those held back.
+	busy ratelimit.Limiter
 }
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
-
-// tenantEntry is the cached resolution of one tenant. Its fields are
-// guarded by Processor.mu.
-type tenantEntry struct {
-	dest    Destination
-	err     error     // nil: dest is usable
-	valid   bool      // dest and err hold a result
-	expires time.Time // zero: never
-	// pending is non-nil while a resolution is under way; it is closed
-	// when the result is in.
-	pending chan struct{}
-	// reported is set once a failure was reported, and cleared by a
-	// success: one report per failure streak.
-	reported bool
-}
 
 // NewProcessor returns a processor that routes spans by tenant to the
 // destinations resolve gives. It returns an error when resolve is nil, and
@@ -115,12 +102,13 @@ func NewProcessor(resolve Resolver, opts ...Option) (*Processor, error) {
 		c.newExporter = defaultExporter(hc, c.expOpts)
 	}
 	p := &Processor{
-		resolve: resolve,
-		cfg:     c,
-		tenants: newLRU[string, *tenantEntry](),
-		dests:   newLRU[Destination, *destination](),
-		batch:   batch.Options(os.Getenv, c.batch),
-		hc:      hc,
+		resolve:   resolve,
+		cfg:       c,
+		tenants:   lru.New[string, *tenantEntry](),
+		dests:     lru.New[Destination, *destination](),
+		resolving: make(map[*tenantEntry]chan struct{}),
+		batch:     batch.Options(os.Getenv, c.batch),
+		hc:        hc,
 	}
 	if c.def != nil {
 		if err := validDestination(*c.def); err != nil {
@@ -158,7 +146,9 @@ func validDestination(d Destination) error {
 // the Tracium exporter sends the trace's start right away; when the
 // destination has a workspace and the trace has none, the trace gets it.
 // Other spans are left alone. It resolves the trace's tenant if its answer
-// is not cached.
+// is not cached, waiting for it at most [WithResolveWait]: a root whose
+// tenant is not resolved by then is announced when it ends, and gets no
+// workspace from its destination.
 func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	if p.isShutdown.Load() {
 		return
@@ -179,7 +169,7 @@ func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 		return
 	}
 	for range 2 {
-		d, err := p.destFor(t.Tenant)
+		d, err := p.destFor(t.Tenant, nil)
 		if err != nil {
 			return // counted when the root ends
 		}
@@ -201,29 +191,24 @@ func (p *Processor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 
 // OnEnd hands s to the queue of its tenant's destination (the default one
 // for a span without a tenant), resolving the tenant if its answer is not
-// cached. Spans that cannot be routed are dropped and counted ([Stats]).
+// cached; a span whose tenant's resolution is under way is held until it
+// is in (see [Resolver]). It never waits for the resolver. Spans that cannot be routed are
+// dropped and counted ([Stats]).
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if p.isShutdown.Load() {
 		p.stats.spansDropped.Add(1)
 		return
 	}
-	ten := tenantOf(s)
+	p.route(s, tenantOf(s))
+}
+
+// route hands s, of tenant ten, to its destination's queue, or counts why
+// it cannot.
+func (p *Processor) route(s sdktrace.ReadOnlySpan, ten string) {
 	for range 2 {
-		d, err := p.destFor(ten)
-		switch {
-		case err == nil:
-		case errors.Is(err, errNoTenant):
-			p.stats.spansNoTenant.Add(1)
-			return
-		case errors.Is(err, errShutdown):
-			p.stats.spansDropped.Add(1)
-			return
-		case errors.Is(err, errBusy):
-			p.stats.spansNoRoom.Add(1)
-			p.reportBusy()
-			return
-		default:
-			p.stats.spansUnresolved.Add(1)
+		d, err := p.destFor(ten, s)
+		if err != nil {
+			p.countUnrouted(err)
 			return
 		}
 		if d.onEnd(s) {
@@ -235,6 +220,23 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	p.stats.spansDropped.Add(1)
 }
 
+// countUnrouted counts a span that destFor found no destination for.
+func (p *Processor) countUnrouted(err error) {
+	switch {
+	case errors.Is(err, errHeld):
+		// Counted once its tenant's resolution is in.
+	case errors.Is(err, errNoTenant):
+		p.stats.spansNoTenant.Add(1)
+	case errors.Is(err, errShutdown):
+		p.stats.spansDropped.Add(1)
+	case errors.Is(err, errBusy):
+		p.stats.spansNoRoom.Add(1)
+		p.reportBusy()
+	default:
+		p.stats.spansUnresolved.Add(1)
+	}
+}
+
 func tenantOf(s sdktrace.ReadOnlySpan) string {
 	for _, kv := range s.Attributes() {
 		if kv.Key == semconv.TenantIDKey {
@@ -244,140 +246,21 @@ func tenantOf(s sdktrace.ReadOnlySpan) string {
 	return ""
 }
 
-// destFor returns the open destination of tenant ten, opening it if needed.
-func (p *Processor) destFor(ten string) (*destination, error) {
+// destFor returns the open destination of tenant ten, opening it if
+// needed. hold is the span to hold while ten's resolution is under way
+// (see [Processor.lookup]).
+func (p *Processor) destFor(ten string, hold sdktrace.ReadOnlySpan) (*destination, error) {
 	if ten == "" {
 		if p.def == nil {
 			return nil, errNoTenant
 		}
 		return p.def, nil
 	}
-	key, err := p.lookup(ten)
+	key, err := p.lookup(ten, hold)
 	if err != nil {
 		return nil, err
 	}
 	return p.open(key)
-}
-
-// lookup returns the cached resolution of ten, resolving it when there is
-// none or it expired. One goroutine resolves a tenant at a time; the others
-// use the previous answer meanwhile, or wait for the new one when there is
-// none.
-func (p *Processor) lookup(ten string) (Destination, error) {
-	now := time.Now()
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return Destination{}, errShutdown
-	}
-	e, ok := p.tenants.get(ten)
-	if !ok {
-		e = &tenantEntry{}
-		p.tenants.add(ten, e)
-		if p.tenants.len() > p.cfg.maxTenants {
-			// An entry forgotten while being resolved still serves the
-			// goroutines waiting for it.
-			p.tenants.removeOldest()
-		}
-	}
-	if e.valid && (e.pending != nil || e.expires.IsZero() || now.Before(e.expires)) {
-		d, err := e.dest, e.err
-		p.mu.Unlock()
-		return d, err
-	}
-	if ch := e.pending; ch != nil {
-		p.mu.Unlock()
-		return p.await(e, ch)
-	}
-	ch := make(chan struct{})
-	e.pending = ch
-	p.mu.Unlock()
-
-	d, err := p.resolveTenant(ten)
-
-	p.mu.Lock()
-	e.dest, e.err, e.valid, e.pending = d, err, true, nil
-	ttl := p.cfg.ttl
-	if err != nil {
-		ttl = p.cfg.errTTL
-	}
-	e.expires = time.Time{}
-	if ttl > 0 {
-		e.expires = time.Now().Add(ttl)
-	}
-	report := err != nil && !e.reported && !errors.Is(err, ErrSkip) && !errors.Is(err, errShutdown)
-	if report {
-		e.reported = true
-	} else if err == nil {
-		e.reported = false
-	}
-	p.mu.Unlock()
-	close(ch)
-	if report {
-		otel.Handle(fmt.Errorf("routing: tenant %q: %w; its spans are dropped, and the resolver asked again after %v (reported once until it succeeds)", ten, err, p.cfg.errTTL))
-	}
-	return d, err
-}
-
-// await waits for the resolution under way of entry e, bounded by the
-// resolve timeout and by Shutdown.
-func (p *Processor) await(e *tenantEntry, ch chan struct{}) (Destination, error) {
-	timer := time.NewTimer(p.cfg.resolveTimeout)
-	defer timer.Stop()
-	select {
-	case <-ch:
-	case <-timer.C:
-		return Destination{}, errResolveTimeout
-	case <-p.resolveCtx.Done():
-		return Destination{}, errShutdown
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return e.dest, e.err
-}
-
-// resolveTenant asks the resolver for ten's destination and opens it, so
-// that a destination whose exporter cannot be built fails the tenant's
-// resolution (cached and reported) rather than each of its spans.
-func (p *Processor) resolveTenant(ten string) (Destination, error) {
-	if _, err := tenant.New(ten); err != nil {
-		return Destination{}, fmt.Errorf("routing: %w", err)
-	}
-	p.stats.resolutions.Add(1)
-	ctx, cancel := context.WithTimeout(p.resolveCtx, p.cfg.resolveTimeout)
-	d, err := p.callResolver(ctx, ten)
-	cancel()
-	switch {
-	case errors.Is(err, ErrSkip):
-		return Destination{}, err
-	case err != nil && p.resolveCtx.Err() != nil:
-		return Destination{}, errShutdown
-	case err != nil:
-		err = fmt.Errorf("resolver: %w", err)
-	default:
-		err = validDestination(d)
-		if err == nil {
-			_, err = p.open(d)
-		}
-		if errors.Is(err, errBusy) {
-			// The answer is good; the destination opens when there is
-			// room. Its spans meanwhile are dropped and counted.
-			err = nil
-		}
-	}
-	if err != nil && !errors.Is(err, errShutdown) {
-		p.stats.resolveErrors.Add(1)
-	}
-	return d, err
-}
-
-func (p *Processor) callResolver(ctx context.Context, ten string) (d Destination, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			d, err = Destination{}, fmt.Errorf("panic: %v", r)
-		}
-	}()
-	return p.resolve(ctx, ten)
 }
 
 // open returns the open destination for key, opening it (and closing the
@@ -393,7 +276,7 @@ func (p *Processor) open(key Destination) (*destination, error) {
 		p.mu.Unlock()
 		return nil, errShutdown
 	}
-	if d, ok := p.dests.get(key); ok {
+	if d, ok := p.dests.Get(key); ok {
 		p.mu.Unlock()
 		return d, nil
 	}
@@ -409,7 +292,7 @@ func (p *Processor) open(key Destination) (*destination, error) {
 	}
 
 	p.mu.Lock()
-	d, ok := p.dests.get(key)
+	d, ok := p.dests.Get(key)
 	if closed, room := p.closed, p.roomLocked(); closed || ok || !room {
 		p.mu.Unlock()
 		// Another goroutine opened it first, Shutdown began, or the room
@@ -425,12 +308,12 @@ func (p *Processor) open(key Destination) (*destination, error) {
 		return nil, errBusy
 	}
 	var victim *destination
-	if p.dests.len() >= p.cfg.maxDests {
-		victim, _ = p.dests.removeOldest()
+	if p.dests.Len() >= p.cfg.maxDests {
+		victim, _ = p.dests.RemoveOldest()
 		p.closing++
 		p.evicting.Add(1) // before Shutdown's Wait: closed is false, under mu
 	}
-	p.dests.add(key, nd)
+	p.dests.Add(key, nd)
 	p.mu.Unlock()
 	p.stats.opened.Add(1)
 	if victim != nil {
@@ -455,19 +338,17 @@ func (p *Processor) maxClosing() int { return max(p.cfg.maxDests, minClosing) }
 // is a free slot, or the least recently used one can be closed. Called
 // with mu held.
 func (p *Processor) roomLocked() bool {
-	return p.dests.len() < p.cfg.maxDests || p.closing < p.maxClosing()
+	return p.dests.Len() < p.cfg.maxDests || p.closing < p.maxClosing()
 }
 
-// reportBusy reports spans dropped for want of room, at most once per
-// busyReportInterval, with their count.
+// reportBusy reports spans dropped for want of room, at most once a
+// minute, with their count.
 func (p *Processor) reportBusy() {
-	p.busyHeld.Add(1)
-	now := time.Now().UnixNano()
-	next := p.busyNext.Load()
-	if now < next || !p.busyNext.CompareAndSwap(next, now+int64(busyReportInterval)) {
+	ok, held := p.busy.Allow()
+	if !ok {
 		return
 	}
-	n := p.busyHeld.Swap(0)
+	n := held + 1 // this one too
 	otel.Handle(fmt.Errorf("routing: %d spans dropped: %d destinations open and %d being closed, the most allowed; "+
 		"more tenants are active than WithMaxDestinations allows (reported at most once a minute; counted in Stats.SpansNoRoom)",
 		n, p.cfg.maxDests, p.maxClosing()))
@@ -498,15 +379,20 @@ func (p *Processor) evict(d *destination) {
 	p.acct.retire() // its counts outlive it
 }
 
-// ForceFlush exports the spans every destination holds, at once, and waits
-// for the eager starts the Tracium exporters have queued. It honours ctx
-// and joins the destinations' errors. After Shutdown it does nothing.
+// ForceFlush waits for the tenant resolutions under way (so that the
+// spans they hold are routed), then exports the spans every destination
+// holds, at once, and waits for the eager starts the Tracium exporters
+// have queued. It honours ctx and joins the destinations' errors. After
+// Shutdown it does nothing.
 func (p *Processor) ForceFlush(ctx context.Context) error {
 	if p.isShutdown.Load() {
 		return nil
 	}
+	if err := awaitAll(ctx, p.resolutionsUnderWay()); err != nil {
+		return fmt.Errorf("routing: force flush: waiting for tenant resolutions: %w", err)
+	}
 	p.mu.Lock()
-	ds := p.dests.values()
+	ds := p.dests.Values()
 	p.mu.Unlock()
 	if p.def != nil {
 		ds = append(ds, p.def)
@@ -519,7 +405,8 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 
 // Shutdown flushes and shuts down every destination, at once: their
 // queues are exported and their exporters shut down. Resolver calls under
-// way are cancelled, and background evictions end with ctx. It honours
+// way are cancelled (the spans they held are dropped and counted), and
+// background evictions end with ctx. It honours
 // ctx, joins the destinations' errors, and returns once every goroutine
 // the processor started has ended (promptly after ctx ends). Later spans
 // are dropped and counted; calls after the first do nothing and return
@@ -537,13 +424,17 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 
 	p.mu.Lock()
 	p.closed = true
-	ds := p.dests.values()
-	p.dests = newLRU[Destination, *destination]()
+	ds := p.dests.Values()
+	p.dests = lru.New[Destination, *destination]()
+	resolving := p.dropHeldLocked()
 	p.mu.Unlock()
 	if p.def != nil {
 		ds = append(ds, p.def)
 	}
 	err := fanOut(ds, func(d *destination) error { return d.shutdown(ctx) })
+	if werr := awaitAll(ctx, resolving); werr != nil {
+		err = errors.Join(err, fmt.Errorf("waiting for tenant resolutions: %w", werr))
+	}
 	p.evicting.Wait()
 	p.acct.retire()
 	if p.hc != nil {
@@ -578,7 +469,7 @@ func fanOut(ds []*destination, f func(*destination) error) error {
 func (p *Processor) Stats() Stats {
 	p.acct.retire()
 	p.mu.Lock()
-	dests, tenants := p.dests.len(), p.tenants.len()
+	dests, tenants, held := p.dests.Len(), p.tenants.Len(), p.heldSpans
 	p.mu.Unlock()
 	if p.def != nil && !p.isShutdown.Load() {
 		dests++
@@ -588,7 +479,7 @@ func (p *Processor) Stats() Stats {
 	c := &p.stats
 	s.SpansRouted, s.SpansNoTenant = c.spansRouted.Load(), c.spansNoTenant.Load()
 	s.SpansUnresolved, s.SpansDropped = c.spansUnresolved.Load(), c.spansDropped.Load()
-	s.SpansNoRoom = c.spansNoRoom.Load()
+	s.SpansNoRoom, s.SpansPending = c.spansNoRoom.Load(), uint64(held)
 	s.Resolutions, s.ResolveErrors = c.resolutions.Load(), c.resolveErrors.Load()
 	s.DestinationsOpened, s.DestinationsEvicted = c.opened.Load(), c.evicted.Load()
 	s.Destinations, s.Tenants = dests, tenants

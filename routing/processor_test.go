@@ -295,10 +295,16 @@ func TestProcessorResolveTimeout(t *testing.T) {
 			wg.Go(func() { runTrace(t, tp, "acme") })
 		}
 		wg.Wait()
-		assert.Equal(t, time.Second, time.Since(start), "how long the spans waited")
+		// The spans wait for the resolution only until the resolve wait,
+		// not the resolve timeout: they are held meanwhile.
+		assert.Equal(t, routing.DefaultResolveWait, time.Since(start), "how long the spans waited")
+		assert.Equal(t, uint64(8), router.Stats().SpansPending, "Stats.SpansPending while the resolver runs")
+		require.NoError(t, router.ForceFlush(context.Background()), "ForceFlush waits for the resolution")
+		assert.Equal(t, time.Second, time.Since(start), "when the resolution ended")
 		st := router.Stats()
 		assert.Equal(t, uint64(8), st.SpansUnresolved, "Stats.SpansUnresolved")
 		assert.Equal(t, uint64(1), st.ResolveErrors, "Stats.ResolveErrors")
+		assert.Zero(t, st.SpansPending, "Stats.SpansPending after ForceFlush")
 	})
 }
 

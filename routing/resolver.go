@@ -66,12 +66,21 @@ func (d Destination) GoString() string { return "routing.Destination" + d.String
 // calls it once per tenant and caches the answer (see [WithCacheTTL] and
 // [WithMaxTenants]); concurrent lookups of one tenant share one call.
 //
-// It is called synchronously, from the goroutine that starts an agent trace
-// or ends a span of a tenant whose answer is not cached, so it must be fast
-// or remote-but-bounded: ctx ends after [WithResolveTimeout] and when the
-// processor shuts down, and the resolver must return promptly then. ctx
-// carries no request values: the answer serves every request of the
-// tenant.
+// It is called on a goroutine of the processor, never on the span path.
+// The start of an agent root waits for the answer at most
+// [WithResolveWait] (100 ms by default), as its workspace must be known
+// before StartTrace returns; a resolver that answers by then is as good
+// as a synchronous one. A span's End never waits. Until the answer is in,
+// a tenant being refreshed keeps its previous answer; a tenant with none
+// has its ended spans held, up to 64 of them, and routed when the answer
+// is in (further ones are dropped and counted in [Stats].SpansUnresolved);
+// and an agent root whose start stopped waiting is announced only when it
+// ends, without its destination's workspace. At most 64
+// resolutions run at once; a span needing another one meanwhile is
+// dropped and counted the same way. ctx ends after [WithResolveTimeout]
+// and when the processor shuts down, and the resolver must return promptly
+// then. ctx carries no request values: the answer serves every request of
+// the tenant.
 //
 // Returning an error drops the tenant's spans until the error expires
 // ([WithErrorTTL]); the error is counted and, once per tenant and failure

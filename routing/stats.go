@@ -17,7 +17,9 @@ const ScopeName = "github.com/tracium-ai/tracium-go/routing"
 
 // Stats counts what a [Processor] did since it was built. Every span ended
 // on the provider counts in exactly one of SpansRouted, SpansNoTenant,
-// SpansUnresolved, SpansNoRoom and SpansDropped. Every routed (sampled) span then counts
+// SpansUnresolved, SpansNoRoom and SpansDropped, once its tenant is
+// resolved (until then, it counts in SpansPending; none does after
+// ForceFlush or Shutdown returned). Every routed (sampled) span then counts
 // in SpansDelivered, SpansOutside or Dropped once it has settled (after
 // ForceFlush or Shutdown returned; with a spool, once replayed); the counts of
 // destinations closed by eviction or Shutdown are kept.
@@ -30,16 +32,23 @@ type Stats struct {
 	SpansNoTenant uint64
 	// SpansUnresolved counts spans dropped because their tenant has no
 	// destination: the resolver failed or returned [ErrSkip], the tenant id
-	// is invalid, or the destination's exporter could not be built.
+	// is invalid, or the destination's exporter could not be built; or
+	// because its resolution was still under way and could not hold the
+	// span (see [Resolver]).
 	SpansUnresolved uint64
 	// SpansNoRoom counts spans dropped because their destination was not
 	// open and could not be opened: [WithMaxDestinations] destinations were
 	// open and as many again were still being closed (see the package
 	// documentation, "Bounds").
 	SpansNoRoom uint64
-	// SpansDropped counts spans ended after Shutdown, or whose destination
-	// was being closed by Shutdown when they ended.
+	// SpansDropped counts spans ended after Shutdown, whose destination
+	// was being closed by Shutdown when they ended, or held for a tenant
+	// resolution that Shutdown cut short.
 	SpansDropped uint64
+	// SpansPending is how many spans are held now, while their tenant's
+	// first resolution is under way (see [Resolver]); each then counts in
+	// one of the fields above.
+	SpansPending uint64
 
 	// SpansDelivered counts routed spans the Tracium API accepted (the root
 	// of an agent trace counts when its trace's end is accepted), over all

@@ -133,93 +133,119 @@ func parseSpan(c *call, i int, raw json.RawMessage) (Span, error) {
 	sp := Span{Raw: raw}
 	has := make(map[string]bool, len(ms))
 	for _, m := range ms {
-		p := base + "." + m.key
 		has[m.key] = true
-		switch m.key {
-		case "id":
-			sp.ID, err = boundedString(p, m.raw, maxSpanIDLen)
-		case "span_type":
-			sp.Type, err = boundedString(p, m.raw, maxSpanTypeLen)
-		case "status":
-			if sp.Status, err = jsonString(p, m.raw); err == nil {
-				err = checkNotBlank(p, sp.Status)
-			}
-		case "started_at":
-			sp.StartedAt, sp.StartedAtRaw, err = jsonTimestamp(p, m.raw)
-		case "completed_at":
-			sp.CompletedAt, sp.CompletedAtRaw, err = jsonTimestamp(p, m.raw)
-		case "name":
-			if sp.Name, err = jsonString(p, m.raw); err == nil {
-				err = checkMaxLen(p, sp.Name, maxSpanNameLen)
-			}
-		case "parent_span_id":
-			sp.ParentSpanID, err = boundedString(p, m.raw, maxSpanIDLen)
-		case "depth_level":
-			var n int64
-			if n, err = jsonNonNegInt(p, m.raw); err == nil {
-				if n > math.MaxInt32 {
-					err = fmt.Errorf("%s: %d is out of range", p, n)
-				}
-				sp.DepthLevel = int(n)
-			}
-		case "parallel_group_id":
-			if sp.ParallelGroupID, err = jsonString(p, m.raw); err == nil {
-				err = checkNotBlank(p, sp.ParallelGroupID)
-			}
-		case "sequence_number":
-			var n int64
-			if n, err = jsonNonNegInt(p, m.raw); err == nil {
-				if n > math.MaxInt32 {
-					err = fmt.Errorf("%s: %d is out of range", p, n)
-				}
-				v := int(n)
-				sp.SequenceNumber = &v
-			}
-		case "model_id":
-			sp.ModelID, err = jsonString(p, m.raw)
-		case "tenant_id":
-			if sp.TenantID, err = jsonString(p, m.raw); err == nil {
-				if err = checkTenant(p, sp.TenantID); err == nil {
-					err = checkBodyTenant(c, p, sp.TenantID)
-				}
-			}
-		case "input":
-			sp.Input = m.raw
-		case "output":
-			sp.Output = m.raw
-		case "error":
-			sp.Error, err = jsonString(p, m.raw)
-		case "latency_ms":
-			sp.LatencyMS, err = optInt(p, m.raw)
-		case "input_tokens":
-			sp.InputTokens, err = optInt(p, m.raw)
-		case "output_tokens":
-			sp.OutputTokens, err = optInt(p, m.raw)
-		case "cached_input_tokens":
-			sp.CachedInputTokens, err = optInt(p, m.raw)
-		case "metadata":
-			sp.Metadata, err = jsonObject(p, m.raw)
-		case "tags":
-			sp.Tags, err = jsonTags(p, m.raw)
-		default:
-			err = unknownField(p)
-		}
-		if err != nil {
+		if err := setSpanField(c, &sp, base+"."+m.key, m); err != nil {
 			return Span{}, err
 		}
 	}
+	if err := checkSpanFields(base, &sp, has); err != nil {
+		return Span{}, err
+	}
+	return sp, nil
+}
+
+// setSpanField parses member m of a span, at path p, into sp.
+func setSpanField(c *call, sp *Span, p string, m member) (err error) {
+	switch m.key {
+	case "id":
+		sp.ID, err = boundedString(p, m.raw, maxSpanIDLen)
+	case "span_type":
+		sp.Type, err = boundedString(p, m.raw, maxSpanTypeLen)
+	case "status":
+		if sp.Status, err = jsonString(p, m.raw); err == nil {
+			err = checkNotBlank(p, sp.Status)
+		}
+	case "started_at":
+		sp.StartedAt, sp.StartedAtRaw, err = jsonTimestamp(p, m.raw)
+	case "completed_at":
+		sp.CompletedAt, sp.CompletedAtRaw, err = jsonTimestamp(p, m.raw)
+	case "name":
+		if sp.Name, err = jsonString(p, m.raw); err == nil {
+			err = checkMaxLen(p, sp.Name, maxSpanNameLen)
+		}
+	case "parent_span_id":
+		sp.ParentSpanID, err = boundedString(p, m.raw, maxSpanIDLen)
+	case "depth_level":
+		sp.DepthLevel, err = jsonInt32(p, m.raw)
+	case "parallel_group_id":
+		if sp.ParallelGroupID, err = jsonString(p, m.raw); err == nil {
+			err = checkNotBlank(p, sp.ParallelGroupID)
+		}
+	case "sequence_number":
+		var n int
+		if n, err = jsonInt32(p, m.raw); err == nil {
+			sp.SequenceNumber = &n
+		}
+	case "model_id":
+		sp.ModelID, err = jsonString(p, m.raw)
+	case "tenant_id":
+		if sp.TenantID, err = jsonString(p, m.raw); err == nil {
+			if err = checkTenant(p, sp.TenantID); err == nil {
+				err = checkBodyTenant(c, p, sp.TenantID)
+			}
+		}
+	default:
+		return setSpanContent(sp, p, m)
+	}
+	return err
+}
+
+// setSpanContent parses member m of a span, at path p, into sp: the
+// fields that describe what the span did.
+func setSpanContent(sp *Span, p string, m member) (err error) {
+	switch m.key {
+	case "input":
+		sp.Input = m.raw
+	case "output":
+		sp.Output = m.raw
+	case "error":
+		sp.Error, err = jsonString(p, m.raw)
+	case "latency_ms":
+		sp.LatencyMS, err = optInt(p, m.raw)
+	case "input_tokens":
+		sp.InputTokens, err = optInt(p, m.raw)
+	case "output_tokens":
+		sp.OutputTokens, err = optInt(p, m.raw)
+	case "cached_input_tokens":
+		sp.CachedInputTokens, err = optInt(p, m.raw)
+	case "metadata":
+		sp.Metadata, err = jsonObject(p, m.raw)
+	case "tags":
+		sp.Tags, err = jsonTags(p, m.raw)
+	default:
+		err = unknownField(p)
+	}
+	return err
+}
+
+// checkSpanFields checks what no single member of span base shows: the
+// required members are there (has), the times are in order, and a
+// sequence number comes with its parallel group.
+func checkSpanFields(base string, sp *Span, has map[string]bool) error {
 	for _, k := range []string{"id", "span_type", "status", "started_at", "depth_level"} {
 		if !has[k] {
-			return Span{}, missingField(base + "." + k)
+			return missingField(base + "." + k)
 		}
 	}
 	if has["completed_at"] && sp.CompletedAt.Before(sp.StartedAt) {
-		return Span{}, fmt.Errorf("%s.completed_at: %s is before started_at %s", base, sp.CompletedAtRaw, sp.StartedAtRaw)
+		return fmt.Errorf("%s.completed_at: %s is before started_at %s", base, sp.CompletedAtRaw, sp.StartedAtRaw)
 	}
 	if has["sequence_number"] && !has["parallel_group_id"] {
-		return Span{}, fmt.Errorf("%s.sequence_number: only allowed together with parallel_group_id", base)
+		return fmt.Errorf("%s.sequence_number: only allowed together with parallel_group_id", base)
 	}
-	return sp, nil
+	return nil
+}
+
+// jsonInt32 parses a non-negative integer that fits an int32.
+func jsonInt32(path string, raw json.RawMessage) (int, error) {
+	n, err := jsonNonNegInt(path, raw)
+	if err != nil {
+		return 0, err
+	}
+	if n > math.MaxInt32 {
+		return int(n), fmt.Errorf("%s: %d is out of range", path, n)
+	}
+	return int(n), nil
 }
 
 func optInt(path string, raw json.RawMessage) (*int64, error) {

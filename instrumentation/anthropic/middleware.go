@@ -35,19 +35,12 @@ type Next = func(*http.Request) (*http.Response, error)
 // option.WithMiddleware, so that it sees the headers the other middleware
 // add.
 func Middleware(opts ...Option) func(*http.Request, Next) (*http.Response, error) {
-	return newMiddleware(os.Getenv, programName(), opts).Handle
+	return newMiddleware(os.Getenv, llmhttp.ProgramPath(), opts).Handle
 }
 
 func newMiddleware(getenv func(string) string, args0 string, opts []Option) *llmhttp.Middleware {
 	return llmhttp.New(newConfig(getenv, args0, opts), api{}).WarnClientSpans(clientScope,
 		"give the client option.WithoutOpenTelemetry() to keep only this middleware's span")
-}
-
-func programName() string {
-	if len(os.Args) > 0 {
-		return os.Args[0]
-	}
-	return ""
 }
 
 // api is the Anthropic HTTP API, as llmhttp reads it.

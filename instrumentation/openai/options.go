@@ -19,13 +19,7 @@ func (f optionFunc) apply(c *llmhttp.Config) { f(c) }
 // newConfig fills in the defaults, then reads the environment through
 // getenv, then applies opts in order: the last option wins.
 func newConfig(getenv func(string) string, args0 string, opts []Option) llmhttp.Config {
-	c := llmhttp.NewConfig(getenv, Provider, args0, tag)
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	return c
+	return llmhttp.Build(getenv, Provider, args0, []string{tag}, opts, Option.apply)
 }
 
 // WithContentCapture turns the recording of inputs and outputs (messages,

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tracium-ai/tracium-go/internal/version"
 )
 
 // Defaults used by [New] for zero fields of [Config] and [RetryConfig].
@@ -419,7 +421,7 @@ func (c Config) resolve() (settings, error) {
 
 	ua := c.UserAgent
 	if ua == "" {
-		ua = "tracium-go/" + Version
+		ua = "tracium-go/" + version.Version
 	}
 	if !validHeaderValue(ua) {
 		return s, errors.New("tracium api: UserAgent has characters not allowed in an HTTP header")

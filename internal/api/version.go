@@ -1,6 +1,9 @@
 package api
 
-// Version is the version of tracium-go. It goes into the default User-Agent
-// ("tracium-go/" + Version). The root package tracium re-exports it, so this
-// is the one place to bump it.
-const Version = "0.1.0"
+import "github.com/tracium-ai/tracium-go/internal/version"
+
+// Version is the version of tracium-go ([version.Version]), which goes into
+// the default User-Agent ("tracium-go/" + Version). New code reads
+// internal/version; this alias stays until the root package and the
+// exporter read it there too.
+const Version = version.Version

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/version"
 	"github.com/tracium-ai/tracium-go/semconv"
 )
 
@@ -33,7 +33,7 @@ var componentIDs atomic.Int64
 // collection. Each series carries the component type and a name unique in
 // the process (type/N).
 func RegisterMetrics(mp metric.MeterProvider, scope, componentType string, read func() Observation) (metric.Registration, error) {
-	m := mp.Meter(scope, metric.WithInstrumentationVersion(api.Version), metric.WithSchemaURL(semconv.SchemaURL))
+	m := mp.Meter(scope, metric.WithInstrumentationVersion(version.Version), metric.WithSchemaURL(semconv.SchemaURL))
 	ended, err := m.Int64ObservableCounter(semconv.SpanEndedInstrument, metric.WithUnit("{span}"),
 		metric.WithDescription("Sampled spans that ended: the spans produced."))
 	if err != nil {

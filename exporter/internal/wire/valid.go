@@ -15,84 +15,91 @@ func validJSON(s string) bool {
 	stack := stackBuf[:0] // '{' or '[' per open container
 	i := skipWS(s, 0)
 	for {
-		// A value starts at i.
+		var ok, opened, done bool
+		if i, stack, opened, ok = startValue(s, i, stack); !ok {
+			return false
+		}
+		if opened {
+			continue // the container's first value starts at i
+		}
+		if i, stack, done, ok = endValue(s, i, stack); !ok || done {
+			return ok
+		}
+	}
+}
+
+// startValue reads the value that starts at s[i]. A scalar or an empty
+// container is read whole; a container that is not empty is opened
+// (pushed on stack, its first key read) and opened is true: its first
+// value starts at next. ok is false for invalid JSON.
+func startValue(s string, i int, stack []byte) (next int, _ []byte, opened, ok bool) {
+	if i >= len(s) {
+		return i, stack, false, false
+	}
+	switch c := s[i]; {
+	case c == '{' || c == '[':
+		if len(stack) >= maxDepth {
+			return i, stack, false, false
+		}
+		i = skipWS(s, i+1)
+		if i < len(s) && (c == '{' && s[i] == '}' || c == '[' && s[i] == ']') {
+			return i + 1, stack, false, true
+		}
+		stack = append(stack, c)
+		if c == '{' {
+			i, ok = objectKey(s, i)
+			return i, stack, true, ok
+		}
+		return i, stack, true, true
+	case c == '"':
+		i, ok = str(s, i)
+	case c == '-' || c >= '0' && c <= '9':
+		i, ok = number(s, i)
+	case c == 't':
+		i, ok = literal(s, i, "true")
+	case c == 'f':
+		i, ok = literal(s, i, "false")
+	case c == 'n':
+		i, ok = literal(s, i, "null")
+	}
+	return i, stack, false, ok
+}
+
+// literal reads the literal l at s[i].
+func literal(s string, i int, l string) (int, bool) {
+	if !hasLit(s, i, l) {
+		return i, false
+	}
+	return i + len(l), true
+}
+
+// endValue reads what follows a value ending at s[i]: the ends of the
+// containers it closes, then a comma and the next key, if any. done is
+// true when the top-level value has ended; ok then says whether only
+// whitespace follows it. Otherwise the next value starts at next.
+func endValue(s string, i int, stack []byte) (next int, _ []byte, done, ok bool) {
+	for {
+		i = skipWS(s, i)
+		if len(stack) == 0 {
+			return i, stack, true, i == len(s)
+		}
 		if i >= len(s) {
-			return false
+			return i, stack, false, false
 		}
-		switch c := s[i]; {
-		case c == '{' || c == '[':
-			if len(stack) >= maxDepth {
-				return false
-			}
-			stack = append(stack, c)
+		top := stack[len(stack)-1]
+		switch {
+		case s[i] == ',':
 			i = skipWS(s, i+1)
-			if i < len(s) && (c == '{' && s[i] == '}' || c == '[' && s[i] == ']') {
-				stack = stack[:len(stack)-1]
-				i++
-				break
+			if top == '{' {
+				i, ok = objectKey(s, i)
+				return i, stack, false, ok
 			}
-			if c == '{' {
-				var ok bool
-				if i, ok = objectKey(s, i); !ok {
-					return false
-				}
-			}
-			continue
-		case c == '"':
-			var ok bool
-			if i, ok = str(s, i); !ok {
-				return false
-			}
-		case c == '-' || c >= '0' && c <= '9':
-			var ok bool
-			if i, ok = number(s, i); !ok {
-				return false
-			}
-		case c == 't':
-			if !hasLit(s, i, "true") {
-				return false
-			}
-			i += 4
-		case c == 'f':
-			if !hasLit(s, i, "false") {
-				return false
-			}
-			i += 5
-		case c == 'n':
-			if !hasLit(s, i, "null") {
-				return false
-			}
-			i += 4
+			return i, stack, false, true
+		case top == '{' && s[i] == '}', top == '[' && s[i] == ']':
+			stack = stack[:len(stack)-1]
+			i++
 		default:
-			return false
-		}
-		// After a value: close containers or move to the next element.
-		for {
-			i = skipWS(s, i)
-			if len(stack) == 0 {
-				return i == len(s)
-			}
-			if i >= len(s) {
-				return false
-			}
-			top := stack[len(stack)-1]
-			switch {
-			case s[i] == ',':
-				i = skipWS(s, i+1)
-				if top == '{' {
-					var ok bool
-					if i, ok = objectKey(s, i); !ok {
-						return false
-					}
-				}
-			case top == '{' && s[i] == '}', top == '[' && s[i] == ']':
-				stack = stack[:len(stack)-1]
-				i++
-				continue
-			default:
-				return false
-			}
-			break
+			return i, stack, false, false
 		}
 	}
 }

@@ -2,6 +2,7 @@ package llmhttp
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -69,6 +70,15 @@ func NewConfig(getenv func(string) string, provider string, args0 string, tags .
 		}
 	}
 	return c
+}
+
+// ProgramPath returns the program's path (os.Args[0]), "" when there is
+// none: the args0 of [NewConfig] and [Build].
+func ProgramPath() string {
+	if len(os.Args) > 0 {
+		return os.Args[0]
+	}
+	return ""
 }
 
 // ProgramAgentName derives the agent name of automatic traces from the

@@ -61,3 +61,19 @@ func TracerProvider(tp trace.TracerProvider) func(*Config) {
 
 // ForwardBaggage lets the application's own baggage members through.
 func ForwardBaggage() func(*Config) { return func(c *Config) { c.ForwardBaggage = true } }
+
+// Build returns the Config of provider's middleware: the defaults and
+// environment of [NewConfig], then opts applied in order by apply, so that
+// the last option wins; nil options are skipped. Each provider package
+// keeps an Option type of its own (its method set is unexported, so only
+// that package can implement it) and hands its options here.
+func Build[O comparable](getenv func(string) string, provider, args0 string, tags []string, opts []O, apply func(O, *Config)) Config {
+	c := NewConfig(getenv, provider, args0, tags...)
+	var none O
+	for _, o := range opts {
+		if o != none {
+			apply(o, &c)
+		}
+	}
+	return c
+}
