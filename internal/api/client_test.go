@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/version"
 )
 
 // seen is what a test server received.
@@ -61,7 +62,7 @@ func TestDoHeaders(t *testing.T) {
 			name: "post with body",
 			req:  api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{"a":1}`)},
 			want: map[string]string{
-				"X-Api-Key": testKey, "User-Agent": "tracium-go/" + api.Version,
+				"X-Api-Key": testKey, "User-Agent": "tracium-go/" + version.Version,
 				"Content-Type": "application/json", "Content-Length": "7", "X-Tenant-Id": absent,
 			},
 		},
