@@ -247,25 +247,18 @@ func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
 		case err == nil:
 			en.state, en.wireID = started, wireID
 			e.stats.tracesStarted.Add(1)
-		case final(err):
+		case api.Classify(err, false).Final():
 			en.state, en.err = rejected, err
 		default:
 			en.state = notStarted
 		}
 		en.mu.Unlock()
 		close(ch)
-		if e.sp != nil && spoolable(err) {
+		if e.sp != nil && api.Classify(err, false).Later() {
 			return e.spoolStart(en, err)
 		}
 		return err
 	}
-}
-
-// final reports whether a failed request will fail again however often it is
-// sent: a 4xx other than 408 and 429.
-func final(err error) bool {
-	code := api.StatusCode(err)
-	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }
 
 func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {

@@ -16,7 +16,7 @@ import (
 // one batch at a time: a trace whose requests keep failing would hold every
 // other trace behind it for the whole export deadline. So each request of an
 // export gets a short foreground budget; a request that fails within it for
-// a reason that may pass (429, 5xx, a timeout, a reset), and a joined
+// a reason that may pass (408, 429, 5xx, a timeout, a reset), and a joined
 // trace's spans answered 404 (the other service's start may not have
 // arrived yet), is parked instead: handed, with the trace's later requests,
 // to a goroutine of its own that keeps retrying it, in order, for the retry
@@ -97,13 +97,7 @@ func foreground(ctx context.Context) (context.Context, context.CancelFunc) {
 // foreground budget may be parked: the export itself still runs, and the
 // failure may pass (a joined trace's 404 included).
 func parkable(ctx context.Context, err error, r *spoolReq) bool {
-	if err == nil || ctx.Err() != nil {
-		return false
-	}
-	if r != nil && r.joined && api.StatusCode(err) == http.StatusNotFound {
-		return true
-	}
-	return !final(err) && (api.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded))
+	return ctx.Err() == nil && api.Classify(err, r != nil && r.joined).Later()
 }
 
 // startFor makes sure the start of en was accepted before the group's
@@ -296,7 +290,7 @@ func (e *Exporter) runParcel(p *parcel) {
 		switch {
 		case err == nil || o == sent:
 			e.account(r, true, 0)
-		case final(err) && !(r.joined && api.StatusCode(err) == http.StatusNotFound):
+		case api.Classify(err, r.joined).Final():
 			e.account(r, false, dropRejected)
 			e.park.undeliverable.handle("tracium exporter: trace %s: %s refused: %w", r.trace, r.kind, err)
 		default:

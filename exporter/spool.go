@@ -191,17 +191,9 @@ var (
 	errStartDiscarded = errors.New("start dropped: spool full")
 )
 
-// spoolable reports whether a failed request may succeed if sent later:
-// the API could not be reached or answered 429 or 5xx, or the export ran
-// out of time (or was cut short by Shutdown) before the request got
-// through. A final answer, or a request that cannot be built, is not.
-func spoolable(err error) bool {
-	if err == nil || final(err) {
-		return false
-	}
-	return api.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, errShutdown)
-}
+// spoolable reports whether a failed request is worth spooling: it may
+// succeed if sent later ([api.Classify] decides).
+func spoolable(err error) bool { return api.Classify(err, false).Later() }
 
 // reportInterval spaces out the reports of a recurring spool condition.
 const reportInterval = time.Minute
