@@ -198,23 +198,24 @@ func (e *Exporter) startWorkers() {
 // spool is full): the trace's later requests then follow it into the spool.
 func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
 	for {
-		en.mu.Lock()
-		switch {
-		case en.state == started:
-			en.mu.Unlock()
-			return nil
-		case en.state == rejected:
-			err := en.err
-			en.mu.Unlock()
+		sctx, done := ctx, func(error) {}
+		turn, wait, err := en.gate.take(func() (ok bool) {
+			if e.sp == nil {
+				return true
+			}
+			sctx, done, ok = e.sp.admit(ctx)
+			return ok
+		})
+		switch turn {
+		case turnSettled:
 			return err
-		case en.inSpool:
-			en.mu.Unlock()
+		case turnSpooled:
 			return errStartSpooled
-		case en.state == starting:
-			ch := en.waitCh
-			en.mu.Unlock()
+		case turnHeld:
+			return e.spoolStart(en, nil)
+		case turnWait:
 			select {
-			case <-ch:
+			case <-wait:
 				continue
 			case <-ctx.Done():
 				err := fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx))
@@ -227,34 +228,13 @@ func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
 				return err
 			}
 		}
-		sctx, done := ctx, func(error) {}
-		if e.sp != nil {
-			var ok bool
-			if sctx, done, ok = e.sp.admit(ctx); !ok {
-				en.mu.Unlock()
-				return e.spoolStart(en, nil)
-			}
-		}
-		en.state = starting
-		ch := make(chan struct{})
-		en.waitCh = ch
-		en.mu.Unlock()
-
 		wireID, err := e.postStart(sctx, en)
 		done(err)
-		en.mu.Lock()
-		switch {
-		case err == nil:
-			en.state, en.wireID = started, wireID
-			e.stats.tracesStarted.Add(1)
-		case api.Classify(err, false).Final():
-			en.state, en.err = rejected, err
-		default:
-			en.state = notStarted
+		if err == nil {
+			e.stats.tracesStarted.Add(1) // before waiters wake, who may read Stats
 		}
-		en.mu.Unlock()
-		close(ch)
-		if e.sp != nil && api.Classify(err, false).Later() {
+		en.gate.settle(wireID, err)
+		if e.sp != nil && spoolable(err) {
 			return e.spoolStart(en, err)
 		}
 		return err

@@ -547,28 +547,17 @@ func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, out
 // or was accepted meanwhile. It returns nil (started), errStartSpooled or
 // errStartDiscarded.
 //
-// The record is appended under en.mu: whoever then finds inSpool set (and
-// spools the trace's spans behind it) is sure that the start is already in
-// the spool, ahead of them.
+// The record is appended under the gate's lock (see [startGate.spool]).
 func (e *Exporter) spoolStart(en *entry, cause error) error {
-	en.mu.Lock()
-	switch {
-	case en.state == started:
-		en.mu.Unlock()
-		return nil
-	case en.inSpool:
-		en.mu.Unlock()
-		return errStartSpooled
-	}
-	r := &spoolReq{kind: kindStart, trace: en.id, pathID: en.id, tenant: en.start.Tenant, body: en.start.Body}
-	o, after := e.spoolAppend(r, cause)
-	en.inSpool = o == spooled
-	en.mu.Unlock()
+	after := func() {}
+	err := en.gate.spool(func() bool {
+		r := &spoolReq{kind: kindStart, trace: en.id, pathID: en.id, tenant: en.start.Tenant, body: en.start.Body}
+		var o outcome
+		o, after = e.spoolAppend(r, cause)
+		return o == spooled
+	})
 	after()
-	if o == spooled {
-		return errStartSpooled
-	}
-	return errStartDiscarded
+	return err
 }
 
 // sync makes what this export spooled durable: one fsync per export.
@@ -853,14 +842,5 @@ func (e *Exporter) startSettled(key, id string, err error) {
 	if en == nil {
 		return
 	}
-	en.mu.Lock()
-	en.inSpool = false
-	if en.state != started {
-		if err == nil {
-			en.state, en.wireID = started, id
-		} else {
-			en.state, en.err = rejected, err
-		}
-	}
-	en.mu.Unlock()
+	en.gate.replayed(id, err)
 }
