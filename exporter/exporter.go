@@ -18,6 +18,17 @@ import (
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
+// The normal path of a span reads top to bottom in this file: ExportSpans
+// groups a batch by trace, exportGroups runs the groups, and exportGroup
+// makes sure of the trace's start (startFor, ensureStarted; the start's
+// state machine is startGate, in start.go), then posts its spans and its
+// end (postSpans, postEnd), each through send and deliver to
+// api.Client.Do. What a failure means is decided once, by api.Classify.
+// Two side rooms take what cannot be delivered now, each asked at a few
+// fixed points: parking (park.go) retries a failing trace in the
+// background, and the durable spool (the spooling interface, spooling.go;
+// the spool itself and its replayer, spool.go) keeps requests on disk.
+
 // MaxSpansPerRequest is the most spans one POST .../spans carries.
 const MaxSpansPerRequest = 1000
 
