@@ -424,7 +424,7 @@ func (c *Client) CurrentUser(ctx context.Context) (User, error) {
 func (u *User) clone() User { return User{Plan: u.Plan, Raw: bytes.Clone(u.Raw)} }
 
 // IsRetryable reports whether err, as returned by a [Client] call, is a
-// transient failure (a 429 or 5xx answer, a timeout, a refused or reset
+// transient failure (a 408, 429 or 5xx answer, a timeout, a refused or reset
 // connection) that the Client already retried as long as it was allowed to:
 // the same call may succeed later.
 func IsRetryable(err error) bool { return api.IsRetryable(err) }

@@ -23,7 +23,7 @@
 // background and never hands an answer back.
 //
 // The client shares the exporter's HTTP code (headers, per-attempt timeout,
-// retries of 429, 5xx, timeouts and resets with exponential backoff and
+// retries of 408, 429, 5xx, timeouts and resets with exponential backoff and
 // jitter, Retry-After, a 1 MiB cap on answers, redaction). Calls block until
 // the answer, the end of the retries or the end of their context; failures
 // are error values, never panics, and no error contains the API key.

@@ -125,7 +125,7 @@ func WithUserAgent(ua string) Option {
 	})
 }
 
-// WithRetry configures retries. The default retries 429, 5xx, timeouts and
+// WithRetry configures retries. The default retries 408, 429, 5xx, timeouts and
 // connection resets with exponential backoff (100ms doubling up to 5s, with
 // jitter), honours Retry-After, and stops after 30s or when the call's
 // context ends, whichever is first. RetryConfig{Disabled: true} makes every

@@ -69,7 +69,7 @@
 //
 // # Failures
 //
-// Requests answered 429 or 5xx, timeouts and dropped connections are
+// Requests answered 408, 429 or 5xx, timeouts and dropped connections are
 // retried with exponential backoff and jitter, honouring Retry-After, until
 // the export context ends (the batch span processor's export timeout, 30s
 // by default) or [WithRetry]'s limit. Other 4xx answers are final for that
@@ -123,7 +123,7 @@
 //
 // A request of a trace (start, spans, complete or fail) that cannot be
 // delivered within the export context for a reason that may pass (the API
-// unreachable, a timeout, 429 or 5xx answers until the retries or the
+// unreachable, a timeout, 408, 429 or 5xx answers until the retries or the
 // context ran out, or [Exporter.Shutdown] cutting it short) is written to
 // the spool instead of being dropped, and ExportSpans returns no error for
 // it. A final 4xx is never spooled: it would fail again. Once a trace has a

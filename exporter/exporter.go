@@ -18,6 +18,17 @@ import (
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
+// The normal path of a span reads top to bottom in this file: ExportSpans
+// groups a batch by trace, exportGroups runs the groups, and exportGroup
+// makes sure of the trace's start (startFor, ensureStarted; the start's
+// state machine is startGate, in start.go), then posts its spans and its
+// end (postSpans, postEnd), each through send and deliver to
+// api.Client.Do. What a failure means is decided once, by api.Classify.
+// Two side rooms take what cannot be delivered now, each asked at a few
+// fixed points: parking (park.go) retries a failing trace in the
+// background, and the durable spool (the spooling interface, spooling.go;
+// the spool itself and its replayer, spool.go) keeps requests on disk.
+
 // MaxSpansPerRequest is the most spans one POST .../spans carries.
 const MaxSpansPerRequest = 1000
 
@@ -50,7 +61,9 @@ type Exporter struct {
 	bufs     sync.Pool
 	parallel int
 
-	sp *spooler // nil without WithSpool
+	// spool is where requests go that cannot be delivered now: the
+	// durable spool with WithSpool, else noSpool (spooling.go).
+	spool spooling
 
 	park       parking
 	maxElapsed time.Duration // the retry policy's MaxElapsedTime
@@ -74,6 +87,7 @@ func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) 
 	c := newConfig(getenv, opts)
 	e := &Exporter{
 		reg:        newRegistry(c.maxTraces),
+		spool:      noSpool{},
 		startq:     make(chan *entry, c.startQueue),
 		parallel:   c.parallel,
 		maxElapsed: c.api.Retry.MaxElapsedTime,
@@ -92,10 +106,16 @@ func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) 
 	e.stopCtx, e.stop = context.WithCancel(context.Background())
 	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
 	if c.spool.Dir != "" {
-		if err := e.openSpool(c.spool); err != nil {
+		sp, err := openSpool(c.spool, spoolDeps{
+			client: client, stats: &e.stats, stopCtx: e.stopCtx,
+			answeredID: e.answeredID, startReplayed: e.startReplayed,
+		})
+		if err != nil {
 			e.stop()
 			return nil, fmt.Errorf("tracium exporter: %w", err)
 		}
+		e.spool = sp
+		sp.resume() // after e.spool is set: the replayer's requests call onAttempt
 	}
 	return e, nil
 }
@@ -105,8 +125,8 @@ func (e *Exporter) onAttempt(a api.AttemptInfo) {
 	if a.Attempt > 1 {
 		e.stats.retries.Add(1)
 	}
-	if sp := e.sp; sp != nil && a.Err == nil {
-		sp.accepted()
+	if a.Err == nil {
+		e.spool.accepted()
 	}
 }
 
@@ -198,74 +218,43 @@ func (e *Exporter) startWorkers() {
 // spool is full): the trace's later requests then follow it into the spool.
 func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
 	for {
-		en.mu.Lock()
-		switch {
-		case en.state == started:
-			en.mu.Unlock()
-			return nil
-		case en.state == rejected:
-			err := en.err
-			en.mu.Unlock()
+		var (
+			sctx context.Context
+			done func(error)
+		)
+		turn, wait, err := en.gate.take(func() (ok bool) {
+			sctx, done, ok = e.spool.admit(ctx)
+			return ok
+		})
+		switch turn {
+		case turnSettled:
 			return err
-		case en.inSpool:
-			en.mu.Unlock()
+		case turnSpooled:
 			return errStartSpooled
-		case en.state == starting:
-			ch := en.waitCh
-			en.mu.Unlock()
+		case turnHeld:
+			return e.spool.keepStart(en, nil)
+		case turnWait:
 			select {
-			case <-ch:
+			case <-wait:
 				continue
 			case <-ctx.Done():
-				err := fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx))
-				if e.sp != nil {
-					// The start under way is stuck. Spool one, so that
-					// this export's spans can follow it; should both go
-					// through, the second is answered 409: accepted.
-					return e.spoolStart(en, err)
-				}
-				return err
+				// The start under way is stuck. With a spool, spool one,
+				// so that this export's spans can follow it; should both
+				// go through, the second is answered 409: accepted.
+				return e.spool.keepStart(en, fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx)))
 			}
 		}
-		sctx, done := ctx, func(error) {}
-		if e.sp != nil {
-			var ok bool
-			if sctx, done, ok = e.sp.admit(ctx); !ok {
-				en.mu.Unlock()
-				return e.spoolStart(en, nil)
-			}
-		}
-		en.state = starting
-		ch := make(chan struct{})
-		en.waitCh = ch
-		en.mu.Unlock()
-
 		wireID, err := e.postStart(sctx, en)
 		done(err)
-		en.mu.Lock()
-		switch {
-		case err == nil:
-			en.state, en.wireID = started, wireID
-			e.stats.tracesStarted.Add(1)
-		case final(err):
-			en.state, en.err = rejected, err
-		default:
-			en.state = notStarted
+		if err == nil {
+			e.stats.tracesStarted.Add(1) // before waiters wake, who may read Stats
 		}
-		en.mu.Unlock()
-		close(ch)
-		if e.sp != nil && spoolable(err) {
-			return e.spoolStart(en, err)
+		en.gate.settle(wireID, err)
+		if e.spool.takes(err) {
+			return e.spool.keepStart(en, err)
 		}
 		return err
 	}
-}
-
-// final reports whether a failed request will fail again however often it is
-// sent: a 4xx other than 408 and 429.
-func final(err error) bool {
-	code := api.StatusCode(err)
-	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }
 
 func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
@@ -278,29 +267,45 @@ func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("tracium exporter: trace %s: start: %w", en.id, err)
 	}
+	return e.answeredID(en.id, resp.Body), nil
+}
+
+// answeredID returns the id the API answered a start of the trace ours
+// with (live or replayed): ours when the answer names none or an unusable
+// one.
+func (e *Exporter) answeredID(ours string, body []byte) string {
 	var ans struct {
 		ID      string `json:"id"`
 		TraceID string `json:"trace_id"`
 	}
-	_ = json.Unmarshal(resp.Body, &ans) // an answer without ids keeps ours
+	_ = json.Unmarshal(body, &ans) // an answer without ids keeps ours
 	got := ans.ID
 	if got == "" {
 		got = ans.TraceID
 	}
 	if got == "" {
-		return en.id, nil
+		return ours
 	}
 	// The checked (trimmed) form is the id: the one that goes into paths.
-	got, err = validate.TraceID(got)
+	got, err := validate.TraceID(got)
 	if err != nil {
-		otel.Handle(e.unusableID(en.id, err))
-		return en.id, nil
+		otel.Handle(e.unusableID(ours, err))
+		return ours
 	}
-	if got == en.id {
-		return en.id, nil
+	if got == ours {
+		return ours
 	}
-	e.mismatch.Do(func() { otel.Handle(e.assignedID(en.id, got)) })
-	return got, nil
+	e.mismatch.Do(func() { otel.Handle(e.assignedID(ours, got)) })
+	return got
+}
+
+// startReplayed records the replay of the start of the trace key (see
+// traceKey), in the trace's entry if this process still has one: accepted
+// under id, or refused with err.
+func (e *Exporter) startReplayed(key, id string, err error) {
+	if en := e.reg.get(key); en != nil {
+		en.gate.replayed(id, err)
+	}
 }
 
 // unusableID and assignedID report an id the server answered a start with.
@@ -354,10 +359,8 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		e.stats.drop(dropShutdown, len(spans))
 		return errShutdown
 	}
-	if e.sp != nil {
-		e.sp.exporting.RLock()
-		defer e.sp.exporting.RUnlock()
-	}
+	e.spool.enter()
+	defer e.spool.leave()
 	ctx, done := e.withStop(ctx)
 	defer done()
 
@@ -419,10 +422,8 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		g.spans = append(g.spans, f)
 	}
 	errs = append(errs, e.exportGroups(ctx, groups)...)
-	if e.sp != nil {
-		if err := e.sp.sync(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := e.spool.sync(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -631,6 +632,78 @@ func (e *Exporter) account(r *spoolReq, delivered bool, cause dropCause) {
 	}
 }
 
+// startFor makes sure the start of en was accepted before the group's
+// requests go out, within the foreground budget; if it cannot be in time,
+// the group is parked behind it.
+func (e *Exporter) startFor(ctx context.Context, en *entry, fl *flow) error {
+	fctx, cancel := foreground(ctx)
+	err := e.ensureStarted(fctx, en)
+	cancel()
+	if !parkable(ctx, err, nil) {
+		return err
+	}
+	if e.parkStart(fl.key, en) {
+		fl.parked, fl.en = true, en
+		return nil
+	}
+	return e.ensureStarted(ctx, en) // no room: wait in place
+}
+
+// send delivers r within the foreground budget, or parks it.
+func (e *Exporter) send(ctx context.Context, fl *flow, r *spoolReq) (outcome, error) {
+	if fl.parked {
+		if e.parkReq(fl.key, fl.en, r) {
+			return parked, nil
+		}
+		return e.sendInPlace(ctx, fl.en, r)
+	}
+	r.budget = foregroundBudget
+	_, o, err := e.deliver(ctx, r)
+	r.budget = 0
+	if o == failed && parkable(ctx, err, r) {
+		if e.parkReq(fl.key, nil, r) {
+			fl.parked = true
+			return parked, nil
+		}
+		return e.sendInPlace(ctx, nil, r)
+	}
+	return settle(o, err, r)
+}
+
+// settle turns a 409 to an end into success: an earlier attempt went
+// through and its answer was lost.
+func settle(o outcome, err error, r *spoolReq) (outcome, error) {
+	if err != nil && r.kind != kindSpans && api.StatusCode(err) == http.StatusConflict {
+		return sent, nil
+	}
+	return o, err
+}
+
+// deliver sends r, unless its trace has requests in the spool or the API
+// is known to be down: then r joins the spool at once. A request that
+// fails for a reason that may pass is spooled too. Without a spool it just
+// sends r.
+func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, outcome, error) {
+	if e.spool.holds(r.tenant, r.trace) {
+		return nil, e.spool.keep(*r, nil), nil
+	}
+	ctx, done, ok := e.spool.admit(ctx)
+	if !ok {
+		return nil, e.spool.keep(*r, nil), nil
+	}
+	resp, err := e.client.Do(ctx, api.Request{
+		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, MaxElapsedTime: r.budget,
+	}) // a joined trace's 404 is final here: the caller parks it
+	done(err)
+	if err == nil {
+		return resp, sent, nil
+	}
+	if e.spool.takes(err) {
+		return nil, e.spool.keep(*r, err), nil
+	}
+	return nil, failed, err
+}
+
 // withStop returns ctx, also cancelled by Shutdown.
 func (e *Exporter) withStop(ctx context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -654,7 +727,7 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := e.park.wait(ctx); err != nil {
 		return fmt.Errorf("tracium exporter: force flush: %w", err)
 	}
-	if err := e.drain(ctx); err != nil {
+	if err := e.spool.drain(ctx); err != nil {
 		return fmt.Errorf("tracium exporter: force flush: %w", err)
 	}
 	return nil
@@ -683,19 +756,15 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.stop()
 	e.workers.Wait() // they return promptly: their requests were cancelled
 	e.park.close()   // likewise; what they still hold is counted or spooled
-	if e.sp != nil {
-		err = errors.Join(err, e.closeSpool(ctx))
+	if cerr := e.spool.close(ctx); cerr != nil {
+		err = errors.Join(err, cerr)
 	}
 	e.client.CloseIdleConnections()
 	// Reports held back by the rate limits: no later report carries
 	// their count.
 	e.park.undeliverable.flush()
 	e.sharedIDs.flush()
-	if sp := e.sp; sp != nil {
-		for _, l := range []*limiter{&sp.outage, &sp.full, &sp.rejected, &sp.readErr} {
-			l.flush()
-		}
-	}
+	e.spool.flushReports()
 	return err
 }
 
@@ -708,32 +777,10 @@ func shortOf(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/10, 250*time.Millisecond)))
 }
 
-// closeSpool waits for the exports under way (cancelled by now) and the
-// replayer, then closes the spool.
-func (e *Exporter) closeSpool(ctx context.Context) error {
-	sp := e.sp
-	sp.exporting.Lock()
-	defer sp.exporting.Unlock()
-	var err error
-	if sp.started.Load() {
-		select {
-		case <-sp.done:
-		case <-ctx.Done():
-			err = fmt.Errorf("tracium exporter: waiting for the spool replayer: %w", context.Cause(ctx))
-		}
-	}
-	if cerr := sp.q.Close(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("tracium exporter: %w", cerr))
-	}
-	return err
-}
-
 // Stats returns the exporter's counters.
 func (e *Exporter) Stats() Stats {
 	s := e.stats.snapshot()
-	if e.sp != nil {
-		s.SpoolBytes = uint64(e.sp.q.Size())
-	}
+	s.SpoolBytes = e.spool.size()
 	return s
 }
 

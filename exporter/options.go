@@ -148,7 +148,7 @@ func WithUserAgent(ua string) Option {
 	})
 }
 
-// WithRetry configures retries. The default retries 429, 5xx, timeouts and
+// WithRetry configures retries. The default retries 408, 429, 5xx, timeouts and
 // connection resets with exponential backoff (100ms doubling up to 5s, with
 // jitter), honours Retry-After, and stops after 30s or when the export
 // context ends, whichever is first. MaxElapsedTime is also how long a
@@ -264,7 +264,7 @@ func (c SpoolConfig) segmentBytes() int64 {
 }
 
 // WithSpool turns on the durable spool: requests that cannot be delivered
-// (the API unreachable, or answering 429 or 5xx, until the export context
+// (the API unreachable, or answering 408, 429 or 5xx, until the export context
 // ends) are written to disk and sent later, in order, also by the next
 // process that opens the same directory. See the package documentation,
 // section "Durable spool". Off by default; a config with an empty Dir keeps

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/tracium-ai/tracium-go/internal/api"
 )
 
@@ -16,7 +18,7 @@ import (
 // one batch at a time: a trace whose requests keep failing would hold every
 // other trace behind it for the whole export deadline. So each request of an
 // export gets a short foreground budget; a request that fails within it for
-// a reason that may pass (429, 5xx, a timeout, a reset), and a joined
+// a reason that may pass (408, 429, 5xx, a timeout, a reset), and a joined
 // trace's spans answered 404 (the other service's start may not have
 // arrived yet), is parked instead: handed, with the trace's later requests,
 // to a goroutine of its own that keeps retrying it, in order, for the retry
@@ -97,60 +99,7 @@ func foreground(ctx context.Context) (context.Context, context.CancelFunc) {
 // foreground budget may be parked: the export itself still runs, and the
 // failure may pass (a joined trace's 404 included).
 func parkable(ctx context.Context, err error, r *spoolReq) bool {
-	if err == nil || ctx.Err() != nil {
-		return false
-	}
-	if r != nil && r.joined && api.StatusCode(err) == http.StatusNotFound {
-		return true
-	}
-	return !final(err) && (api.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded))
-}
-
-// startFor makes sure the start of en was accepted before the group's
-// requests go out, within the foreground budget; if it cannot be in time,
-// the group is parked behind it.
-func (e *Exporter) startFor(ctx context.Context, en *entry, fl *flow) error {
-	fctx, cancel := foreground(ctx)
-	err := e.ensureStarted(fctx, en)
-	cancel()
-	if !parkable(ctx, err, nil) {
-		return err
-	}
-	if e.parkStart(fl.key, en) {
-		fl.parked, fl.en = true, en
-		return nil
-	}
-	return e.ensureStarted(ctx, en) // no room: wait in place
-}
-
-// send delivers r within the foreground budget, or parks it.
-func (e *Exporter) send(ctx context.Context, fl *flow, r *spoolReq) (outcome, error) {
-	if fl.parked {
-		if e.parkReq(fl.key, fl.en, r) {
-			return parked, nil
-		}
-		return e.sendInPlace(ctx, fl.en, r)
-	}
-	r.budget = foregroundBudget
-	_, o, err := e.deliver(ctx, r)
-	r.budget = 0
-	if o == failed && parkable(ctx, err, r) {
-		if e.parkReq(fl.key, nil, r) {
-			fl.parked = true
-			return parked, nil
-		}
-		return e.sendInPlace(ctx, nil, r)
-	}
-	return settle(o, err, r)
-}
-
-// settle turns a 409 to an end into success: an earlier attempt went
-// through and its answer was lost.
-func settle(o outcome, err error, r *spoolReq) (outcome, error) {
-	if err != nil && r.kind != kindSpans && api.StatusCode(err) == http.StatusConflict {
-		return sent, nil
-	}
-	return o, err
+	return ctx.Err() == nil && api.Classify(err, r != nil && r.joined).Later()
 }
 
 // sendInPlace sends r within the export's own deadline, as when no parking
@@ -163,14 +112,14 @@ func (e *Exporter) sendInPlace(ctx context.Context, en *entry, r *spoolReq) (out
 		}
 		path = en.pathID()
 	}
-	if e.sp != nil && (e.sp.down.Load() || e.sp.has(r)) {
-		return e.spoolIt(r, nil), nil
+	if e.spool.apiDown() || e.spool.holds(r.tenant, r.trace) {
+		return e.spool.keep(*r, nil), nil
 	}
 	_, err := e.client.Do(ctx, api.Request{
 		Method: http.MethodPost, Path: r.path(path), Body: r.body, Tenant: r.tenant, RetryNotFound: r.joined,
 	})
-	if err != nil && e.sp != nil && spoolable(err) {
-		return e.spoolIt(r, err), nil
+	if e.spool.takes(err) {
+		return e.spool.keep(*r, err), nil
 	}
 	if err != nil {
 		return settle(failed, err, r)
@@ -284,8 +233,8 @@ func (e *Exporter) runParcel(p *parcel) {
 		if r.kind == 0 {
 			continue // a parked start alone
 		}
-		if e.sp != nil && (e.sp.down.Load() || e.sp.has(r)) {
-			e.spoolIt(r, nil)
+		if e.spool.apiDown() || e.spool.holds(r.tenant, r.trace) {
+			e.spool.keep(*r, nil)
 			spooledAny = true
 			continue
 		}
@@ -296,7 +245,7 @@ func (e *Exporter) runParcel(p *parcel) {
 		switch {
 		case err == nil || o == sent:
 			e.account(r, true, 0)
-		case final(err) && !(r.joined && api.StatusCode(err) == http.StatusNotFound):
+		case api.Classify(err, r.joined).Final():
 			e.account(r, false, dropRejected)
 			e.park.undeliverable.handle("tracium exporter: trace %s: %s refused: %w", r.trace, r.kind, err)
 		default:
@@ -305,8 +254,8 @@ func (e *Exporter) runParcel(p *parcel) {
 		}
 	}
 	if spooledAny {
-		if err := e.sp.sync(); err != nil {
-			e.spoolReport(err)
+		if err := e.spool.sync(); err != nil {
+			otel.Handle(fmt.Errorf("tracium exporter: %w", err))
 		}
 	}
 	if lost {
@@ -322,11 +271,14 @@ func (e *Exporter) giveUp(r *spoolReq, spooledAny, lost *bool) int {
 	if r.kind == 0 {
 		return 0
 	}
-	if e.sp != nil && e.stopCtx.Err() != nil {
-		if e.spoolIt(r, nil) == spooled {
+	if e.stopCtx.Err() != nil {
+		switch e.spool.keep(*r, nil) {
+		case spooled:
 			*spooledAny = true
-		}
-		return 0 // a discarded request is counted by spoolIt
+			return 0
+		case discarded:
+			return 0 // counted by keep
+		} // failed: no spool
 	}
 	*lost = true
 	cause := dropUndeliverable

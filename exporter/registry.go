@@ -7,15 +7,6 @@ import (
 	"github.com/tracium-ai/tracium-go/exporter/internal/wire"
 )
 
-type startState uint8
-
-const (
-	notStarted startState = iota
-	starting
-	started
-	rejected // the API refused the start for good
-)
-
 // traceKey is what the exporter knows a trace by: its Tracium id within its
 // tenant. Every request of a trace carries the tenant (X-Tenant-ID), and
 // apps reuse custom trace ids across tenants (a conversation id), so the id
@@ -29,15 +20,7 @@ type entry struct {
 	id    string
 	key   string // traceKey(tenant, id)
 	start wire.Start
-
-	mu     sync.Mutex
-	state  startState
-	wireID string        // the id used on the wire once started
-	err    error         // why the start was rejected
-	waitCh chan struct{} // closed when the start attempt under way settles
-	// inSpool is set while a start of the trace is in the durable spool,
-	// waiting for its replay.
-	inSpool bool
+	gate  startGate // whether the API accepted the start (start.go)
 
 	// queued is closed when the eager-start worker is done with the entry;
 	// nil when the entry was never queued.
@@ -45,22 +28,14 @@ type entry struct {
 }
 
 func newEntry(st wire.Start) *entry {
-	return &entry{id: st.TraceID, key: traceKey(st.Tenant, st.TraceID), start: st, wireID: st.TraceID}
+	return &entry{id: st.TraceID, key: traceKey(st.Tenant, st.TraceID), start: st, gate: startGate{wireID: st.TraceID}}
 }
 
 // pathID is the trace id to use in request paths.
-func (en *entry) pathID() string {
-	en.mu.Lock()
-	defer en.mu.Unlock()
-	return en.wireID
-}
+func (en *entry) pathID() string { return en.gate.pathID() }
 
 // everStarted reports whether a start was sent or is under way.
-func (en *entry) everStarted() bool {
-	en.mu.Lock()
-	defer en.mu.Unlock()
-	return en.state != notStarted || en.waitCh != nil || en.inSpool
-}
+func (en *entry) everStarted() bool { return en.gate.everStarted() }
 
 // waitQueued waits until the eager start of en, if any, was attempted.
 func (en *entry) waitQueued(ctx context.Context) error {

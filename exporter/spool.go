@@ -3,7 +3,6 @@ package exporter
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -191,77 +190,9 @@ var (
 	errStartDiscarded = errors.New("start dropped: spool full")
 )
 
-// spoolable reports whether a failed request may succeed if sent later:
-// the API could not be reached or answered 429 or 5xx, or the export ran
-// out of time (or was cut short by Shutdown) before the request got
-// through. A final answer, or a request that cannot be built, is not.
-func spoolable(err error) bool {
-	if err == nil || final(err) {
-		return false
-	}
-	return api.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, errShutdown)
-}
-
-// reportInterval spaces out the reports of a recurring spool condition.
-const reportInterval = time.Minute
-
-// limiter lets one report through per reportInterval and counts the rest:
-// the next report says how many were held back, and so does flush, at
-// Shutdown, for those no later report carried.
-type limiter struct {
-	mu   sync.Mutex
-	next time.Time
-	held int
-	// last is the latest report held back, formatted only by flush.
-	lastFormat string
-	lastArgs   []any
-}
-
-// allow reports whether to report now, and how many reports were held back
-// since the last one.
-func (l *limiter) allow(format string, args []any) (bool, int) {
-	now := time.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Before(l.next) {
-		l.held++
-		l.lastFormat, l.lastArgs = format, args
-		return false, 0
-	}
-	l.next = now.Add(reportInterval)
-	held := l.held
-	l.held = 0
-	l.lastFormat, l.lastArgs = "", nil
-	return true, held
-}
-
-func (l *limiter) handle(format string, args ...any) {
-	ok, held := l.allow(format, args)
-	if !ok {
-		return
-	}
-	err := fmt.Errorf(format, args...)
-	if held > 0 {
-		err = fmt.Errorf("%w (and %d more like it since the last report)", err, held)
-	}
-	otel.Handle(err)
-}
-
-// flush reports the reports held back since the last one, if any, with
-// their count and the latest of them. Shutdown calls it: no later report
-// would carry the count.
-func (l *limiter) flush() {
-	l.mu.Lock()
-	held, format, args := l.held, l.lastFormat, l.lastArgs
-	l.held, l.lastFormat, l.lastArgs = 0, "", nil
-	l.mu.Unlock()
-	if held == 0 {
-		return
-	}
-	otel.Handle(fmt.Errorf("tracium exporter: %d more reports held back (at most one a minute) since the last one; the latest: %w",
-		held, fmt.Errorf(format, args...)))
-}
+// spoolable reports whether a failed request is worth spooling: it may
+// succeed if sent later ([api.Classify] decides).
+func spoolable(err error) bool { return api.Classify(err, false).Later() }
 
 // joinedNotFoundRounds is how many replay rounds a 404 to spans of a trace
 // started by another service is waited out: that service's start may still
@@ -279,8 +210,23 @@ const poisonRounds = 5
 // for a whole retry window.
 const probeTimeout = 5 * time.Second
 
-// spooler is the exporter's durable spool and its replayer.
+// spoolDeps is what the spool takes from the exporter that owns it.
+type spoolDeps struct {
+	client  *api.Client
+	stats   *counters
+	stopCtx context.Context // ended by Shutdown: the replayer stops
+	// answeredID returns the id the API answered a start of the trace
+	// ours with (ours when it names none or an unusable one).
+	answeredID func(ours string, body []byte) string
+	// startReplayed records the replay of the start of the trace key
+	// (see traceKey): accepted under id, or refused with err.
+	startReplayed func(key, id string, err error)
+}
+
+// spooler is the exporter's durable spool and its replayer: the
+// [spooling] of an exporter built [WithSpool].
 type spooler struct {
+	spoolDeps
 	q   *spool.Spool
 	cfg SpoolConfig
 
@@ -327,45 +273,51 @@ type spooler struct {
 	outage, full, rejected, readErr limiter
 }
 
-func (e *Exporter) openSpool(c SpoolConfig) error {
+// openSpool opens the spool directory of c. Call resume to replay what an
+// earlier process left there.
+func openSpool(c SpoolConfig, d spoolDeps) (*spooler, error) {
 	c, err := c.resolve()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sp := &spooler{
-		cfg:     c,
-		pending: make(map[string]int),
-		ids:     make(map[string]string),
-		more:    make(chan struct{}, 1),
-		now:     make(chan struct{}, 1),
-		done:    make(chan struct{}),
-		changed: make(chan struct{}),
+		spoolDeps: d,
+		cfg:       c,
+		pending:   make(map[string]int),
+		ids:       make(map[string]string),
+		more:      make(chan struct{}, 1),
+		now:       make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		changed:   make(chan struct{}),
 	}
 	sp.q, err = spool.Open(c.Dir, spool.Options{
-		MaxBytes: c.MaxBytes, SegmentBytes: c.segmentBytes(), Report: e.spoolReport,
+		MaxBytes: c.MaxBytes, SegmentBytes: c.segmentBytes(), Report: sp.report,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e.sp = sp
-	if !sp.q.Empty() {
-		e.startReplayer()
-	}
-	return nil
+	return sp, nil
 }
 
-// spoolReport hands what the spool finds on disk to the OTel error handler.
-func (e *Exporter) spoolReport(err error) {
+// resume starts replaying what an earlier process left in the spool.
+func (sp *spooler) resume() {
+	if !sp.q.Empty() {
+		sp.startReplayer()
+	}
+}
+
+// report hands what the spool finds on disk to the OTel error handler.
+func (sp *spooler) report(err error) {
 	if _, ok := errors.AsType[*spool.CorruptError](err); ok {
-		e.stats.spoolCorrupt.Add(1)
+		sp.stats.spoolCorrupt.Add(1)
 	}
 	otel.Handle(fmt.Errorf("tracium exporter: %w", err))
 }
 
-func (e *Exporter) startReplayer() {
-	e.sp.once.Do(func() {
-		e.sp.started.Store(true)
-		go e.replay()
+func (sp *spooler) startReplayer() {
+	sp.once.Do(func() {
+		sp.started.Store(true)
+		go sp.replay()
 	})
 }
 
@@ -376,13 +328,52 @@ func kick(ch chan struct{}) {
 	}
 }
 
-// has reports whether the trace of r has requests in the spool: its next
-// ones must follow them there to keep the trace's order. A trace is its id
+// holds reports whether the trace has requests in the spool: its next ones
+// must follow them there to keep the trace's order. A trace is its id
 // within its tenant (traceKey), as in the registry.
-func (sp *spooler) has(r *spoolReq) bool {
+func (sp *spooler) holds(tenant, trace string) bool {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	return sp.pending[r.key()] > 0
+	return sp.pending[traceKey(tenant, trace)] > 0
+}
+
+// apiDown reports whether the API is known to accept no request now.
+func (sp *spooler) apiDown() bool { return sp.down.Load() }
+
+// takes reports whether a request that failed with err is spooled.
+func (sp *spooler) takes(err error) bool { return spoolable(err) }
+
+func (sp *spooler) enter() { sp.exporting.RLock() }
+func (sp *spooler) leave() { sp.exporting.RUnlock() }
+
+// size is the size of the spool's files now.
+func (sp *spooler) size() uint64 { return uint64(sp.q.Size()) }
+
+// flushReports reports what the rate limits held back: at Shutdown, no
+// later report carries their count.
+func (sp *spooler) flushReports() {
+	for _, l := range []*limiter{&sp.outage, &sp.full, &sp.rejected, &sp.readErr} {
+		l.flush()
+	}
+}
+
+// close waits for the exports under way (cancelled by now) and the
+// replayer, then closes the spool.
+func (sp *spooler) close(ctx context.Context) error {
+	sp.exporting.Lock()
+	defer sp.exporting.Unlock()
+	var err error
+	if sp.started.Load() {
+		select {
+		case <-sp.done:
+		case <-ctx.Done():
+			err = fmt.Errorf("tracium exporter: waiting for the spool replayer: %w", context.Cause(ctx))
+		}
+	}
+	if cerr := sp.q.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("tracium exporter: %w", cerr))
+	}
+	return err
 }
 
 // settled forgets one spooled record of the trace key.
@@ -423,21 +414,18 @@ func (sp *spooler) status() (uint64, <-chan struct{}) {
 	return sp.fails, sp.changed
 }
 
-// spoolIt writes r to the spool. cause is why r was not delivered (nil when
+// keep writes r to the spool. cause is why r was not delivered (nil when
 // it follows earlier requests of its trace, or the API is known to be
 // down). It returns spooled or discarded, and counts either.
-func (e *Exporter) spoolIt(r *spoolReq, cause error) outcome {
-	o, after := e.spoolAppend(r, cause)
+func (sp *spooler) keep(r spoolReq, cause error) outcome {
+	o, after := sp.append(&r, cause)
 	after()
 	return o
 }
 
-// spoolAppend is spoolIt without its reports and wake-ups, so that it can
-// run under a lock: the caller runs after once it has unlocked. The
-// closures capture copies of r's fields, not r, so that r can stay on the
-// caller's stack on the path that does not spool.
-func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
-	sp := e.sp
+// append is keep without its reports and wake-ups, so that it can run
+// under a lock: the caller runs after once it has unlocked.
+func (sp *spooler) append(r *spoolReq, cause error) (outcome, func()) {
 	trace, kind, spans, key, root := r.trace, r.kind, r.spans, r.key(), r.kind.isEnd() && r.ownRoot
 	sp.mu.Lock()
 	sp.pending[key]++
@@ -445,10 +433,10 @@ func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
 	err := sp.q.Append(r.encode(make([]byte, 0, len(r.body)+64+len(r.trace)+len(r.pathID)+len(r.tenant))))
 	if err != nil {
 		sp.settled(key)
-		e.stats.spoolDropped.Add(1)
-		e.stats.drop(dropUndeliverable, spans)
+		sp.stats.spoolDropped.Add(1)
+		sp.stats.drop(dropUndeliverable, spans)
 		if root {
-			e.stats.dropRoot(dropUndeliverable)
+			sp.stats.dropRoot(dropUndeliverable)
 		}
 		size := sp.q.Size()
 		return discarded, func() {
@@ -456,13 +444,13 @@ func (e *Exporter) spoolAppend(r *spoolReq, cause error) (outcome, func()) {
 				trace, kind, spans, size, sp.cfg.MaxBytes, err)
 		}
 	}
-	e.stats.spooled.Add(1)
-	e.stats.spansSpooled.Add(uint64(spans))
+	sp.stats.spooled.Add(1)
+	sp.stats.spansSpooled.Add(uint64(spans))
 	return spooled, func() {
 		if cause != nil {
 			sp.outage.handle("tracium exporter: the API could not take a request; it is kept in the spool and sent when the API answers: %w", cause)
 		}
-		e.startReplayer()
+		sp.startReplayer()
 		kick(sp.more)
 	}
 }
@@ -523,60 +511,21 @@ func (sp *spooler) admit(ctx context.Context) (context.Context, func(error), boo
 	}, true
 }
 
-// deliver sends r, unless its trace has requests in the spool or the API
-// is known to be down: then r joins the spool at once. A request that
-// fails for a reason that may pass is spooled too. Without a spool it just
-// sends r.
-func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, outcome, error) {
-	done := func(error) {}
-	if e.sp != nil {
-		if e.sp.has(r) {
-			return nil, e.spoolIt(r, nil), nil
-		}
-		var ok bool
-		if ctx, done, ok = e.sp.admit(ctx); !ok {
-			return nil, e.spoolIt(r, nil), nil
-		}
-	}
-	resp, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, MaxElapsedTime: r.budget,
-	}) // a joined trace's 404 is final here: the caller parks it
-	done(err)
-	if err == nil {
-		return resp, sent, nil
-	}
-	if e.sp != nil && spoolable(err) {
-		return nil, e.spoolIt(r, err), nil
-	}
-	return nil, failed, err
-}
-
-// spoolStart puts the start of en in the spool, unless it is there already
+// keepStart puts the start of en in the spool, unless it is there already
 // or was accepted meanwhile. It returns nil (started), errStartSpooled or
 // errStartDiscarded.
 //
-// The record is appended under en.mu: whoever then finds inSpool set (and
-// spools the trace's spans behind it) is sure that the start is already in
-// the spool, ahead of them.
-func (e *Exporter) spoolStart(en *entry, cause error) error {
-	en.mu.Lock()
-	switch {
-	case en.state == started:
-		en.mu.Unlock()
-		return nil
-	case en.inSpool:
-		en.mu.Unlock()
-		return errStartSpooled
-	}
-	r := &spoolReq{kind: kindStart, trace: en.id, pathID: en.id, tenant: en.start.Tenant, body: en.start.Body}
-	o, after := e.spoolAppend(r, cause)
-	en.inSpool = o == spooled
-	en.mu.Unlock()
+// The record is appended under the gate's lock (see [startGate.spool]).
+func (sp *spooler) keepStart(en *entry, cause error) error {
+	after := func() {}
+	err := en.gate.spool(func() bool {
+		r := &spoolReq{kind: kindStart, trace: en.id, pathID: en.id, tenant: en.start.Tenant, body: en.start.Body}
+		var o outcome
+		o, after = sp.append(r, cause)
+		return o == spooled
+	})
 	after()
-	if o == spooled {
-		return errStartSpooled
-	}
-	return errStartDiscarded
+	return err
 }
 
 // sync makes what this export spooled durable: one fsync per export.
@@ -590,9 +539,8 @@ func (sp *spooler) sync() error {
 // drain wakes the replayer and waits until the spool is empty, an attempt
 // fails (the API is still unavailable: the spool keeps the rest), the
 // replayer stops, or ctx ends.
-func (e *Exporter) drain(ctx context.Context) error {
-	sp := e.sp
-	if sp == nil || !sp.started.Load() {
+func (sp *spooler) drain(ctx context.Context) error {
+	if !sp.started.Load() {
 		return nil
 	}
 	fails0, _ := sp.status()
@@ -615,8 +563,7 @@ func (e *Exporter) drain(ctx context.Context) error {
 // replay is the replayer: it sends the spool's records oldest first, one at
 // a time, and waits with backoff while the API does not take them. It runs
 // until Shutdown.
-func (e *Exporter) replay() {
-	sp := e.sp
+func (sp *spooler) replay() {
 	defer close(sp.done)
 	wait, rounds := sp.cfg.ProbeInterval, 0
 	// Of the oldest record's failures: when the first was, the requests
@@ -631,7 +578,7 @@ func (e *Exporter) replay() {
 		wait, rounds, healthy = sp.cfg.ProbeInterval, 0, 0
 		sp.suspect.Store(false)
 	}
-	for e.stopCtx.Err() == nil {
+	for sp.stopCtx.Err() == nil {
 		rec, err := sp.q.Head()
 		switch {
 		case errors.Is(err, io.EOF):
@@ -642,7 +589,7 @@ func (e *Exporter) replay() {
 			select {
 			case <-sp.more:
 			case <-sp.now:
-			case <-e.stopCtx.Done():
+			case <-sp.stopCtx.Done():
 				return
 			}
 			continue
@@ -651,25 +598,25 @@ func (e *Exporter) replay() {
 		case err != nil: // an I/O error: the disk may recover
 			sp.readErr.handle("tracium exporter: %w", err)
 			sp.broadcast(true)
-			if !e.backoff(&wait) {
+			if !sp.backoff(&wait) {
 				return
 			}
 			continue
 		}
 		r, err := decodeRequest(rec.Payload)
 		if err != nil {
-			e.stats.spoolCorrupt.Add(1)
+			sp.stats.spoolCorrupt.Add(1)
 			otel.Handle(fmt.Errorf("tracium exporter: spool: skipped a record: %w", err))
-			e.ack(rec, nil)
+			sp.ack(rec, nil)
 			continue
 		}
 		if rounds == 0 {
 			okRef = sp.oks.Load()
 		}
-		res, err := e.replayOne(&r, rounds)
+		res, err := sp.replayOne(&r, rounds)
 		switch res {
 		case replayDone:
-			e.ack(rec, &r)
+			sp.ack(rec, &r)
 			reset()
 		case replayAgain:
 			if rounds == 0 {
@@ -686,13 +633,13 @@ func (e *Exporter) replay() {
 				sp.markDown()
 			}
 			if healthy >= poisonRounds && time.Since(firstFail) >= sp.cfg.MaxProbeInterval {
-				e.dropPoison(&r, rounds, time.Since(firstFail), err)
-				e.ack(rec, &r)
+				sp.dropPoison(&r, rounds, time.Since(firstFail), err)
+				sp.ack(rec, &r)
 				reset()
 				continue
 			}
 			sp.broadcast(true)
-			if !e.backoff(&wait) {
+			if !sp.backoff(&wait) {
 				return
 			}
 		case replayStopped:
@@ -702,21 +649,20 @@ func (e *Exporter) replay() {
 }
 
 // ack removes a settled record from the spool.
-func (e *Exporter) ack(rec spool.Record, r *spoolReq) {
-	if err := e.sp.q.Ack(rec); err != nil && !errors.Is(err, spool.ErrClosed) {
+func (sp *spooler) ack(rec spool.Record, r *spoolReq) {
+	if err := sp.q.Ack(rec); err != nil && !errors.Is(err, spool.ErrClosed) {
 		otel.Handle(fmt.Errorf("tracium exporter: %w", err))
 	}
 	if r != nil {
-		e.sp.settled(r.key())
+		sp.settled(r.key())
 	}
-	e.sp.broadcast(false)
+	sp.broadcast(false)
 }
 
 // backoff waits *wait with jitter, then doubles it up to the maximum. A
 // request the API accepts meanwhile (or a flush) cuts the wait short. It
 // reports false when the exporter stops.
-func (e *Exporter) backoff(wait *time.Duration) bool {
-	sp := e.sp
+func (sp *spooler) backoff(wait *time.Duration) bool {
 	d := time.Duration(float64(*wait) * (0.8 + 0.4*rand.Float64()))
 	*wait = min(*wait*2, sp.cfg.MaxProbeInterval)
 	t := time.NewTimer(d)
@@ -726,7 +672,7 @@ func (e *Exporter) backoff(wait *time.Duration) bool {
 	select {
 	case <-t.C:
 	case <-sp.now:
-	case <-e.stopCtx.Done():
+	case <-sp.stopCtx.Done():
 		return false
 	}
 	return true
@@ -734,16 +680,16 @@ func (e *Exporter) backoff(wait *time.Duration) bool {
 
 // dropPoison drops the oldest record, which kept failing while the API
 // accepted other requests: kept, it would hold every record behind it.
-func (e *Exporter) dropPoison(r *spoolReq, rounds int, over time.Duration, err error) {
-	e.stats.replayRejected.Add(1)
-	e.stats.drop(dropUndeliverable, r.spans)
+func (sp *spooler) dropPoison(r *spoolReq, rounds int, over time.Duration, err error) {
+	sp.stats.replayRejected.Add(1)
+	sp.stats.drop(dropUndeliverable, r.spans)
 	if r.kind.isEnd() && r.ownRoot {
-		e.stats.dropRoot(dropUndeliverable)
+		sp.stats.dropRoot(dropUndeliverable)
 	}
 	if r.kind == kindStart {
-		e.startSettled(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+		sp.startReplayed(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 	}
-	e.sp.rejected.handle("tracium exporter: trace %s: spooled %s failed %d times over %s while the API accepted other requests; dropped (%d spans): %w",
+	sp.rejected.handle("tracium exporter: trace %s: spooled %s failed %d times over %s while the API accepted other requests; dropped (%d spans): %w",
 		r.trace, r.kind, rounds, over.Round(time.Millisecond), r.spans, err)
 }
 
@@ -757,35 +703,34 @@ const (
 
 // replayOne sends a spooled request. rounds is how many times it failed
 // before. With replayAgain it returns the failure.
-func (e *Exporter) replayOne(r *spoolReq, rounds int) (replayResult, error) {
-	sp := e.sp
-	ctx, cancel := context.WithTimeout(e.stopCtx, sp.cfg.ReplayTimeout)
+func (sp *spooler) replayOne(r *spoolReq, rounds int) (replayResult, error) {
+	ctx, cancel := context.WithTimeout(sp.stopCtx, sp.cfg.ReplayTimeout)
 	defer cancel()
 	id := sp.pathID(r)
 	// A 404 to spans of a joined trace is waited out here, round by round,
 	// rather than inside Do, so that one such record cannot hold the
 	// replayer for a whole ReplayTimeout per round.
-	resp, err := e.client.Do(ctx, api.Request{Method: http.MethodPost, Path: r.path(id), Body: r.body, Tenant: r.tenant})
+	resp, err := sp.client.Do(ctx, api.Request{Method: http.MethodPost, Path: r.path(id), Body: r.body, Tenant: r.tenant})
 	code := api.StatusCode(err)
 	switch {
 	case err == nil || (code == http.StatusConflict && r.kind != kindSpans):
 		if err != nil {
 			sp.accepted() // a 409: the API answers
 		}
-		e.replayed(r, resp, err == nil)
+		sp.replayed(r, resp, err == nil)
 		return replayDone, nil
-	case e.stopCtx.Err() != nil:
+	case sp.stopCtx.Err() != nil:
 		return replayStopped, nil
 	case code == http.StatusNotFound && r.joined && rounds+1 < joinedNotFoundRounds:
 		return replayAgain, nil
 	case !spoolable(err):
-		e.stats.replayRejected.Add(1)
-		e.stats.drop(dropRejected, r.spans)
+		sp.stats.replayRejected.Add(1)
+		sp.stats.drop(dropRejected, r.spans)
 		if r.kind.isEnd() && r.ownRoot {
-			e.stats.dropRoot(dropRejected)
+			sp.stats.dropRoot(dropRejected)
 		}
 		if r.kind == kindStart {
-			e.startSettled(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+			sp.startReplayed(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
 		}
 		sp.rejected.handle("tracium exporter: trace %s: spooled %s refused on replay, dropped (%d spans): %w", r.trace, r.kind, r.spans, err)
 		return replayDone, nil
@@ -796,79 +741,41 @@ func (e *Exporter) replayOne(r *spoolReq, rounds int) (replayResult, error) {
 
 // replayed counts a spooled request the API accepted; ok is false for a
 // 409 (accepted before).
-func (e *Exporter) replayed(r *spoolReq, resp *api.Response, ok bool) {
-	e.stats.replayed.Add(1)
-	e.stats.spansReplayed.Add(uint64(r.spans))
-	e.stats.spansExported.Add(uint64(r.spans))
+func (sp *spooler) replayed(r *spoolReq, resp *api.Response, ok bool) {
+	sp.stats.replayed.Add(1)
+	sp.stats.spansReplayed.Add(uint64(r.spans))
+	sp.stats.spansExported.Add(uint64(r.spans))
 	if r.kind.isEnd() && r.ownRoot {
-		e.stats.rootsExported.Add(1) // a 409 too: accepted before, counted now
+		sp.stats.rootsExported.Add(1) // a 409 too: accepted before, counted now
 	}
 	switch r.kind {
 	case kindStart:
 		id := r.trace
 		if ok {
-			e.stats.tracesStarted.Add(1)
-			id = e.answeredID(r, resp.Body)
+			sp.stats.tracesStarted.Add(1)
+			id = sp.answered(r, resp.Body)
 		}
-		e.startSettled(traceKey(r.tenant, r.trace), id, nil)
+		sp.startReplayed(traceKey(r.tenant, r.trace), id, nil)
 	case kindComplete:
 		if ok {
-			e.stats.tracesCompleted.Add(1)
+			sp.stats.tracesCompleted.Add(1)
 		}
 	case kindFail:
 		if ok {
-			e.stats.tracesFailed.Add(1)
+			sp.stats.tracesFailed.Add(1)
 		}
 	}
 }
 
-// answeredID returns the id a replayed start was answered with (ours when
-// it names none or an unusable one), and maps later records to it.
-func (e *Exporter) answeredID(r *spoolReq, body []byte) string {
-	trace := r.trace
-	var ans struct {
-		ID      string `json:"id"`
-		TraceID string `json:"trace_id"`
+// answered returns the id a replayed start was answered with (ours when
+// it names none or an unusable one), and maps the trace's later records to
+// it.
+func (sp *spooler) answered(r *spoolReq, body []byte) string {
+	got := sp.answeredID(r.trace, body)
+	if got != r.trace {
+		sp.mu.Lock()
+		sp.ids[r.key()] = got
+		sp.mu.Unlock()
 	}
-	_ = json.Unmarshal(body, &ans)
-	got := ans.ID
-	if got == "" {
-		got = ans.TraceID
-	}
-	if got == "" {
-		return trace
-	}
-	got, err := validate.TraceID(got) // the checked form goes into paths
-	if err != nil {
-		otel.Handle(e.unusableID(trace, err))
-		return trace
-	}
-	if got == trace {
-		return trace
-	}
-	e.mismatch.Do(func() { otel.Handle(e.assignedID(trace, got)) })
-	e.sp.mu.Lock()
-	e.sp.ids[r.key()] = got
-	e.sp.mu.Unlock()
 	return got
-}
-
-// startSettled records the replay of the start of the trace key (see
-// traceKey), in the trace's entry if this process still has one: accepted
-// under id, or refused with err.
-func (e *Exporter) startSettled(key, id string, err error) {
-	en := e.reg.get(key)
-	if en == nil {
-		return
-	}
-	en.mu.Lock()
-	en.inSpool = false
-	if en.state != started {
-		if err == nil {
-			en.state, en.wireID = started, id
-		} else {
-			en.state, en.err = rejected, err
-		}
-	}
-	en.mu.Unlock()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/tracium-ai/tracium-go/internal/api"
 	"github.com/tracium-ai/tracium-go/internal/batch"
 	"github.com/tracium-ai/tracium-go/semconv"
 )
@@ -183,15 +184,16 @@ func (c *counters) dropRoot(cause dropCause) {
 // failCause is the cause of spans given up on after err, under ctx:
 // refused for good, cut short by Shutdown, or still failing when ctx ended.
 func failCause(ctx context.Context, err error) dropCause {
-	switch {
-	case final(err):
+	// Shutdown, or the deadline of the batch processor's Shutdown.
+	c := context.Cause(ctx)
+	shutdown := errors.Is(c, errShutdown) || errors.Is(c, batch.ErrShutdown)
+	switch api.Classify(err, false).DropCause(shutdown) {
+	case semconv.DropRejected:
 		return dropRejected
-	case errors.Is(context.Cause(ctx), errShutdown), errors.Is(context.Cause(ctx), batch.ErrShutdown):
-		// Shutdown, or the deadline of the batch processor's Shutdown.
+	case semconv.DropShutdown:
 		return dropShutdown
-	default:
-		return dropUndeliverable
 	}
+	return dropUndeliverable
 }
 
 func (c *counters) snapshot() Stats {

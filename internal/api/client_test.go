@@ -223,7 +223,7 @@ func status(code int, body string) func(http.ResponseWriter, int) {
 
 func TestDoRetryableStatuses(t *testing.T) {
 	t.Parallel()
-	for _, code := range []int{429, 500, 502, 503, 504} {
+	for _, code := range []int{408, 429, 500, 502, 503, 504} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			t.Parallel()
 			base, count := flakyServer(t, 2, status(code, "busy"))

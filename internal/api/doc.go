@@ -22,13 +22,15 @@
 //
 // # Retries
 //
-// [Client.Do] retries 429, 500, 502, 503 and 504 answers (and 404 when
+// [Client.Do] retries 408, 429, 500, 502, 503 and 504 answers (and 404 when
 // [Request.RetryNotFound] is set), attempts that time out, and connections
 // that are refused, reset or closed early. Between attempts it waits for the
 // Retry-After the server sent, or else for an exponential backoff with
 // jitter (see [RetryConfig]). It gives up when the caller's context is done,
 // when [RetryConfig.MaxElapsedTime] has passed, or at once when the next wait
-// would end after either of those. Any other answer is final. Use
+// would end after either of those. Any other answer is final. [Classify]
+// is the one decision of what a failure means (retried, refused for good,
+// worth sending later, and the cause its spans are dropped under); use it,
 // [IsRetryable] and [StatusCode] to inspect the error.
 //
 // # Errors

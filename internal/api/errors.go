@@ -61,10 +61,12 @@ func (e *StatusError) detail() string {
 	return s
 }
 
-// transient reports whether the status is worth retrying.
+// transient reports whether the status is worth retrying. A 408 is: the
+// server gave up waiting for the request, which may go through when sent
+// again.
 func (e *StatusError) transient() bool {
 	switch e.Status {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	case http.StatusNotFound:
@@ -74,14 +76,14 @@ func (e *StatusError) transient() bool {
 }
 
 // IsRetryable reports whether err, as returned by [Client.Do], is a transient
-// failure: a 429, 500, 502, 503 or 504 answer (or a 404 to a request with
-// [Request.RetryNotFound]), a timeout, or a connection refused, reset or
+// failure: a 408, 429, 500, 502, 503 or 504 answer (or a 404 to a request
+// with [Request.RetryNotFound]), a timeout, or a connection refused, reset or
 // closed early. Do has already retried such failures as long as it was
 // allowed to; a true result means the same request may succeed later, a false
-// one that it will not (or that err is not from this package).
+// one that it will not (or that err is not from this package). It is
+// Classify(err, false).Retry(); see [Classify] for the full decision.
 func IsRetryable(err error) bool {
-	retry, _ := evaluate(err)
-	return retry
+	return Classify(err, false).Retry()
 }
 
 // StatusCode returns the HTTP status of the answer that err, as returned by
@@ -94,20 +96,17 @@ func StatusCode(err error) int {
 	return 0
 }
 
-// evaluate is the one place that decides whether a failed attempt is worth
-// retrying, and how long the server asked to wait before doing so (0 when it
-// did not say).
+// evaluate tells Do whether a failed attempt is worth retrying (as
+// [Classify] decides), and how long the server asked to wait before doing so
+// (0 when it did not say).
 func evaluate(err error) (retry bool, after time.Duration) {
-	if err == nil {
+	if !Classify(err, false).Retry() {
 		return false, 0
 	}
 	if se, ok := errors.AsType[*StatusError](err); ok {
-		return se.transient(), se.RetryAfter
+		return true, se.RetryAfter
 	}
-	if re, ok := errors.AsType[*requestError](err); ok {
-		return transientTransport(re.err), 0
-	}
-	return false, 0
+	return true, 0
 }
 
 // transientTransport classifies an error from sending a request or reading
