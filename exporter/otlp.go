@@ -14,6 +14,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/version"
 	"github.com/tracium-ai/tracium-go/workspace"
 )
 
@@ -87,7 +88,7 @@ func newOTLP(ctx context.Context, getenv func(string) string, opts ...Option) (*
 	}
 	ua := c.api.UserAgent
 	if ua == "" {
-		ua = "tracium-go/" + api.Version
+		ua = "tracium-go/" + version.Version
 	}
 	headers["User-Agent"] = ua
 	o := []otlptracehttp.Option{
