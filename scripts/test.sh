@@ -38,8 +38,9 @@ JOBS=${JOBS:-2}
 start=$SECONDS
 step() { printf '== [%3ds] %s\n' "$((SECONDS - start))" "$*"; }
 
-modules=$(git ls-files '*go.mod' 2>/dev/null | xargs -n1 dirname | sort -u)
-[ -n "$modules" ] || modules=.
+# The root module first: its tests and fuzz targets take the longest, so
+# the other modules fill the second lane meanwhile.
+modules=". $(git ls-files '*go.mod' 2>/dev/null | xargs -n1 dirname | sort -u | grep -vx '\.' || true)"
 
 # Every module's dependencies download in the background, side by side,
 # while staticcheck installs and the first modules build; a module whose
@@ -76,7 +77,28 @@ check_module() {
   fi
   step "module $m: go vet" && go vet ./... &&
     step "module $m: staticcheck" && "$staticcheck" ./... &&
-    step "module $m: go test -race -count=1" && go test -race -count=1 ./...
+    step "module $m: go test -race -count=1" && go test -race -count=1 ./... &&
+    fuzz_module "$m"
+}
+
+# fuzz_module runs each fuzz target of module m briefly on top of its
+# committed seed corpus (the seeds already ran as plain tests), in the
+# module's own lane, so that it overlaps the other modules' checks.
+fuzz_module() {
+  local m=$1 f dir owner target
+  [ "$FUZZTIME" != 0 ] || return 0
+  [ "$FUZZMODULES" = all ] || [ "$m" = . ] || return 0
+  for f in $(cd "$root" && git grep -l '^func Fuzz' -- '*_test.go'); do
+    dir=$(dirname "$f")
+    # the module that owns f: the deepest directory above it with a go.mod
+    owner=$dir
+    while [ "$owner" != . ] && [ ! -f "$root/$owner/go.mod" ]; do owner=$(dirname "$owner"); done
+    [ "$owner" = "$m" ] || continue
+    for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$root/$f" | cut -d' ' -f2); do
+      step "fuzz $dir $target (FUZZTIME=$FUZZTIME)"
+      (cd "$root/$dir" && go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" .) || return 1
+    done
+  done
 }
 
 # The modules run $JOBS at a time, each into its own log, printed whole
@@ -122,21 +144,4 @@ if [ "${#failed[@]}" -gt 0 ]; then
   exit 1
 fi
 
-# Each fuzz target runs briefly on top of its committed seed corpus (the
-# seeds already ran as plain tests above).
-if [ "$FUZZTIME" != 0 ]; then
-  { git grep -l '^func Fuzz' -- '*_test.go' || true; } | while read -r f; do
-    dir=$(dirname "$f")
-    if [ "$FUZZMODULES" != all ]; then
-      # the module that owns f: the deepest directory above it with a go.mod
-      owner=$dir
-      while [ "$owner" != . ] && [ ! -f "$owner/go.mod" ]; do owner=$(dirname "$owner"); done
-      [ "$owner" = . ] || continue
-    fi
-    for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
-      step "fuzz $dir $target (FUZZTIME=$FUZZTIME)"
-      (cd "$dir" && go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" .)
-    done
-  done
-fi
 step "all checks passed"
