@@ -50,6 +50,19 @@ func isolationPipeline(t *testing.T, srv *traciumtest.Server, opts ...exporter.O
 	return exp, tp
 }
 
+// endJoinedSpans ends one span in each of n agent traces joined from
+// another service (ids prefix-0, prefix-1, ...) whose start the API never
+// saw, on tp.
+func endJoinedSpans(tp *sdktrace.TracerProvider, prefix string, n int) {
+	for i := range n {
+		rt := &agentctx.Trace{ID: fmt.Sprintf("%s-%d", prefix, i), AgentName: "upstream", Remote: true, Tracer: tp.Tracer(tracium.ScopeName)}
+		rt.Seal()
+		ctx := agentctx.With(context.Background(), agentctx.Scope{Trace: rt, Depth: -1})
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, "step")
+		sp.End()
+	}
+}
+
 // healthyTraces records n traces with one span each, spread over tenants
 // t0..t3, and returns their ids by tenant.
 func healthyTraces(t *testing.T, tp *sdktrace.TracerProvider, n int) map[string][]string {
@@ -223,13 +236,7 @@ func TestExportParkingIsBounded(t *testing.T) {
 		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
 	require.NoError(t, err)
 	tp, rec := testutil.NewRecorded(t)
-	for i := range 100 {
-		rt := &agentctx.Trace{ID: fmt.Sprintf("unknown-%d", i), AgentName: "upstream", Remote: true, Tracer: tp.Tracer(tracium.ScopeName)}
-		rt.Seal()
-		ctx := agentctx.With(context.Background(), agentctx.Scope{Trace: rt, Depth: -1})
-		_, sp := tracium.StartSpan(ctx, tracium.Tool, "step")
-		sp.End()
-	}
+	endJoinedSpans(tp, "unknown", 100)
 	require.Len(t, rec.Ended(), 100)
 
 	// Long enough for the first 64 fast 404s to be parked on a loaded
@@ -427,13 +434,7 @@ func TestExportStuckJoinedTracesReportedWithCount(t *testing.T) {
 		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
 	require.NoError(t, err)
 	tp, rec := testutil.NewRecorded(t)
-	for i := range 10 {
-		rt := &agentctx.Trace{ID: fmt.Sprintf("stuck-%d", i), AgentName: "upstream", Remote: true, Tracer: tp.Tracer(tracium.ScopeName)}
-		rt.Seal()
-		ctx := agentctx.With(context.Background(), agentctx.Scope{Trace: rt, Depth: -1})
-		_, sp := tracium.StartSpan(ctx, tracium.Tool, "step")
-		sp.End()
-	}
+	endJoinedSpans(tp, "stuck", 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, exp.ExportSpans(ctx, rec.Ended()), "the ten traces are parked")
