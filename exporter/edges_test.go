@@ -319,8 +319,10 @@ func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 	t.Cleanup(srv.Close)
 	proxy := hangingStart(t, srv.URL())
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(proxy.URL),
-		exporter.WithTimeout(300*time.Millisecond), exporter.WithRetry(exporter.RetryConfig{
-			InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 2 * time.Second}))
+		// The attempt timeout is long enough for the answer's status line
+		// to arrive on a loaded machine; only its body hangs.
+		exporter.WithTimeout(2*time.Second), exporter.WithRetry(exporter.RetryConfig{
+			InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 10 * time.Second}))
 	require.NoError(t, err, "exporter.New")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
 	ctx, tr := tracium.StartTrace(context.Background(), "edge-bot", tracium.WithTracerProvider(tp))

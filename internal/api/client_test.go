@@ -368,7 +368,9 @@ func TestDoConnectionFailures(t *testing.T) {
 	t.Run("always reset", func(t *testing.T) {
 		t.Parallel()
 		base, count := flakyServer(t, -1, func(w http.ResponseWriter, _ int) { hangUp(w) })
-		c := newClient(t, base.String(), nil, func(c *api.Config) { c.Retry.MaxElapsedTime = 30 * time.Millisecond })
+		// Long enough for a second attempt on a loaded machine, where the
+		// first one alone can take longer than a few milliseconds.
+		c := newClient(t, base.String(), nil, func(c *api.Config) { c.Retry.MaxElapsedTime = time.Second })
 		_, err := c.Do(context.Background(), api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{}`)})
 		require.Error(t, err, "Do")
 		assert.Greater(t, count.Load(), int32(1), "requests received")
