@@ -8,14 +8,11 @@ COUNT=${COUNT:-10}
 mkdir -p bench/out
 raw=bench/out/raw.txt
 : >"$raw"
+# shellcheck source=bench/suite.sh
+. bench/suite.sh
 run() { go test -run '^$' -benchmem -count "$COUNT" "$@" | tee -a "$raw" | grep -E '^(Benchmark|pkg:)' >&2 || true; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version)" | tee -a "$raw"
-run -bench 'BenchmarkExport512' -benchtime 100x ./exporter/
-run -bench 'BenchmarkStartSpan' -benchtime 100000x .
-run -bench 'BenchmarkPropagator' -benchtime 100000x ./propagation/
-run -bench 'BenchmarkDetectorOnEnd' -benchtime 200000x ./drift/
-run -bench 'BenchmarkBackpressure' -benchtime 2000x ./bench/
-COUNT=$(( COUNT < 3 ? COUNT : 3 )) run -bench 'BenchmarkSteadyHeap' -benchtime 1x ./bench/
+suite
 echo
 go run ./bench/cmd/ratios <"$raw"
