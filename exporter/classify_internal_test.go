@@ -54,7 +54,7 @@ func TestFailureDecisions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			assert.Equal(t, tt.spool, spoolable(tt.err), "spoolable(%v)", tt.err)
-			assert.Equal(t, tt.park, parkable(tt.ctx, tt.err, &spoolReq{kind: kindSpans, joined: tt.joined}), "parkable(%v)", tt.err)
+			assert.Equal(t, tt.park, parkable(tt.ctx, tt.err, &request{kind: kindSpans, joined: tt.joined}), "parkable(%v)", tt.err)
 			assert.Equal(t, tt.cause, failCause(tt.ctx, tt.err), "failCause(%v)", tt.err)
 		})
 	}

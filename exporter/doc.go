@@ -288,3 +288,10 @@
 // otlptracehttp.WithHTTPClient passed through [WithOTLPOptions] replaces
 // that client, and with it these guarantees.
 package exporter
+
+// How it is built (for maintainers; this is not part of the package
+// documentation): the normal path of a span, from ExportSpans to the HTTP
+// request, reads top to bottom in exporter.go, and the comment at the top
+// of that file names the room of each other concept: the start of a trace
+// (start.go), the open traces (registry.go), a request (request.go),
+// parking (park.go), the spool (spooling.go, spool.go, spool_record.go).

@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter/internal/wire"
@@ -19,26 +17,33 @@ import (
 )
 
 // The normal path of a span reads top to bottom in this file: ExportSpans
-// groups a batch by trace, exportGroups runs the groups, and exportGroup
-// makes sure of the trace's start (startFor, ensureStarted; the start's
-// state machine is startGate, in start.go), then posts its spans and its
-// end (postSpans, postEnd), each through send and deliver to
-// api.Client.Do. What a failure means is decided once, by api.Classify.
-// Two side rooms take what cannot be delivered now, each asked at a few
-// fixed points: parking (park.go) retries a failing trace in the
-// background, and the durable spool (the spooling interface, spooling.go;
-// the spool itself and its replayer, spool.go) keeps requests on disk.
+// groups a batch by trace (groupSpans), exportGroups runs the groups, and
+// exportGroup makes sure of the trace's start (startFor), then posts its
+// spans and its end (postSpans, postEnd), each a request (request.go) that
+// send and deliver hand to api.Client.Do. What a failure means is decided
+// once, by api.Classify. Each other concept has a room of its own:
+//
+//   - start.go: the start of a trace: BeginTrace and its background
+//     workers, ensureStarted, and the start state machine (startGate);
+//   - registry.go: the traces open in this process (entry, registry);
+//   - request.go: one request of a trace, its kinds and outcomes;
+//   - park.go: parking, which keeps sending in the background, in order
+//     per trace, what failed within an export's foreground budget;
+//   - spooling.go: the durable spool as the path sees it (an interface it
+//     asks at a few fixed points), and noSpool, when there is none;
+//   - spool.go: the spool ([WithSpool]) and its replayer; spool_record.go:
+//     how a request is kept on disk; internal/spool: the spool's files;
+//   - internal/wire: the JSON bodies; stats.go: the counters; limiter.go:
+//     rate-limited reports; options.go: the configuration;
+//     credentials.go: CheckCredentials; otlp.go: OTLP mode, which uses
+//     none of the above.
+//
+// Parking and the spool own their state and goroutines, and take what they
+// need from the exporter in an explicit deps struct (parkDeps, spoolDeps),
+// so that each can be read, and tested, on its own.
 
 // MaxSpansPerRequest is the most spans one POST .../spans carries.
 const MaxSpansPerRequest = 1000
-
-// eagerStartTimeout bounds an eager start sent in the background, retries
-// included; a trace whose start did not go through by then is started again
-// when its first spans are exported.
-const eagerStartTimeout = 30 * time.Second
-
-// eagerWorkers is how many eager starts are sent at once.
-const eagerWorkers = 2
 
 var errShutdown = errors.New("tracium exporter: shut down")
 
@@ -64,10 +69,10 @@ type Exporter struct {
 	// spool is where requests go that cannot be delivered now: the
 	// durable spool with WithSpool, else noSpool (spooling.go).
 	spool spooling
-
-	park       parking
-	maxElapsed time.Duration // the retry policy's MaxElapsedTime
-	sharedIDs  limiter       // reports trace ids in use by two tenants
+	// park retries in the background what failed within an export's
+	// foreground budget (park.go).
+	park      *parking
+	sharedIDs limiter // reports trace ids in use by two tenants
 }
 
 var _ sdktrace.SpanExporter = (*Exporter)(nil)
@@ -86,17 +91,11 @@ func New(opts ...Option) (*Exporter, error) {
 func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) {
 	c := newConfig(getenv, opts)
 	e := &Exporter{
-		reg:        newRegistry(c.maxTraces),
-		spool:      noSpool{},
-		startq:     make(chan *entry, c.startQueue),
-		parallel:   c.parallel,
-		maxElapsed: c.api.Retry.MaxElapsedTime,
+		reg:      newRegistry(c.maxTraces),
+		spool:    noSpool{},
+		startq:   make(chan *entry, c.startQueue),
+		parallel: c.parallel,
 	}
-	if e.maxElapsed <= 0 {
-		e.maxElapsed = api.DefaultMaxElapsedTime
-	}
-	e.park.init()
-	e.park.closed = c.api.Retry.Disabled // one attempt per request: nothing to retry later
 	c.api.OnAttempt = e.onAttempt
 	client, err := api.New(c.api)
 	if err != nil {
@@ -105,8 +104,9 @@ func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) 
 	e.client = client
 	e.stopCtx, e.stop = context.WithCancel(context.Background())
 	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
+	var sp *spooler
 	if c.spool.Dir != "" {
-		sp, err := openSpool(c.spool, spoolDeps{
+		sp, err = openSpool(c.spool, spoolDeps{
 			client: client, stats: &e.stats, stopCtx: e.stopCtx,
 			answeredID: e.answeredID, startReplayed: e.startReplayed,
 		})
@@ -115,7 +115,17 @@ func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) 
 			return nil, fmt.Errorf("tracium exporter: %w", err)
 		}
 		e.spool = sp
-		sp.resume() // after e.spool is set: the replayer's requests call onAttempt
+	}
+	maxElapsed := c.api.Retry.MaxElapsedTime
+	if maxElapsed <= 0 {
+		maxElapsed = api.DefaultMaxElapsedTime
+	}
+	e.park = newParking(parkDeps{
+		stats: &e.stats, spool: e.spool, stopCtx: e.stopCtx, maxElapsed: maxElapsed,
+		do: client.Do, ensureStarted: e.ensureStarted,
+	}, c.api.Retry.Disabled) // retries off: one attempt per request, nothing to retry later
+	if sp != nil {
+		sp.resume() // once e.spool is set: the replayer's requests call onAttempt
 	}
 	return e, nil
 }
@@ -128,210 +138,6 @@ func (e *Exporter) onAttempt(a api.AttemptInfo) {
 	if a.Err == nil {
 		e.spool.accepted()
 	}
-}
-
-// BeginTrace tells the exporter that an agent trace started: unless the trace
-// is lazy, its start is sent right away, in the background, so that the
-// caller of StartTrace never waits on the network. The Tracium span
-// processor calls it; it never blocks. When the background queue is full the
-// start is sent with the trace's first exported spans instead.
-func (e *Exporter) BeginTrace(root sdktrace.ReadOnlySpan) {
-	if e.isShutdown.Load() {
-		return
-	}
-	var f wire.Fields
-	wire.Read(root, &f)
-	id, err := validate.TraceID(f.TraceID)
-	if err != nil || !f.Root {
-		return
-	}
-	f.TraceID = id // the checked form, in the start body and every path
-	en := newEntry(wire.NewStart(&f))
-	if en.start.Lazy {
-		e.register(en)
-		return
-	}
-	en.queued = make(chan struct{})
-	if _, added := e.register(en); !added {
-		return
-	}
-	e.workersOnce.Do(e.startWorkers)
-	select {
-	case e.startq <- en:
-	default:
-		e.stats.startsDeferred.Add(1)
-		close(en.queued)
-	}
-}
-
-// register adds en and reports a duplicate id, which happens when a custom
-// trace id is used twice by one tenant while the first trace is still open,
-// and, rate-limited, an id in use by two tenants at once: their traces are
-// kept apart here (each request carries one tenant's data), and on the API
-// as far as it scopes trace ids by tenant.
-func (e *Exporter) register(en *entry) (*entry, bool) {
-	got, added, evicted, shared := e.reg.add(en)
-	e.stats.tracesEvicted.Add(uint64(evicted))
-	if !added && got != en {
-		otel.Handle(fmt.Errorf("tracium exporter: trace %s: started twice while open; the second start is ignored", en.id))
-	}
-	if shared {
-		e.sharedIDs.handle("tracium exporter: trace id %q is in use by two tenants at once; "+
-			"their traces are kept apart, each request carrying one tenant's spans", en.id)
-	}
-	return got, added
-}
-
-func (e *Exporter) startWorkers() {
-	for range eagerWorkers {
-		e.workers.Add(1)
-		go func() {
-			defer e.workers.Done()
-			for {
-				select {
-				case en := <-e.startq:
-					ctx, cancel := context.WithTimeout(e.stopCtx, eagerStartTimeout)
-					// Not reported here: the export of the trace's spans
-					// or root waits for this start, tries again if it
-					// failed for now, and returns the error, which the
-					// batch processor reports. Reporting here too showed
-					// every failure twice. A spooled start is synced by
-					// the next export (an fsync per start would add up in
-					// an outage); a discarded one is counted and reported.
-					_ = e.ensureStarted(ctx, en)
-					cancel()
-					close(en.queued)
-				case <-e.stopCtx.Done():
-					return
-				}
-			}
-		}()
-	}
-}
-
-// ensureStarted makes sure the API accepted the start of en, sending it if
-// no start is under way, or waiting for the one that is. A start answered
-// 409 was accepted before (a retry of a start whose answer was lost).
-//
-// With a spool, a start that cannot be delivered for now is spooled, and
-// ensureStarted returns errStartSpooled (or errStartDiscarded when the
-// spool is full): the trace's later requests then follow it into the spool.
-func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
-	for {
-		var (
-			sctx context.Context
-			done func(error)
-		)
-		turn, wait, err := en.gate.take(func() (ok bool) {
-			sctx, done, ok = e.spool.admit(ctx)
-			return ok
-		})
-		switch turn {
-		case turnSettled:
-			return err
-		case turnSpooled:
-			return errStartSpooled
-		case turnHeld:
-			return e.spool.keepStart(en, nil)
-		case turnWait:
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				// The start under way is stuck. With a spool, spool one,
-				// so that this export's spans can follow it; should both
-				// go through, the second is answered 409: accepted.
-				return e.spool.keepStart(en, fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx)))
-			}
-		}
-		wireID, err := e.postStart(sctx, en)
-		done(err)
-		if err == nil {
-			e.stats.tracesStarted.Add(1) // before waiters wake, who may read Stats
-		}
-		en.gate.settle(wireID, err)
-		if e.spool.takes(err) {
-			return e.spool.keepStart(en, err)
-		}
-		return err
-	}
-}
-
-func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
-	resp, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: "/agents/traces", Body: en.start.Body, Tenant: en.start.Tenant,
-	})
-	if api.StatusCode(err) == http.StatusConflict {
-		return en.id, nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("tracium exporter: trace %s: start: %w", en.id, err)
-	}
-	return e.answeredID(en.id, resp.Body), nil
-}
-
-// answeredID returns the id the API answered a start of the trace ours
-// with (live or replayed): ours when the answer names none or an unusable
-// one.
-func (e *Exporter) answeredID(ours string, body []byte) string {
-	var ans struct {
-		ID      string `json:"id"`
-		TraceID string `json:"trace_id"`
-	}
-	_ = json.Unmarshal(body, &ans) // an answer without ids keeps ours
-	got := ans.ID
-	if got == "" {
-		got = ans.TraceID
-	}
-	if got == "" {
-		return ours
-	}
-	// The checked (trimmed) form is the id: the one that goes into paths.
-	got, err := validate.TraceID(got)
-	if err != nil {
-		otel.Handle(e.unusableID(ours, err))
-		return ours
-	}
-	if got == ours {
-		return ours
-	}
-	e.mismatch.Do(func() { otel.Handle(e.assignedID(ours, got)) })
-	return got
-}
-
-// startReplayed records the replay of the start of the trace key (see
-// traceKey), in the trace's entry if this process still has one: accepted
-// under id, or refused with err.
-func (e *Exporter) startReplayed(key, id string, err error) {
-	if en := e.reg.get(key); en != nil {
-		en.gate.replayed(id, err)
-	}
-}
-
-// unusableID and assignedID report an id the server answered a start with.
-// The id is the server's text, which may echo the API key: it is scrubbed.
-func (e *Exporter) unusableID(ours string, err error) error {
-	return errors.New(e.client.Scrub(fmt.Sprintf("tracium exporter: trace %s: the API answered with an unusable id: %v; keeping ours", ours, err)))
-}
-
-func (e *Exporter) assignedID(ours, got string) error {
-	return errors.New(e.client.Scrub(fmt.Sprintf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", ours, got)))
-}
-
-// group is the part of a batch that belongs to one Tracium trace.
-type group struct {
-	key    string // traceKey(tenant, id)
-	id     string
-	tenant string
-	remote bool
-	root   *wire.Fields   // the agent root, when in the batch
-	spans  []*wire.Fields // spans of the trace
-	agents []*wire.Fields // roots of agent traces that ran inside this one
-
-	// ownRoot: root is not nested in another agent trace of the batch, so
-	// it is accounted for here, by its trace's end (a nested root is
-	// posted, and counted, as a span of its parent).
-	ownRoot bool
 }
 
 // ExportSpans sends the agent traces in spans to Tracium. Spans are grouped
@@ -364,6 +170,35 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	ctx, done := e.withStop(ctx)
 	defer done()
 
+	groups, errs := e.groupSpans(spans)
+	errs = append(errs, e.exportGroups(ctx, groups)...)
+	if err := e.spool.sync(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// group is the part of a batch that belongs to one Tracium trace.
+type group struct {
+	key    string // traceKey(tenant, id)
+	id     string
+	tenant string
+	remote bool
+	root   *wire.Fields   // the agent root, when in the batch
+	spans  []*wire.Fields // spans of the trace
+	agents []*wire.Fields // roots of agent traces that ran inside this one
+
+	// ownRoot: root is not nested in another agent trace of the batch, so
+	// it is accounted for here, by its trace's end (a nested root is
+	// posted, and counted, as a span of its parent).
+	ownRoot bool
+}
+
+// groupSpans reads a batch and groups its spans by Tracium trace, in the
+// order the traces first appear. A span outside any agent trace is counted;
+// one with an invalid trace id or tenant is dropped, counted, and its error
+// returned.
+func (e *Exporter) groupSpans(spans []sdktrace.ReadOnlySpan) ([]*group, []error) {
 	fields := make([]wire.Fields, len(spans))
 	var groups []*group
 	// Keyed by a pair, not by traceKey's string, which would cost an
@@ -421,11 +256,7 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		}
 		g.spans = append(g.spans, f)
 	}
-	errs = append(errs, e.exportGroups(ctx, groups)...)
-	if err := e.spool.sync(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return groups, errs
 }
 
 // exportGroups exports the traces of a batch, up to e.parallel at once: one
@@ -469,27 +300,18 @@ func (e *Exporter) exportGroups(ctx context.Context, groups []*group) []error {
 	return errs
 }
 
+// flow is how one group's requests travel in one export: straight to the
+// API, or behind requests of the trace that are parked.
+type flow struct {
+	key    string
+	en     *entry // a start to make sure of before the parked requests
+	parked bool
+}
+
+// exportGroup exports one trace's part of a batch: its start made sure of,
+// then its spans, then its end when its root is in the batch.
 func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
-	en := e.reg.get(g.key)
-	switch {
-	case en != nil || g.remote:
-	case g.root != nil:
-		// The root was never announced (no Tracium processor, or its
-		// state was evicted): it carries everything the start needs.
-		en, _ = e.register(newEntry(wire.NewStart(g.root)))
-	case len(g.spans) > 0:
-		// Spans of a trace of this process whose root was never announced
-		// and has not ended yet: with a plain batch processor (no Tracium
-		// processor, as autoexport builds it) children come first. Their
-		// stamp names the trace, agent, tenant and workspace: start it
-		// with that rather than wait for a start that would never come.
-		// The root's model, version, tags and metadata are then missing
-		// from the start; its tags still go with the completion. A trace
-		// whose root ended before (late spans) was started already: the
-		// API answers 409, which counts as accepted.
-		en, _ = e.register(newEntry(wire.NewStart(g.spans[0])))
-		e.stats.startsFromSpans.Add(1)
-	}
+	en := e.entryFor(g)
 	n := len(g.spans) + len(g.agents)
 	var model string
 	pathID := g.id
@@ -508,34 +330,9 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 		if n > 0 || !en.start.Lazy {
 			if fl.parked {
 				fl.en = en // the parcel makes sure of the start first
-			} else {
-				switch err := e.startFor(ctx, en, &fl); {
-				case err == nil, errors.Is(err, errStartSpooled):
-					// spooled: the requests below follow the start there
-				case errors.Is(err, errStartDiscarded):
-					// The spool had no room for the start (counted and
-					// reported); spans kept without it would be refused.
-					e.stats.drop(dropUndeliverable, n)
-					if g.ownRoot {
-						e.stats.dropRoot(dropUndeliverable)
-					}
-					if g.root != nil {
-						e.reg.remove(en)
-					}
-					return nil
-				default:
-					e.stats.drop(failCause(ctx, err), n)
-					if g.ownRoot {
-						e.stats.dropRoot(failCause(ctx, err))
-					}
-					if g.root != nil {
-						// The trace is over here: keep no state for it,
-						// or a dead backend would fill the registry.
-						e.reg.remove(en)
-					}
-					return err
-				}
-			}
+			} else if err := e.startFor(ctx, en, &fl); err != nil && !errors.Is(err, errStartSpooled) {
+				return e.startFailed(ctx, g, en, n, err)
+			} // spooled: the requests below follow the start there
 		}
 		model, pathID = en.start.Model, en.pathID()
 	}
@@ -562,6 +359,71 @@ func (e *Exporter) exportGroup(ctx context.Context, g *group) error {
 	return errors.Join(errs...)
 }
 
+// entryFor returns the state of the group's trace: nil for a trace another
+// service started (it was joined). A trace of this process whose root was
+// never announced is registered here.
+func (e *Exporter) entryFor(g *group) *entry {
+	en := e.reg.get(g.key)
+	switch {
+	case en != nil || g.remote:
+	case g.root != nil:
+		// The root was never announced (no Tracium processor, or its
+		// state was evicted): it carries everything the start needs.
+		en, _ = e.register(newEntry(wire.NewStart(g.root)))
+	case len(g.spans) > 0:
+		// Spans of a trace of this process whose root was never announced
+		// and has not ended yet: with a plain batch processor (no Tracium
+		// processor, as autoexport builds it) children come first. Their
+		// stamp names the trace, agent, tenant and workspace: start it
+		// with that rather than wait for a start that would never come.
+		// The root's model, version, tags and metadata are then missing
+		// from the start; its tags still go with the completion. A trace
+		// whose root ended before (late spans) was started already: the
+		// API answers 409, which counts as accepted.
+		en, _ = e.register(newEntry(wire.NewStart(g.spans[0])))
+		e.stats.startsFromSpans.Add(1)
+	}
+	return en
+}
+
+// startFor makes sure the start of en was accepted before the group's
+// requests go out, within the foreground budget; if it cannot be in time,
+// the group is parked behind it.
+func (e *Exporter) startFor(ctx context.Context, en *entry, fl *flow) error {
+	fctx, cancel := foreground(ctx)
+	err := e.ensureStarted(fctx, en)
+	cancel()
+	if !parkable(ctx, err, nil) {
+		return err
+	}
+	if e.park.addStart(fl.key, en) {
+		fl.parked, fl.en = true, en
+		return nil
+	}
+	return e.ensureStarted(ctx, en) // no room: wait in place
+}
+
+// startFailed drops the group's n requests, whose trace's start failed
+// with err; it returns err, or nil when the spool had no room for the
+// start (errStartDiscarded: counted and reported there).
+func (e *Exporter) startFailed(ctx context.Context, g *group, en *entry, n int, err error) error {
+	cause := failCause(ctx, err)
+	if errors.Is(err, errStartDiscarded) {
+		// Spans kept without their start would be refused.
+		cause, err = dropUndeliverable, nil
+	}
+	e.stats.drop(cause, n)
+	if g.ownRoot {
+		e.stats.dropRoot(cause)
+	}
+	if g.root != nil {
+		// The trace is over here: keep no state for it, or a dead backend
+		// would fill the registry.
+		e.reg.remove(en)
+	}
+	return err
+}
+
 // postSpans posts spans [off, end) of the group (its spans, then the agents
 // that ran inside it). Spans of a trace this process did not start may
 // reach the API before another service's start: a 404 then parks them.
@@ -579,7 +441,7 @@ func (e *Exporter) postSpans(ctx context.Context, g *group, fl *flow, pathID, mo
 		}
 	}
 	b = append(b, "]}"...)
-	r := spoolReq{kind: kindSpans, joined: joined, spans: end - off, trace: g.id, pathID: pathID, tenant: g.tenant, body: b}
+	r := request{kind: kindSpans, joined: joined, spans: end - off, trace: g.id, pathID: pathID, tenant: g.tenant, body: b}
 	o, err := e.send(ctx, fl, &r) // a spooled or parked body is copied: b can go back to the pool
 	*bp = b
 	e.bufs.Put(bp)
@@ -591,88 +453,47 @@ func (e *Exporter) postSpans(ctx context.Context, g *group, fl *flow, pathID, mo
 
 func (e *Exporter) postEnd(ctx context.Context, g *group, fl *flow, pathID string) error {
 	body, isFail := wire.AppendEnd(make([]byte, 0, 128), g.root)
-	r := spoolReq{kind: kindComplete, trace: g.id, pathID: pathID, tenant: g.tenant, body: body, ownRoot: g.ownRoot}
+	r := request{kind: kindComplete, trace: g.id, pathID: pathID, tenant: g.tenant, body: body, ownRoot: g.ownRoot}
 	if isFail {
 		r.kind = kindFail
 	}
 	o, err := e.send(ctx, fl, &r)
 	switch o {
 	case sent:
-		e.account(&r, true, 0)
+		e.stats.account(&r, true, 0)
 	case failed:
-		e.account(&r, false, failCause(ctx, err))
-	} // discarded: counted by spoolAppend; spooled: by the replay; parked: when it settles
+		e.stats.account(&r, false, failCause(ctx, err))
+	} // discarded: counted by the spool; spooled: by the replay; parked: when it settles
 	if err != nil {
 		return fmt.Errorf("tracium exporter: trace %s: %s: %w", g.id, r.kind, err)
 	}
 	return nil // or spooled, parked, or dropped and reported
 }
 
-// account counts a live or parked request that will not be tried again:
-// delivered, or dropped for cause. An end carries its trace's root (when
-// this process owns it), which counts with it.
-func (e *Exporter) account(r *spoolReq, delivered bool, cause dropCause) {
-	switch {
-	case delivered && r.kind == kindSpans:
-		e.stats.spansExported.Add(uint64(r.spans))
-	case delivered:
-		if r.kind == kindFail {
-			e.stats.tracesFailed.Add(1)
-		} else {
-			e.stats.tracesCompleted.Add(1)
-		}
-		if r.ownRoot {
-			e.stats.rootsExported.Add(1)
-		}
-	default:
-		e.stats.drop(cause, r.spans)
-		if r.kind.isEnd() && r.ownRoot {
-			e.stats.dropRoot(cause)
-		}
-	}
-}
-
-// startFor makes sure the start of en was accepted before the group's
-// requests go out, within the foreground budget; if it cannot be in time,
-// the group is parked behind it.
-func (e *Exporter) startFor(ctx context.Context, en *entry, fl *flow) error {
-	fctx, cancel := foreground(ctx)
-	err := e.ensureStarted(fctx, en)
-	cancel()
-	if !parkable(ctx, err, nil) {
-		return err
-	}
-	if e.parkStart(fl.key, en) {
-		fl.parked, fl.en = true, en
-		return nil
-	}
-	return e.ensureStarted(ctx, en) // no room: wait in place
-}
-
 // send delivers r within the foreground budget, or parks it.
-func (e *Exporter) send(ctx context.Context, fl *flow, r *spoolReq) (outcome, error) {
+func (e *Exporter) send(ctx context.Context, fl *flow, r *request) (outcome, error) {
 	if fl.parked {
-		if e.parkReq(fl.key, fl.en, r) {
+		if e.park.add(fl.key, fl.en, r) {
 			return parked, nil
 		}
-		return e.sendInPlace(ctx, fl.en, r)
+		return e.park.inPlace(ctx, fl.en, r)
 	}
 	r.budget = foregroundBudget
-	_, o, err := e.deliver(ctx, r)
+	o, err := e.deliver(ctx, r)
 	r.budget = 0
 	if o == failed && parkable(ctx, err, r) {
-		if e.parkReq(fl.key, nil, r) {
+		if e.park.add(fl.key, nil, r) {
 			fl.parked = true
 			return parked, nil
 		}
-		return e.sendInPlace(ctx, nil, r)
+		return e.park.inPlace(ctx, nil, r)
 	}
 	return settle(o, err, r)
 }
 
 // settle turns a 409 to an end into success: an earlier attempt went
 // through and its answer was lost.
-func settle(o outcome, err error, r *spoolReq) (outcome, error) {
+func settle(o outcome, err error, r *request) (outcome, error) {
 	if err != nil && r.kind != kindSpans && api.StatusCode(err) == http.StatusConflict {
 		return sent, nil
 	}
@@ -683,25 +504,25 @@ func settle(o outcome, err error, r *spoolReq) (outcome, error) {
 // is known to be down: then r joins the spool at once. A request that
 // fails for a reason that may pass is spooled too. Without a spool it just
 // sends r.
-func (e *Exporter) deliver(ctx context.Context, r *spoolReq) (*api.Response, outcome, error) {
+func (e *Exporter) deliver(ctx context.Context, r *request) (outcome, error) {
 	if e.spool.holds(r.tenant, r.trace) {
-		return nil, e.spool.keep(*r, nil), nil
+		return e.spool.keep(*r, nil), nil
 	}
 	ctx, done, ok := e.spool.admit(ctx)
 	if !ok {
-		return nil, e.spool.keep(*r, nil), nil
+		return e.spool.keep(*r, nil), nil
 	}
-	resp, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: r.path(r.pathID), Body: r.body, Tenant: r.tenant, MaxElapsedTime: r.budget,
-	}) // a joined trace's 404 is final here: the caller parks it
+	c := r.call(r.pathID)
+	c.MaxElapsedTime = r.budget
+	_, err := e.client.Do(ctx, c) // a joined trace's 404 is final here: the caller parks it
 	done(err)
 	if err == nil {
-		return resp, sent, nil
+		return sent, nil
 	}
 	if e.spool.takes(err) {
-		return nil, e.spool.keep(*r, err), nil
+		return e.spool.keep(*r, err), nil
 	}
-	return nil, failed, err
+	return failed, err
 }
 
 // withStop returns ctx, also cancelled by Shutdown.
@@ -762,7 +583,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.client.CloseIdleConnections()
 	// Reports held back by the rate limits: no later report carries
 	// their count.
-	e.park.undeliverable.flush()
+	e.park.flushReports()
 	e.sharedIDs.flush()
 	e.spool.flushReports()
 	return err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -38,16 +37,52 @@ const (
 	maxParkedBytes = 16 << 20
 )
 
-// parked is the outcome of a request handed to the background: it is
-// counted when it settles.
-const parked = discarded + 1
+// foreground returns the context in which an export waits for a trace's
+// start. (Its other requests are bounded by their retry budget instead, so
+// that a slow answer on its way is not cut short.)
+func foreground(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, foregroundBudget)
+}
 
-// flow is how one group's requests travel in one export: straight to the
-// API, or behind requests of the trace that are parked.
-type flow struct {
-	key    string
-	en     *entry // a start to make sure of before the parked requests
-	parked bool
+// parkable reports whether a request that failed with err within its
+// foreground budget may be parked: the export itself still runs, and the
+// failure may pass (a joined trace's 404 included).
+func parkable(ctx context.Context, err error, r *request) bool {
+	return ctx.Err() == nil && api.Classify(err, r != nil && r.joined).Later()
+}
+
+// parkDeps is what parking takes from the exporter that owns it.
+type parkDeps struct {
+	stats *counters
+	// spool takes a request whose trace it holds, or which Shutdown cut
+	// short; noSpool when there is none.
+	spool   spooling
+	stopCtx context.Context // ended by Shutdown: the parcels give up
+	// maxElapsed is a parcel's budget: the retry policy's MaxElapsedTime.
+	maxElapsed time.Duration
+	// do sends a request to the API, retrying it by the policy
+	// ([api.Client.Do]).
+	do func(ctx context.Context, r api.Request) (*api.Response, error)
+	// ensureStarted makes sure the API accepted the start of en (see
+	// Exporter.ensureStarted): it returns nil, errStartSpooled,
+	// errStartDiscarded, or why the start did not go through.
+	ensureStarted func(ctx context.Context, en *entry) error
+}
+
+// parking holds the parked requests, a parcel per trace, each sent in the
+// background by a goroutine of its own. It is bounded: at most maxParked
+// parcels, holding at most maxParkedBytes of bodies.
+type parking struct {
+	parkDeps
+
+	mu      sync.Mutex
+	m       map[string]*parcel // trace key (traceKey) → its parcel
+	bytes   int
+	closed  bool          // no new parcel: Shutdown began, or retries are off
+	changed chan struct{} // closed and replaced when a parcel settles
+	wg      sync.WaitGroup
+
+	undeliverable limiter
 }
 
 // parcel is the parked requests of one trace, sent in order by one
@@ -60,25 +95,14 @@ type parcel struct {
 }
 
 type parkedReq struct {
-	r  spoolReq
+	r  request
 	en *entry // non-nil: its start must be accepted first, and gives the path id
 }
 
-// parking holds the parcels.
-type parking struct {
-	mu      sync.Mutex
-	m       map[string]*parcel
-	bytes   int
-	closed  bool          // no new parcel: Shutdown began, or retries are off
-	changed chan struct{} // closed and replaced when a parcel settles
-	wg      sync.WaitGroup
-
-	undeliverable limiter
-}
-
-func (pk *parking) init() {
-	pk.m = make(map[string]*parcel)
-	pk.changed = make(chan struct{})
+// newParking returns an empty parking; closed, it parks nothing (as when
+// retries are off: one attempt per request, nothing to retry later).
+func newParking(d parkDeps, closed bool) *parking {
+	return &parking{parkDeps: d, m: make(map[string]*parcel), closed: closed, changed: make(chan struct{})}
 }
 
 // holds reports whether requests of the trace key are parked.
@@ -88,60 +112,22 @@ func (pk *parking) holds(key string) bool {
 	return pk.m[key] != nil
 }
 
-// foreground returns the context in which an export waits for a trace's
-// start. (Its other requests are bounded by their retry budget instead, so
-// that a slow answer on its way is not cut short.)
-func foreground(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, foregroundBudget)
+// addStart parks the start of en, which the trace's requests then follow.
+// It reports false when there is no room.
+func (pk *parking) addStart(key string, en *entry) bool {
+	return pk.put(key, parkedReq{en: en})
 }
 
-// parkable reports whether a request that failed with err within its
-// foreground budget may be parked: the export itself still runs, and the
-// failure may pass (a joined trace's 404 included).
-func parkable(ctx context.Context, err error, r *spoolReq) bool {
-	return ctx.Err() == nil && api.Classify(err, r != nil && r.joined).Later()
-}
-
-// sendInPlace sends r within the export's own deadline, as when no parking
-// is possible: a joined trace's 404 is retried too.
-func (e *Exporter) sendInPlace(ctx context.Context, en *entry, r *spoolReq) (outcome, error) {
-	path := r.pathID
-	if en != nil {
-		if err := e.ensureStarted(ctx, en); err != nil && !errors.Is(err, errStartSpooled) {
-			return failed, err
-		}
-		path = en.pathID()
-	}
-	if e.spool.apiDown() || e.spool.holds(r.tenant, r.trace) {
-		return e.spool.keep(*r, nil), nil
-	}
-	_, err := e.client.Do(ctx, api.Request{
-		Method: http.MethodPost, Path: r.path(path), Body: r.body, Tenant: r.tenant, RetryNotFound: r.joined,
-	})
-	if e.spool.takes(err) {
-		return e.spool.keep(*r, err), nil
-	}
-	if err != nil {
-		return settle(failed, err, r)
-	}
-	return sent, nil
-}
-
-// parkStart parks the start of en, which the group's requests then follow.
-func (e *Exporter) parkStart(key string, en *entry) bool {
-	return e.parkItem(key, parkedReq{en: en})
-}
-
-// parkReq parks r (a copy of it) behind the trace's parked requests, or in
-// a new parcel. It reports false when there is no room.
-func (e *Exporter) parkReq(key string, en *entry, r *spoolReq) bool {
+// add parks r (a copy of it) behind the trace's parked requests, or in a
+// new parcel; with en, the start of en is made sure of first. It reports
+// false when there is no room.
+func (pk *parking) add(key string, en *entry, r *request) bool {
 	c := *r
 	c.body = bytes.Clone(r.body)
-	return e.parkItem(key, parkedReq{r: c, en: en})
+	return pk.put(key, parkedReq{r: c, en: en})
 }
 
-func (e *Exporter) parkItem(key string, it parkedReq) bool {
-	pk := &e.park
+func (pk *parking) put(key string, it parkedReq) bool {
 	pk.mu.Lock()
 	defer pk.mu.Unlock()
 	n := len(it.r.body)
@@ -159,11 +145,11 @@ func (e *Exporter) parkItem(key string, it parkedReq) bool {
 	}
 	// The trace's own budget: a joined trace's start may come late under
 	// load, and a 5xx may pass, however far the export that parked it got.
-	p := &parcel{key: key, deadline: time.Now().Add(e.maxElapsed), items: []parkedReq{it}, bytes: n}
+	p := &parcel{key: key, deadline: time.Now().Add(pk.maxElapsed), items: []parkedReq{it}, bytes: n}
 	pk.m[key] = p
 	pk.bytes += n
 	pk.wg.Add(1)
-	go e.runParcel(p)
+	go pk.run(p)
 	return true
 }
 
@@ -185,108 +171,152 @@ func (pk *parking) next(p *parcel) (parkedReq, bool) {
 	return it, true
 }
 
-// runParcel sends a parcel's requests in order until it is empty, its
-// deadline passes, or the exporter shuts down.
-func (e *Exporter) runParcel(p *parcel) {
-	defer e.park.wg.Done()
-	ctx, cancel := context.WithDeadline(e.stopCtx, p.deadline)
+// toSpool reports whether r goes to the spool rather than to the API: the
+// API is down, or the spool holds requests of r's trace, which r follows.
+func (pk *parking) toSpool(r *request) bool {
+	return pk.spool.apiDown() || pk.spool.holds(r.tenant, r.trace)
+}
+
+// post sends r for the trace id id with the retry policy's whole budget; a
+// joined trace's 404 is retried too.
+func (pk *parking) post(ctx context.Context, r *request, id string) error {
+	c := r.call(id)
+	c.RetryNotFound = r.joined
+	_, err := pk.do(ctx, c)
+	return err
+}
+
+// inPlace sends r (after the start of en, if any) within the export's own
+// deadline, as when there is no room to park it.
+func (pk *parking) inPlace(ctx context.Context, en *entry, r *request) (outcome, error) {
+	id := r.pathID
+	if en != nil {
+		if err := pk.ensureStarted(ctx, en); err != nil && !errors.Is(err, errStartSpooled) {
+			return failed, err
+		}
+		id = en.pathID()
+	}
+	if pk.toSpool(r) {
+		return pk.spool.keep(*r, nil), nil
+	}
+	err := pk.post(ctx, r, id)
+	if pk.spool.takes(err) {
+		return pk.spool.keep(*r, err), nil
+	}
+	if err != nil {
+		return settle(failed, err, r)
+	}
+	return sent, nil
+}
+
+// parcelRun is what the run of one parcel has come to so far.
+type parcelRun struct {
+	trace      string
+	dropped    int   // spans given up
+	cause      error // why the parcel was given up
+	lost       bool  // a request was dropped rather than spooled
+	spooledAny bool
+}
+
+// run sends a parcel's requests in order until it is empty, its deadline
+// passes, or the exporter shuts down; once one is given up, so is the rest.
+func (pk *parking) run(p *parcel) {
+	defer pk.wg.Done()
+	ctx, cancel := context.WithDeadline(pk.stopCtx, p.deadline)
 	defer cancel()
-	var (
-		trace      string
-		dropped    int
-		cause      error // why the parcel was given up
-		lost       bool  // a request was dropped rather than spooled
-		spooledAny bool
-	)
+	var pr parcelRun
 	for {
-		it, ok := e.park.next(p)
+		it, ok := pk.next(p)
 		if !ok {
 			break
 		}
-		r := &it.r
-		if r.trace != "" {
-			trace = r.trace
-		}
-		if cause != nil { // given up: the rest goes too
-			dropped += e.giveUp(r, &spooledAny, &lost)
-			continue
-		}
-		path := r.pathID
-		if it.en != nil {
-			trace = it.en.id
-			err := e.ensureStarted(ctx, it.en)
-			switch {
-			case err == nil, errors.Is(err, errStartSpooled):
-				spooledAny = spooledAny || err != nil
-				path = it.en.pathID()
-			case errors.Is(err, errStartDiscarded):
-				// No room in the spool for the start: counted and
-				// reported there; spans without it would be refused.
-				e.account(r, false, dropUndeliverable)
-				continue
-			default: // the start was refused, or did not go through in time
-				cause = err
-				dropped += e.giveUp(r, &spooledAny, &lost)
-				continue
-			}
-		}
-		if r.kind == 0 {
-			continue // a parked start alone
-		}
-		if e.spool.apiDown() || e.spool.holds(r.tenant, r.trace) {
-			e.spool.keep(*r, nil)
-			spooledAny = true
-			continue
-		}
-		_, err := e.client.Do(ctx, api.Request{
-			Method: http.MethodPost, Path: r.path(path), Body: r.body, Tenant: r.tenant, RetryNotFound: r.joined,
-		})
-		o, err := settle(failed, err, r)
-		switch {
-		case err == nil || o == sent:
-			e.account(r, true, 0)
-		case api.Classify(err, r.joined).Final():
-			e.account(r, false, dropRejected)
-			e.park.undeliverable.handle("tracium exporter: trace %s: %s refused: %w", r.trace, r.kind, err)
-		default:
-			cause = err
-			dropped += e.giveUp(r, &spooledAny, &lost)
-		}
+		pk.sendParked(ctx, &it, &pr)
 	}
-	if spooledAny {
-		if err := e.spool.sync(); err != nil {
+	if pr.spooledAny {
+		if err := pk.spool.sync(); err != nil {
 			otel.Handle(fmt.Errorf("tracium exporter: %w", err))
 		}
 	}
-	if lost {
-		e.stats.tracesUndeliverable.Add(1)
-		e.park.undeliverable.handle("tracium exporter: trace %s: undeliverable, %d spans dropped: %w", trace, dropped, cause)
+	if pr.lost {
+		pk.stats.tracesUndeliverable.Add(1)
+		pk.undeliverable.handle("tracium exporter: trace %s: undeliverable, %d spans dropped: %w", pr.trace, pr.dropped, pr.cause)
+	}
+}
+
+// sendParked settles one parked request of a parcel's run pr: sent (after
+// its start), refused, spooled, or given up.
+func (pk *parking) sendParked(ctx context.Context, it *parkedReq, pr *parcelRun) {
+	r := &it.r
+	if r.trace != "" {
+		pr.trace = r.trace
+	}
+	if pr.cause != nil {
+		pk.giveUp(r, pr)
+		return
+	}
+	id := r.pathID
+	if it.en != nil {
+		pr.trace = it.en.id
+		err := pk.ensureStarted(ctx, it.en)
+		switch {
+		case err == nil, errors.Is(err, errStartSpooled):
+			pr.spooledAny = pr.spooledAny || err != nil
+			id = it.en.pathID()
+		case errors.Is(err, errStartDiscarded):
+			// No room in the spool for the start: counted and
+			// reported there; spans without it would be refused.
+			pk.stats.account(r, false, dropUndeliverable)
+			return
+		default: // the start was refused, or did not go through in time
+			pr.cause = err
+			pk.giveUp(r, pr)
+			return
+		}
+	}
+	if r.kind == 0 {
+		return // a parked start alone
+	}
+	if pk.toSpool(r) {
+		pk.spool.keep(*r, nil)
+		pr.spooledAny = true
+		return
+	}
+	o, err := settle(failed, pk.post(ctx, r, id), r)
+	switch {
+	case err == nil || o == sent:
+		pk.stats.account(r, true, 0)
+	case api.Classify(err, r.joined).Final():
+		pk.stats.account(r, false, dropRejected)
+		pk.undeliverable.handle("tracium exporter: trace %s: %s refused: %w", r.trace, r.kind, err)
+	default:
+		pr.cause = err
+		pk.giveUp(r, pr)
 	}
 }
 
 // giveUp settles a parked request that will not be sent: with a spool, a
 // request cut short by Shutdown is spooled; otherwise its spans are
-// dropped, and *lost set. It returns how many spans were dropped.
-func (e *Exporter) giveUp(r *spoolReq, spooledAny, lost *bool) int {
+// dropped, counted in pr, and pr.lost set.
+func (pk *parking) giveUp(r *request, pr *parcelRun) {
 	if r.kind == 0 {
-		return 0
+		return
 	}
-	if e.stopCtx.Err() != nil {
-		switch e.spool.keep(*r, nil) {
+	if pk.stopCtx.Err() != nil {
+		switch pk.spool.keep(*r, nil) {
 		case spooled:
-			*spooledAny = true
-			return 0
+			pr.spooledAny = true
+			return
 		case discarded:
-			return 0 // counted by keep
+			return // counted by keep
 		} // failed: no spool
 	}
-	*lost = true
+	pr.lost = true
 	cause := dropUndeliverable
-	if e.stopCtx.Err() != nil {
+	if pk.stopCtx.Err() != nil {
 		cause = dropShutdown
 	}
-	e.account(r, false, cause)
-	return r.spans
+	pk.stats.account(r, false, cause)
+	pr.dropped += r.spans
 }
 
 // wait waits until no request is parked, or ctx ends.
@@ -314,3 +344,7 @@ func (pk *parking) close() {
 	pk.mu.Unlock()
 	pk.wg.Wait()
 }
+
+// flushReports reports what the rate limit held back: at Shutdown, no
+// later report carries their count.
+func (pk *parking) flushReports() { pk.undeliverable.flush() }

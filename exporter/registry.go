@@ -31,6 +31,11 @@ func newEntry(st wire.Start) *entry {
 	return &entry{id: st.TraceID, key: traceKey(st.Tenant, st.TraceID), start: st, gate: startGate{wireID: st.TraceID}}
 }
 
+// startRequest is the start of the trace, as sent and as spooled.
+func (en *entry) startRequest() *request {
+	return &request{kind: kindStart, trace: en.id, pathID: en.id, tenant: en.start.Tenant, body: en.start.Body}
+}
+
 // pathID is the trace id to use in request paths.
 func (en *entry) pathID() string { return en.gate.pathID() }
 

@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,178 +15,6 @@ import (
 
 	"github.com/tracium-ai/tracium-go/exporter/internal/spool"
 	"github.com/tracium-ai/tracium-go/internal/api"
-	"github.com/tracium-ai/tracium-go/internal/validate"
-)
-
-// reqKind is what a spooled request does; its path follows from it, so a
-// spool file can name no other endpoint.
-type reqKind uint8
-
-const (
-	kindStart reqKind = 1 + iota
-	kindSpans
-	kindComplete
-	kindFail
-)
-
-func (k reqKind) String() string {
-	switch k {
-	case kindStart:
-		return "start"
-	case kindSpans:
-		return "spans"
-	case kindComplete:
-		return "complete"
-	case kindFail:
-		return "fail"
-	}
-	return "unknown"
-}
-
-// isEnd reports whether k completes or fails a trace.
-func (k reqKind) isEnd() bool { return k == kindComplete || k == kindFail }
-
-// spoolReq is one request of a trace, as sent and as kept in the spool.
-type spoolReq struct {
-	kind   reqKind
-	joined bool   // spans of a trace another service started: a 404 may pass
-	spans  int    // spans in body
-	trace  string // the Tracium trace id this process knows the trace by
-	pathID string // the id for the path, when it was known
-	tenant string
-	body   []byte
-	// budget bounds the retries of a live request (see send); not spooled.
-	budget time.Duration
-	// ownRoot: an end whose trace's root this process owns, counted
-	// with it (see account), live or replayed: spooled as flag bit 1.
-	ownRoot bool
-}
-
-// key identifies the request's trace: its id within its tenant.
-func (r *spoolReq) key() string { return traceKey(r.tenant, r.trace) }
-
-// path is the request's endpoint, for the trace id id.
-func (r *spoolReq) path(id string) string {
-	if r.kind == kindStart {
-		return "/agents/traces"
-	}
-	return "/agents/traces/" + id + "/" + r.kind.String()
-}
-
-// Record layout (version 1), after the spool's own framing:
-//
-//	version  1 byte, 1
-//	kind     1 byte, a reqKind
-//	flags    1 byte, bit 0: joined; bit 1: ownRoot, only on an end (records
-//	         written before bit 1 existed have it clear: their roots count
-//	         in no bucket, as they did then)
-//	spans    uvarint
-//	trace    uvarint length, bytes
-//	pathID   uvarint length, bytes
-//	tenant   uvarint length, bytes
-//	body     the rest
-const recordVersion = 1
-
-// Record flags.
-const (
-	flagJoined  = 1 << 0
-	flagOwnRoot = 1 << 1
-)
-
-func (r *spoolReq) encode(b []byte) []byte {
-	var flags byte
-	if r.joined {
-		flags |= flagJoined
-	}
-	if r.ownRoot && r.kind.isEnd() {
-		flags |= flagOwnRoot
-	}
-	b = append(b, recordVersion, byte(r.kind), flags)
-	b = binary.AppendUvarint(b, uint64(r.spans))
-	for _, s := range [...]string{r.trace, r.pathID, r.tenant} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	return append(b, r.body...)
-}
-
-var errBadRecord = errors.New("undecodable spool record")
-
-// decodeRequest reads a record written by encode. The spool's checksums
-// catch damage; these checks keep a record written by something else (or a
-// checksum collision) from reaching the network: ids must pass the trace-id
-// rule (so the path stays one of ours) and the tenant the header rule.
-func decodeRequest(p []byte) (spoolReq, error) {
-	bad := func(what string) (spoolReq, error) { return spoolReq{}, fmt.Errorf("%w: %s", errBadRecord, what) }
-	if len(p) < 3 {
-		return bad("too short")
-	}
-	if p[0] != recordVersion {
-		return bad(fmt.Sprintf("version %d", p[0]))
-	}
-	r := spoolReq{kind: reqKind(p[1]), joined: p[2]&flagJoined != 0, ownRoot: p[2]&flagOwnRoot != 0}
-	// encode sets ownRoot only on an end: any other set bit is not ours.
-	if r.kind < kindStart || r.kind > kindFail || p[2]&^(flagJoined|flagOwnRoot) != 0 || (r.ownRoot && !r.kind.isEnd()) {
-		return bad("kind or flags")
-	}
-	p = p[3:]
-	n, k := uvarint(p)
-	if k <= 0 || n > MaxSpansPerRequest || (r.kind != kindSpans && n != 0) {
-		return bad("span count")
-	}
-	r.spans, p = int(n), p[k:]
-	var fields [3]string
-	for i := range fields {
-		n, k := uvarint(p)
-		if k <= 0 || n > uint64(len(p)-k) {
-			return bad("field length")
-		}
-		fields[i], p = string(p[k:k+int(n)]), p[k+int(n):]
-	}
-	r.trace, r.pathID, r.tenant = fields[0], fields[1], fields[2]
-	// validate.TraceID trims: an id must be exactly its checked form.
-	if id, err := validate.TraceID(r.trace); err != nil || id != r.trace {
-		return bad("trace id")
-	}
-	if id, err := validate.TraceID(r.pathID); err != nil || id != r.pathID {
-		return bad("path id")
-	}
-	if r.tenant != "" && validate.ID("tenant id", r.tenant, validate.MaxTenantID) != nil {
-		return bad("tenant")
-	}
-	if len(p) == 0 || p[0] != '{' {
-		return bad("body")
-	}
-	r.body = p
-	return r, nil
-}
-
-// uvarint reads a number as encode writes it: binary.Uvarint also takes
-// longer encodings of the same number (0x80 0x00 for 0), which encode
-// would not give back, so it refuses them (k = 0). A record must be
-// exactly what encode wrote: one meaning, one spelling.
-func uvarint(p []byte) (uint64, int) {
-	n, k := binary.Uvarint(p)
-	if k > 0 && k != len(binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64), n)) {
-		return 0, 0
-	}
-	return n, k
-}
-
-// outcome is what became of a request handed to deliver.
-type outcome uint8
-
-const (
-	sent      outcome = iota // the API accepted it
-	failed                   // it failed; the error says why
-	spooled                  // it is in the spool
-	discarded                // the spool had no room: dropped, counted and reported
-)
-
-// Internal results of ensureStarted.
-var (
-	errStartSpooled   = errors.New("start spooled")
-	errStartDiscarded = errors.New("start dropped: spool full")
 )
 
 // spoolable reports whether a failed request is worth spooling: it may
@@ -388,7 +215,7 @@ func (sp *spooler) settled(key string) {
 }
 
 // pathID returns the id to use in paths for trace, given the one recorded.
-func (sp *spooler) pathID(r *spoolReq) string {
+func (sp *spooler) pathID(r *request) string {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if id, ok := sp.ids[r.key()]; ok && r.pathID == r.trace {
@@ -417,7 +244,7 @@ func (sp *spooler) status() (uint64, <-chan struct{}) {
 // keep writes r to the spool. cause is why r was not delivered (nil when
 // it follows earlier requests of its trace, or the API is known to be
 // down). It returns spooled or discarded, and counts either.
-func (sp *spooler) keep(r spoolReq, cause error) outcome {
+func (sp *spooler) keep(r request, cause error) outcome {
 	o, after := sp.append(&r, cause)
 	after()
 	return o
@@ -425,8 +252,8 @@ func (sp *spooler) keep(r spoolReq, cause error) outcome {
 
 // append is keep without its reports and wake-ups, so that it can run
 // under a lock: the caller runs after once it has unlocked.
-func (sp *spooler) append(r *spoolReq, cause error) (outcome, func()) {
-	trace, kind, spans, key, root := r.trace, r.kind, r.spans, r.key(), r.kind.isEnd() && r.ownRoot
+func (sp *spooler) append(r *request, cause error) (outcome, func()) {
+	trace, kind, spans, key := r.trace, r.kind, r.spans, r.key()
 	sp.mu.Lock()
 	sp.pending[key]++
 	sp.mu.Unlock()
@@ -434,10 +261,7 @@ func (sp *spooler) append(r *spoolReq, cause error) (outcome, func()) {
 	if err != nil {
 		sp.settled(key)
 		sp.stats.spoolDropped.Add(1)
-		sp.stats.drop(dropUndeliverable, spans)
-		if root {
-			sp.stats.dropRoot(dropUndeliverable)
-		}
+		sp.stats.account(r, false, dropUndeliverable)
 		size := sp.q.Size()
 		return discarded, func() {
 			sp.full.handle("tracium exporter: trace %s: %s not sent and not spooled (%d spans dropped; spool at %d of %d bytes): %w",
@@ -519,9 +343,8 @@ func (sp *spooler) admit(ctx context.Context) (context.Context, func(error), boo
 func (sp *spooler) keepStart(en *entry, cause error) error {
 	after := func() {}
 	err := en.gate.spool(func() bool {
-		r := &spoolReq{kind: kindStart, trace: en.id, pathID: en.id, tenant: en.start.Tenant, body: en.start.Body}
 		var o outcome
-		o, after = sp.append(r, cause)
+		o, after = sp.append(en.startRequest(), cause)
 		return o == spooled
 	})
 	after()
@@ -582,14 +405,7 @@ func (sp *spooler) replay() {
 		rec, err := sp.q.Head()
 		switch {
 		case errors.Is(err, io.EOF):
-			sp.mu.Lock()
-			clear(sp.ids) // no record left refers to them
-			sp.mu.Unlock()
-			sp.broadcast(false)
-			select {
-			case <-sp.more:
-			case <-sp.now:
-			case <-sp.stopCtx.Done():
+			if !sp.idle() {
 				return
 			}
 			continue
@@ -648,8 +464,24 @@ func (sp *spooler) replay() {
 	}
 }
 
+// idle waits, the spool being empty, until records are appended or a flush
+// asks. It reports false when the exporter stops.
+func (sp *spooler) idle() bool {
+	sp.mu.Lock()
+	clear(sp.ids) // no record left refers to them
+	sp.mu.Unlock()
+	sp.broadcast(false)
+	select {
+	case <-sp.more:
+	case <-sp.now:
+	case <-sp.stopCtx.Done():
+		return false
+	}
+	return true
+}
+
 // ack removes a settled record from the spool.
-func (sp *spooler) ack(rec spool.Record, r *spoolReq) {
+func (sp *spooler) ack(rec spool.Record, r *request) {
 	if err := sp.q.Ack(rec); err != nil && !errors.Is(err, spool.ErrClosed) {
 		otel.Handle(fmt.Errorf("tracium exporter: %w", err))
 	}
@@ -680,17 +512,20 @@ func (sp *spooler) backoff(wait *time.Duration) bool {
 
 // dropPoison drops the oldest record, which kept failing while the API
 // accepted other requests: kept, it would hold every record behind it.
-func (sp *spooler) dropPoison(r *spoolReq, rounds int, over time.Duration, err error) {
-	sp.stats.replayRejected.Add(1)
-	sp.stats.drop(dropUndeliverable, r.spans)
-	if r.kind.isEnd() && r.ownRoot {
-		sp.stats.dropRoot(dropUndeliverable)
-	}
-	if r.kind == kindStart {
-		sp.startReplayed(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
-	}
+func (sp *spooler) dropPoison(r *request, rounds int, over time.Duration, err error) {
+	sp.refused(r, dropUndeliverable, err)
 	sp.rejected.handle("tracium exporter: trace %s: spooled %s failed %d times over %s while the API accepted other requests; dropped (%d spans): %w",
 		r.trace, r.kind, rounds, over.Round(time.Millisecond), r.spans, err)
+}
+
+// refused counts a spooled request dropped for cause after its replay
+// failed with err; a start's trace learns it was refused.
+func (sp *spooler) refused(r *request, cause dropCause, err error) {
+	sp.stats.replayRejected.Add(1)
+	sp.stats.account(r, false, cause)
+	if r.kind == kindStart {
+		sp.startReplayed(r.key(), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
+	}
 }
 
 type replayResult uint8
@@ -703,14 +538,14 @@ const (
 
 // replayOne sends a spooled request. rounds is how many times it failed
 // before. With replayAgain it returns the failure.
-func (sp *spooler) replayOne(r *spoolReq, rounds int) (replayResult, error) {
+func (sp *spooler) replayOne(r *request, rounds int) (replayResult, error) {
 	ctx, cancel := context.WithTimeout(sp.stopCtx, sp.cfg.ReplayTimeout)
 	defer cancel()
 	id := sp.pathID(r)
 	// A 404 to spans of a joined trace is waited out here, round by round,
 	// rather than inside Do, so that one such record cannot hold the
 	// replayer for a whole ReplayTimeout per round.
-	resp, err := sp.client.Do(ctx, api.Request{Method: http.MethodPost, Path: r.path(id), Body: r.body, Tenant: r.tenant})
+	resp, err := sp.client.Do(ctx, r.call(id))
 	code := api.StatusCode(err)
 	switch {
 	case err == nil || (code == http.StatusConflict && r.kind != kindSpans):
@@ -724,14 +559,7 @@ func (sp *spooler) replayOne(r *spoolReq, rounds int) (replayResult, error) {
 	case code == http.StatusNotFound && r.joined && rounds+1 < joinedNotFoundRounds:
 		return replayAgain, nil
 	case !spoolable(err):
-		sp.stats.replayRejected.Add(1)
-		sp.stats.drop(dropRejected, r.spans)
-		if r.kind.isEnd() && r.ownRoot {
-			sp.stats.dropRoot(dropRejected)
-		}
-		if r.kind == kindStart {
-			sp.startReplayed(traceKey(r.tenant, r.trace), "", fmt.Errorf("tracium exporter: trace %s: start: %w", r.trace, err))
-		}
+		sp.refused(r, dropRejected, err)
 		sp.rejected.handle("tracium exporter: trace %s: spooled %s refused on replay, dropped (%d spans): %w", r.trace, r.kind, r.spans, err)
 		return replayDone, nil
 	default:
@@ -741,7 +569,7 @@ func (sp *spooler) replayOne(r *spoolReq, rounds int) (replayResult, error) {
 
 // replayed counts a spooled request the API accepted; ok is false for a
 // 409 (accepted before).
-func (sp *spooler) replayed(r *spoolReq, resp *api.Response, ok bool) {
+func (sp *spooler) replayed(r *request, resp *api.Response, ok bool) {
 	sp.stats.replayed.Add(1)
 	sp.stats.spansReplayed.Add(uint64(r.spans))
 	sp.stats.spansExported.Add(uint64(r.spans))
@@ -755,7 +583,7 @@ func (sp *spooler) replayed(r *spoolReq, resp *api.Response, ok bool) {
 			sp.stats.tracesStarted.Add(1)
 			id = sp.answered(r, resp.Body)
 		}
-		sp.startReplayed(traceKey(r.tenant, r.trace), id, nil)
+		sp.startReplayed(r.key(), id, nil)
 	case kindComplete:
 		if ok {
 			sp.stats.tracesCompleted.Add(1)
@@ -770,7 +598,7 @@ func (sp *spooler) replayed(r *spoolReq, resp *api.Response, ok bool) {
 // answered returns the id a replayed start was answered with (ours when
 // it names none or an unusable one), and maps the trace's later records to
 // it.
-func (sp *spooler) answered(r *spoolReq, body []byte) string {
+func (sp *spooler) answered(r *request, body []byte) string {
 	got := sp.answeredID(r.trace, body)
 	if got != r.trace {
 		sp.mu.Lock()

@@ -11,7 +11,7 @@ import (
 
 func TestSpoolRecordRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, r := range []spoolReq{
+	for _, r := range []request{
 		{kind: kindStart, trace: "0af7651916cd43dd8448eb211c80319c", pathID: "0af7651916cd43dd8448eb211c80319c", tenant: "tenant-1", body: []byte(`{"agent_name":"bot"}`)},
 		{kind: kindSpans, joined: true, spans: 1000, trace: "t1", pathID: "srv-t1", body: []byte(`{"spans":[]}`)},
 		{kind: kindComplete, trace: "order-42_a", pathID: "order-42_a", body: []byte(`{}`)},
@@ -29,7 +29,7 @@ func TestSpoolRecordRoundTrip(t *testing.T) {
 
 func TestSpoolRecordRejects(t *testing.T) {
 	t.Parallel()
-	good := (&spoolReq{kind: kindSpans, spans: 2, trace: "t", pathID: "t", body: []byte(`{"spans":[]}`)}).encode(nil)
+	good := (&request{kind: kindSpans, spans: 2, trace: "t", pathID: "t", body: []byte(`{"spans":[]}`)}).encode(nil)
 	tests := []struct {
 		name string
 		rec  []byte
@@ -39,12 +39,12 @@ func TestSpoolRecordRejects(t *testing.T) {
 		{"kind", append([]byte{1, 7}, good[2:]...)},
 		{"flags", append([]byte{1, 2, 4}, good[3:]...)},
 		{"own root on spans", withFlags(good, flagOwnRoot)},
-		{"own root on a start", withFlags((&spoolReq{kind: kindStart, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil), flagOwnRoot)},
-		{"too many spans", (&spoolReq{kind: kindSpans, spans: MaxSpansPerRequest + 1, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil)},
-		{"spans on a start", (&spoolReq{kind: kindStart, spans: 1, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil)},
-		{"path escape", (&spoolReq{kind: kindSpans, trace: "t", pathID: "../../auth/me", body: []byte("{}")}).encode(nil)},
-		{"bad tenant", (&spoolReq{kind: kindSpans, trace: "t", pathID: "t", tenant: "a\nb", body: []byte("{}")}).encode(nil)},
-		{"no body", (&spoolReq{kind: kindFail, trace: "t", pathID: "t"}).encode(nil)},
+		{"own root on a start", withFlags((&request{kind: kindStart, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil), flagOwnRoot)},
+		{"too many spans", (&request{kind: kindSpans, spans: MaxSpansPerRequest + 1, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil)},
+		{"spans on a start", (&request{kind: kindStart, spans: 1, trace: "t", pathID: "t", body: []byte("{}")}).encode(nil)},
+		{"path escape", (&request{kind: kindSpans, trace: "t", pathID: "../../auth/me", body: []byte("{}")}).encode(nil)},
+		{"bad tenant", (&request{kind: kindSpans, trace: "t", pathID: "t", tenant: "a\nb", body: []byte("{}")}).encode(nil)},
+		{"no body", (&request{kind: kindFail, trace: "t", pathID: "t"}).encode(nil)},
 		{"cut short", good[:6]},
 		{"over-long span count", append([]byte{1, 2, 0, 0x82, 0x00}, good[4:]...)},
 		{"over-long field length", append([]byte{1, 2, 0, 2, 0x81, 0x00}, good[5:]...)},
@@ -68,9 +68,9 @@ func withFlags(rec []byte, f byte) []byte {
 // requests: it never panics, and what it accepts encodes back to the same
 // bytes and names one of our endpoints.
 func FuzzDecodeSpoolRecord(f *testing.F) {
-	f.Add((&spoolReq{kind: kindStart, trace: "abc", pathID: "abc", tenant: "t", body: []byte(`{"agent_name":"bot"}`)}).encode(nil))
-	f.Add((&spoolReq{kind: kindSpans, joined: true, spans: 3, trace: "abc", pathID: "srv-abc", body: []byte(`{"spans":[]}`)}).encode(nil))
-	f.Add((&spoolReq{kind: kindComplete, ownRoot: true, trace: "abc", pathID: "abc", body: []byte(`{}`)}).encode(nil))
+	f.Add((&request{kind: kindStart, trace: "abc", pathID: "abc", tenant: "t", body: []byte(`{"agent_name":"bot"}`)}).encode(nil))
+	f.Add((&request{kind: kindSpans, joined: true, spans: 3, trace: "abc", pathID: "srv-abc", body: []byte(`{"spans":[]}`)}).encode(nil))
+	f.Add((&request{kind: kindComplete, ownRoot: true, trace: "abc", pathID: "abc", body: []byte(`{}`)}).encode(nil))
 	f.Add([]byte{1, 2, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, p []byte) {

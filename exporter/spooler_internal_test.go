@@ -54,8 +54,8 @@ func TestSpoolerOnItsOwn(t *testing.T) {
 	require.NoError(t, err, "openSpool")
 	sp.resume() // an empty directory: nothing to replay yet
 
-	start := spoolReq{kind: kindStart, trace: "t1", pathID: "t1", tenant: "acme", body: []byte(`{"agent_name":"bot"}`)}
-	spans := spoolReq{kind: kindSpans, spans: 2, trace: "t1", pathID: "t1", tenant: "acme", body: []byte(`{"spans":[]}`)}
+	start := request{kind: kindStart, trace: "t1", pathID: "t1", tenant: "acme", body: []byte(`{"agent_name":"bot"}`)}
+	spans := request{kind: kindSpans, spans: 2, trace: "t1", pathID: "t1", tenant: "acme", body: []byte(`{"spans":[]}`)}
 	assert.False(t, sp.holds("acme", "t1"), "holds before anything is kept")
 	assert.Equal(t, spooled, sp.keep(start, nil), "keep(start)")
 	assert.Equal(t, spooled, sp.keep(spans, nil), "keep(spans)")

@@ -25,7 +25,7 @@ type spooling interface {
 	// earlier requests of its trace, or the API is down). It returns
 	// spooled or discarded (no room: dropped, counted and reported), or
 	// failed when there is no spool to keep it in.
-	keep(r spoolReq, cause error) outcome
+	keep(r request, cause error) outcome
 	// keepStart keeps the start of en, unless it is kept already or was
 	// accepted meanwhile: it returns nil (accepted), errStartSpooled or
 	// errStartDiscarded; without a spool, it returns cause.
@@ -67,7 +67,7 @@ func (noSpool) admit(ctx context.Context) (context.Context, func(error), bool) {
 func (noSpool) holds(string, string) bool             { return false }
 func (noSpool) apiDown() bool                         { return false }
 func (noSpool) takes(error) bool                      { return false }
-func (noSpool) keep(spoolReq, error) outcome          { return failed }
+func (noSpool) keep(request, error) outcome           { return failed }
 func (noSpool) keepStart(_ *entry, cause error) error { return cause }
 func (noSpool) accepted()                             {}
 func (noSpool) enter()                                {}

@@ -1,10 +1,229 @@
 package exporter
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
 	"sync"
+	"time"
 
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tracium-ai/tracium-go/exporter/internal/wire"
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/validate"
 )
+
+// The start of a trace. A trace's requests go out only once the API
+// accepted its start (POST /agents/traces). An eager trace's start is sent
+// in the background as soon as the trace begins (BeginTrace, by a few
+// workers); any export of the trace makes sure of it first
+// (ensureStarted), sending it or waiting for the one under way. Which of
+// them sends it, and what the others then see, is the start state machine
+// of the trace, startGate, at the end of this file.
+
+// eagerStartTimeout bounds an eager start sent in the background, retries
+// included; a trace whose start did not go through by then is started again
+// when its first spans are exported.
+const eagerStartTimeout = 30 * time.Second
+
+// eagerWorkers is how many eager starts are sent at once.
+const eagerWorkers = 2
+
+// Internal results of ensureStarted.
+var (
+	errStartSpooled   = errors.New("start spooled")
+	errStartDiscarded = errors.New("start dropped: spool full")
+)
+
+// BeginTrace tells the exporter that an agent trace started: unless the trace
+// is lazy, its start is sent right away, in the background, so that the
+// caller of StartTrace never waits on the network. The Tracium span
+// processor calls it; it never blocks. When the background queue is full the
+// start is sent with the trace's first exported spans instead.
+func (e *Exporter) BeginTrace(root sdktrace.ReadOnlySpan) {
+	if e.isShutdown.Load() {
+		return
+	}
+	var f wire.Fields
+	wire.Read(root, &f)
+	id, err := validate.TraceID(f.TraceID)
+	if err != nil || !f.Root {
+		return
+	}
+	f.TraceID = id // the checked form, in the start body and every path
+	en := newEntry(wire.NewStart(&f))
+	if en.start.Lazy {
+		e.register(en)
+		return
+	}
+	en.queued = make(chan struct{})
+	if _, added := e.register(en); !added {
+		return
+	}
+	e.workersOnce.Do(e.startWorkers)
+	select {
+	case e.startq <- en:
+	default:
+		e.stats.startsDeferred.Add(1)
+		close(en.queued)
+	}
+}
+
+// register adds en and reports a duplicate id, which happens when a custom
+// trace id is used twice by one tenant while the first trace is still open,
+// and, rate-limited, an id in use by two tenants at once: their traces are
+// kept apart here (each request carries one tenant's data), and on the API
+// as far as it scopes trace ids by tenant.
+func (e *Exporter) register(en *entry) (*entry, bool) {
+	got, added, evicted, shared := e.reg.add(en)
+	e.stats.tracesEvicted.Add(uint64(evicted))
+	if !added && got != en {
+		otel.Handle(fmt.Errorf("tracium exporter: trace %s: started twice while open; the second start is ignored", en.id))
+	}
+	if shared {
+		e.sharedIDs.handle("tracium exporter: trace id %q is in use by two tenants at once; "+
+			"their traces are kept apart, each request carrying one tenant's spans", en.id)
+	}
+	return got, added
+}
+
+func (e *Exporter) startWorkers() {
+	for range eagerWorkers {
+		e.workers.Add(1)
+		go func() {
+			defer e.workers.Done()
+			for {
+				select {
+				case en := <-e.startq:
+					ctx, cancel := context.WithTimeout(e.stopCtx, eagerStartTimeout)
+					// Not reported here: the export of the trace's spans
+					// or root waits for this start, tries again if it
+					// failed for now, and returns the error, which the
+					// batch processor reports. Reporting here too showed
+					// every failure twice. A spooled start is synced by
+					// the next export (an fsync per start would add up in
+					// an outage); a discarded one is counted and reported.
+					_ = e.ensureStarted(ctx, en)
+					cancel()
+					close(en.queued)
+				case <-e.stopCtx.Done():
+					return
+				}
+			}
+		}()
+	}
+}
+
+// ensureStarted makes sure the API accepted the start of en, sending it if
+// no start is under way, or waiting for the one that is. A start answered
+// 409 was accepted before (a retry of a start whose answer was lost).
+//
+// With a spool, a start that cannot be delivered for now is spooled, and
+// ensureStarted returns errStartSpooled (or errStartDiscarded when the
+// spool is full): the trace's later requests then follow it into the spool.
+func (e *Exporter) ensureStarted(ctx context.Context, en *entry) error {
+	for {
+		var (
+			sctx context.Context
+			done func(error)
+		)
+		turn, wait, err := en.gate.take(func() (ok bool) {
+			sctx, done, ok = e.spool.admit(ctx)
+			return ok
+		})
+		switch turn {
+		case turnSettled:
+			return err
+		case turnSpooled:
+			return errStartSpooled
+		case turnHeld:
+			return e.spool.keepStart(en, nil)
+		case turnWait:
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				// The start under way is stuck. With a spool, spool one,
+				// so that this export's spans can follow it; should both
+				// go through, the second is answered 409: accepted.
+				return e.spool.keepStart(en, fmt.Errorf("tracium exporter: trace %s: waiting for its start: %w", en.id, context.Cause(ctx)))
+			}
+		}
+		wireID, err := e.postStart(sctx, en)
+		done(err)
+		if err == nil {
+			e.stats.tracesStarted.Add(1) // before waiters wake, who may read Stats
+		}
+		en.gate.settle(wireID, err)
+		if e.spool.takes(err) {
+			return e.spool.keepStart(en, err)
+		}
+		return err
+	}
+}
+
+func (e *Exporter) postStart(ctx context.Context, en *entry) (string, error) {
+	resp, err := e.client.Do(ctx, en.startRequest().call(en.id))
+	if api.StatusCode(err) == http.StatusConflict {
+		return en.id, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("tracium exporter: trace %s: start: %w", en.id, err)
+	}
+	return e.answeredID(en.id, resp.Body), nil
+}
+
+// answeredID returns the id the API answered a start of the trace ours
+// with (live or replayed): ours when the answer names none or an unusable
+// one.
+func (e *Exporter) answeredID(ours string, body []byte) string {
+	var ans struct {
+		ID      string `json:"id"`
+		TraceID string `json:"trace_id"`
+	}
+	_ = json.Unmarshal(body, &ans) // an answer without ids keeps ours
+	got := ans.ID
+	if got == "" {
+		got = ans.TraceID
+	}
+	if got == "" {
+		return ours
+	}
+	// The checked (trimmed) form is the id: the one that goes into paths.
+	got, err := validate.TraceID(got)
+	if err != nil {
+		otel.Handle(e.unusableID(ours, err))
+		return ours
+	}
+	if got == ours {
+		return ours
+	}
+	e.mismatch.Do(func() { otel.Handle(e.assignedID(ours, got)) })
+	return got
+}
+
+// startReplayed records the replay of the start of the trace key (see
+// traceKey), in the trace's entry if this process still has one: accepted
+// under id, or refused with err.
+func (e *Exporter) startReplayed(key, id string, err error) {
+	if en := e.reg.get(key); en != nil {
+		en.gate.replayed(id, err)
+	}
+}
+
+// unusableID and assignedID report an id the server answered a start with.
+// The id is the server's text, which may echo the API key: it is scrubbed.
+func (e *Exporter) unusableID(ours string, err error) error {
+	return errors.New(e.client.Scrub(fmt.Sprintf("tracium exporter: trace %s: the API answered with an unusable id: %v; keeping ours", ours, err)))
+}
+
+func (e *Exporter) assignedID(ours, got string) error {
+	return errors.New(e.client.Scrub(fmt.Sprintf("tracium exporter: trace %s: the API assigned id %q; this process uses the API's ids from now on (reported once)", ours, got)))
+}
 
 type startState uint8
 

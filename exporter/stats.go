@@ -181,6 +181,30 @@ func (c *counters) dropRoot(cause dropCause) {
 	c.dropped[cause].Add(1)
 }
 
+// account counts a live or parked request that will not be tried again:
+// delivered, or dropped for cause. An end carries its trace's root (when
+// this process owns it), which counts with it.
+func (c *counters) account(r *request, delivered bool, cause dropCause) {
+	switch {
+	case delivered && r.kind == kindSpans:
+		c.spansExported.Add(uint64(r.spans))
+	case delivered:
+		if r.kind == kindFail {
+			c.tracesFailed.Add(1)
+		} else {
+			c.tracesCompleted.Add(1)
+		}
+		if r.ownRoot {
+			c.rootsExported.Add(1)
+		}
+	default:
+		c.drop(cause, r.spans)
+		if r.kind.isEnd() && r.ownRoot {
+			c.dropRoot(cause)
+		}
+	}
+}
+
 // failCause is the cause of spans given up on after err, under ctx:
 // refused for good, cut short by Shutdown, or still failing when ctx ended.
 func failCause(ctx context.Context, err error) dropCause {
