@@ -238,14 +238,14 @@ func TestSpoolOutageThenRecovery(t *testing.T) {
 			// The outage goes on past the retry window: the replayer keeps
 			// probing and failing, and loses nothing.
 			n0 := len(p.srv.Requests())
-			require.Eventually(t, func() bool { return len(p.srv.Requests()) >= n0+2 }, 5*time.Second, 5*time.Millisecond, "the replayer probes")
+			require.Eventually(t, func() bool { return len(p.srv.Requests()) >= n0+2 }, 30*time.Second, 5*time.Millisecond, "the replayer probes")
 			assert.Zero(t, p.exp.Stats().SpansReplayed)
 
 			p.srv.ClearFaults()
 			assert.Eventually(t, func() bool {
 				d := delivered(p.srv, prod)
 				return d.received == 60 && d.ended == 6 && p.exp.Stats().SpoolBytes == 0
-			}, 5*time.Second, 5*time.Millisecond, "everything arrives after the recovery")
+			}, 30*time.Second, 5*time.Millisecond, "everything arrives after the recovery")
 			// Re-posts may happen (an attempt timed out after the server
 			// took it); the upsert absorbs them. Loss and duplicates may not.
 			d := delivered(p.srv, prod)
