@@ -155,8 +155,8 @@ func TestClientInvalidRequests(t *testing.T) {
 		call    func(context.Context, *drift.Client) error
 		wantErr string
 	}{
-		{name: "empty metric", call: check(drift.CheckRequest{Metrics: []drift.Metric{drift.Latency, " "}}), wantErr: "drift check: metrics[1] is empty"},
-		{name: "empty alert channel", call: check(drift.CheckRequest{AlertChannels: []string{""}}), wantErr: "alert_channels[0] is empty"},
+		{name: "empty metric", call: check(drift.CheckRequest{Metrics: []drift.Metric{drift.Latency, " "}}), wantErr: "drift check: invalid metrics[1]: empty"},
+		{name: "empty alert channel", call: check(drift.CheckRequest{AlertChannels: []string{""}}), wantErr: "invalid alert_channels[0]: empty"},
 		{name: "workspace with a newline", call: check(drift.CheckRequest{WorkspaceID: "ws\n1"}), wantErr: "workspace id"},
 		{name: "negative threshold", call: prompt(drift.PromptEmbeddingsRequest{SimilarityThreshold: -0.1}), wantErr: "similarity threshold -0.1"},
 		{name: "NaN threshold", call: prompt(drift.PromptEmbeddingsRequest{SimilarityThreshold: math.NaN()}), wantErr: "similarity threshold NaN"},
