@@ -78,7 +78,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if b.ModelID, err = limited("model id", r.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Text("model id", r.ModelID, validate.MaxModelID); err != nil {
 		return nil, err
 	}
 	if r.WorkspaceID != "" {
@@ -87,7 +87,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 		}
 		b.WorkspaceID = r.WorkspaceID
 	}
-	if b.Version, err = limited("version", r.Version, validate.MaxVersion); err != nil {
+	if b.Version, err = validate.Text("version", r.Version, validate.MaxVersion); err != nil {
 		return nil, err
 	}
 	if b.Tags, err = validate.Tags(r.Tags); err != nil {
@@ -97,15 +97,6 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(b)
-}
-
-// limited trims s and checks that it has at most max characters.
-func limited(what, s string, max int) (string, error) {
-	t, err := validate.Text(what, s, max)
-	if err != nil {
-		return "", err
-	}
-	return t, nil
 }
 
 // StartTrace starts an agent trace: POST /agents/traces (contract 2.2),
@@ -266,7 +257,7 @@ func (s Span) body(tenantID string) (spanBody, error) {
 	if err := s.parallel(&b); err != nil {
 		return b, err
 	}
-	if b.ModelID, err = limited("model id", s.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Text("model id", s.ModelID, validate.MaxModelID); err != nil {
 		return b, err
 	}
 	b.TenantID = tenantID

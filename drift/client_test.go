@@ -420,7 +420,7 @@ func TestNewClientEnv(t *testing.T) {
 		wantStatus int               // of the check request, when NewClient succeeds
 		wantHeader map[string]string // headers the server must have seen
 	}{
-		{name: "no key", wantErr: "tracium drift: tracium api: API key is required: set TRACIUM_API_KEY or use exporter.WithAPIKey (drift.WithAPIKey for the drift client)"},
+		{name: "no key", wantErr: "tracium drift: tracium api: API key is required: set TRACIUM_API_KEY or use exporter.WithAPIKey (drift.WithAPIKey, client.WithAPIKey for those clients)"},
 		{name: "env only", env: map[string]string{"TRACIUM_API_KEY": srv.APIKey(), "TRACIUM_BASE_URL": srv.URL(), "TRACIUM_HEADERS": "x-team=core%2Cai"},
 			wantStatus: http.StatusOK, wantHeader: map[string]string{"X-Team": "core,ai"}},
 		{name: "option beats env", env: map[string]string{"TRACIUM_API_KEY": "wrong-key-123", "TRACIUM_BASE_URL": dead, "TRACIUM_HEADERS": "x-team=env"},
