@@ -40,7 +40,9 @@
 // [StartSpan] starts a span of a [SpanType] in the trace the context
 // carries; its [Span] handle records input and output (any JSON-encodable
 // value), token usage, model, tags, metadata, a custom status or a failure.
-// [RecordSpan] records a span that already happened. Spans nest through the
+// [RecordSpan] records a span that already happened, for spans recorded
+// elsewhere and imported also with its own id, parent id, depth and latency
+// ([Record]). Spans nest through the
 // context, across goroutines too: whatever receives the ctx is inside the
 // trace.
 //

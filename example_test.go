@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -140,4 +141,32 @@ func ExampleTrace_MarkFailed() {
 	t := srv.Traces()[0]
 	fmt.Println(t.Status, t.Error)
 	// Output: failed escalated to a human
+}
+
+// Spans recorded by another system keep their own ids, nesting and
+// latency when imported with RecordSpan.
+func ExampleRecordSpan_imported() {
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+
+	ctx, tr := tracium.StartTrace(context.Background(), "support-bot", tracium.WithTracerProvider(tp))
+	end := time.Date(2026, 1, 27, 10, 15, 30, 0, time.UTC)
+	root := 0
+	tracium.RecordSpan(ctx, tracium.Chain, "plan", tracium.Record{
+		SpanID: "ext-1", Depth: &root, Start: end.Add(-2 * time.Second), End: end})
+	tracium.RecordSpan(ctx, tracium.Tool, "lookup-order", tracium.Record{
+		SpanID: "ext-2", ParentSpanID: "ext-1", // one level below ext-1
+		Latency: 840 * time.Millisecond, End: end})
+	tr.End()
+	_ = tp.Shutdown(ctx)
+	spans := srv.Traces()[0].Spans
+	sort.Slice(spans, func(i, j int) bool { return spans[i].ID < spans[j].ID })
+	for _, s := range spans {
+		fmt.Printf("%s %q parent=%q depth=%d latency_ms=%d\n", s.ID, s.Name, s.ParentSpanID, s.DepthLevel, *s.LatencyMS)
+	}
+	// Output:
+	// ext-1 "plan" parent="" depth=0 latency_ms=2000
+	// ext-2 "lookup-order" parent="ext-1" depth=1 latency_ms=840
 }

@@ -253,6 +253,7 @@ type spanConfig struct {
 	start    time.Time
 	capture  bool
 	attrs    []attribute.KeyValue
+	imported *imported // RecordSpan's explicit identity; nil for StartSpan
 }
 
 // TraceOption configures [StartTrace].

@@ -35,7 +35,8 @@ const (
 // it freely. Its methods are safe for concurrent use, never fail and never
 // panic; the zero Span does nothing.
 type Span struct {
-	s trace.Span
+	s  trace.Span
+	id string // the caller's span id of an imported span ([Record.SpanID])
 }
 
 // Usage is the token usage of an llm or embedding call.
@@ -85,6 +86,9 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	depth := 0
 	if sc != nil {
 		depth = sc.ChildDepth(trace.SpanContextFromContext(ctx).SpanID())
+		if c.imported != nil {
+			depth = c.imported.depthIn(sc.Trace, depth)
+		}
 	}
 	tracer := spanTracer(ctx, sc)
 	attrs := spanAttrs(op, typ, sc, depth, c)
@@ -96,13 +100,17 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	if sc == nil {
 		sctx, span := tracer.Start(ctx, name, so...)
 		// not stamped: the span is outside any agent trace
-		return sctx, Span{span}
+		return sctx, Span{s: span}
+	}
+	var id string
+	if c.imported != nil {
+		id = c.imported.spanID
 	}
 	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})
 	sctx, span := tracer.Start(node, name, so...)
 	warnIfNotRecording(span)
 	node.Scope.SpanID = span.SpanContext().SpanID()
-	return sctx, Span{span}
+	return sctx, Span{s: span, id: id}
 }
 
 // spanTracer returns the tracer of a span started in ctx, which carries the
@@ -131,6 +139,9 @@ func spanAttrs(op string, typ SpanType, sc *agentctx.Scope, depth int, c spanCon
 	// Exactly the capacity needed: the SDK copies these attributes again,
 	// so a larger slice would only be garbage (64 bytes per slot).
 	n := len(stamp) + 1 + len(c.attrs)
+	if c.imported != nil && sc != nil {
+		n += 3
+	}
 	for _, set := range [...]bool{sc != nil, typ.Operation() != "", c.model != "", c.provider != "",
 		c.hasInput, len(c.tags) > 0, len(c.metadata) > 0} {
 		if set {
@@ -142,6 +153,7 @@ func spanAttrs(op string, typ SpanType, sc *agentctx.Scope, depth int, c spanCon
 	attrs = append(attrs, semconv.SpanTypeKey.String(string(typ)))
 	if sc != nil {
 		attrs = append(attrs, semconv.DepthKey.Int(depth))
+		attrs = c.imported.appendAttrs(attrs)
 	}
 	if o := typ.Operation(); o != "" {
 		attrs = append(attrs, semconv.GenAIOperationNameKey.String(o))
@@ -191,7 +203,7 @@ func SpanFromContext(ctx context.Context) Span {
 	if !s.SpanContext().IsValid() {
 		return Span{}
 	}
-	return Span{s}
+	return Span{s: s}
 }
 
 // OTelSpan returns the underlying OTel span (a no-op span for the zero Span).
@@ -210,10 +222,14 @@ func (s Span) SpanContext() trace.SpanContext {
 	return s.s.SpanContext()
 }
 
-// ID returns the span id as sent to Tracium: the OTel span id in hex.
+// ID returns the span id as sent to Tracium: the id given in [Record.SpanID]
+// for a span imported with one, else the OTel span id in hex.
 func (s Span) ID() string {
 	if s.s == nil {
 		return ""
+	}
+	if s.id != "" {
+		return s.id
 	}
 	return s.s.SpanContext().SpanID().String()
 }
@@ -379,30 +395,52 @@ type Record struct {
 	// Start and End time the span. A zero End means now; a zero Start means
 	// End minus Latency.
 	Start, End time.Time
-	Latency    time.Duration
-	Err        error  // marks the span failed
-	Status     string // custom final status
-	Model      string
-	Usage      *Usage
-	Tags       []string
-	Metadata   map[string]any
+	// Latency, when positive, is sent as latency_ms (in whole milliseconds)
+	// in place of the time from Start to End, for a span whose latency was
+	// measured elsewhere. Zero means End minus Start; a negative value is
+	// reported to the OTel error handler and treated as zero.
+	Latency  time.Duration
+	Err      error  // marks the span failed
+	Status   string // custom final status
+	Model    string
+	Usage    *Usage
+	Tags     []string
+	Metadata map[string]any
+
+	// SpanID, when not empty, is the span's id in Tracium ("id" on the
+	// wire) in place of the OTel span id, for a span recorded elsewhere and
+	// imported. It is trimmed and must then have 1 to 256 characters; any
+	// text is allowed. [Span.ID] returns it.
+	SpanID string
+	// ParentSpanID, when not empty, is the Tracium id of the span's parent
+	// (same rules as SpanID). It is sent as parent_span_id in place of the
+	// OTel parent's id, except for a span at depth 0, which has none. When
+	// Depth is nil and ParentSpanID is the SpanID of a span recorded before
+	// in the same trace, the span goes one level below that one; otherwise
+	// the depth is the one ctx gives it.
+	ParentSpanID string
+	// Depth, when not nil, is the span's depth_level: 0 for a span directly
+	// under the agent root, 1 below that, and so on. It must be 0 to
+	// 2^31-1. Nil means the depth is derived (see ParentSpanID).
+	Depth *int
 }
 
 // RecordSpan records, in one call, a span that already happened, in the
 // agent trace ctx carries. It returns the span's handle, already ended.
+//
+// A span recorded elsewhere keeps its own identity with [Record.SpanID],
+// [Record.ParentSpanID], [Record.Depth] and [Record.Latency]. A value that
+// breaks the contract's rules (an id that is blank or over 256 characters,
+// a negative depth or latency) is reported to the OTel error handler and
+// left out: the span is still recorded, with what tracium-go derives in its
+// place.
 func RecordSpan(ctx context.Context, spanType SpanType, name string, r Record) Span {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	end := r.End
-	if end.IsZero() {
-		end = time.Now()
-	}
-	start := r.Start
-	if start.IsZero() {
-		start = end.Add(-r.Latency)
-	}
-	c := spanConfig{model: r.Model, tags: r.Tags, metadata: r.Metadata, start: start}
+	start, end := recordTimes(r)
+	c := spanConfig{model: r.Model, tags: r.Tags, metadata: r.Metadata, start: start,
+		imported: newImported("record span", r)}
 	if r.Input != nil {
 		c.input, c.hasInput = r.Input, true
 	}

@@ -1,51 +1,43 @@
 package drift
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
-	"net/http"
-	"net/url"
 	"os"
-	"strconv"
-	"strings"
-	"sync/atomic"
 
-	"github.com/tracium-ai/tracium-go/internal/api"
-	"github.com/tracium-ai/tracium-go/internal/validate"
+	"github.com/tracium-ai/tracium-go/client"
+	"github.com/tracium-ai/tracium-go/internal/clientlink"
 )
 
 // Defaults of [PromptEmbeddingsRequest], from section 2.7 of the contract.
 const (
-	DefaultSimilarityThreshold = 0.05
-	DefaultBaselineDays        = 60
-	DefaultCurrentDays         = 1
+	DefaultSimilarityThreshold = client.DefaultSimilarityThreshold
+	DefaultBaselineDays        = client.DefaultBaselineDays
+	DefaultCurrentDays         = client.DefaultCurrentDays
 )
 
 // DefaultPlan is the plan [Client.CurrentUser] reports when the API's answer
 // names none.
-const DefaultPlan = "free"
+const DefaultPlan = client.DefaultPlan
 
 var errNilClient = errors.New("tracium drift: nil *Client")
 
 // Client is the drift package's synchronous client of the Tracium REST API:
 // the drift checks, and the two other calls whose caller waits for the
-// answer, the gantt data of a trace and the current user. They live here and
-// not in the exporter because the exporter only ever sends telemetry in the
-// background and never hands an answer back to a caller.
+// answer, the gantt data of a trace and the current user.
 //
-// A Client shares the exporter's HTTP client code (internal/api): the same
-// headers, timeouts, retries with backoff and Retry-After, response size cap
-// and redaction. Every call blocks until the API answered, the retries are
-// used up or ctx is done, and reports failure as an error value; none
-// panics, and no error contains the API key. A Client is safe for concurrent
-// use by multiple goroutines.
+// It is the public REST client of package client under the names this
+// package has always had, with errors that start with "tracium drift:"; a
+// program that makes other calls too can use a client.Client alone. It
+// shares the exporter's HTTP client code (internal/api): the same headers,
+// timeouts, retries with backoff and Retry-After, response size cap and
+// redaction. Every call blocks until the API answered, the retries are used
+// up or ctx is done, and reports failure as an error value; none panics, and
+// no error contains the API key. A Client is safe for concurrent use by
+// multiple goroutines.
 type Client struct {
-	api  *api.Client
-	user atomic.Pointer[User]
+	c *client.Client
 }
 
 // NewClient returns a Client configured by opts over the environment
@@ -59,12 +51,15 @@ func NewClient(opts ...Option) (*Client, error) {
 }
 
 func newClient(getenv func(string) string, opts ...Option) (*Client, error) {
-	c := newClientConfig(getenv, opts)
-	ac, err := api.New(c.api)
-	if err != nil {
-		return nil, fmt.Errorf("tracium drift: %w", err)
+	anys := make([]any, len(opts))
+	for i, o := range opts {
+		anys[i] = o
 	}
-	return &Client{api: ac}, nil
+	c, err := clientlink.New(getenv, "tracium drift", anys)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{c: c.(*client.Client)}, nil
 }
 
 // CloseIdleConnections closes the idle connections of the Client's own
@@ -72,7 +67,7 @@ func newClient(getenv func(string) string, opts ...Option) (*Client, error) {
 // Client stays usable.
 func (c *Client) CloseIdleConnections() {
 	if c != nil {
-		c.api.CloseIdleConnections()
+		c.c.CloseIdleConnections()
 	}
 }
 
@@ -90,121 +85,17 @@ type CheckRequest struct {
 	AlertChannels []string
 }
 
-func (r CheckRequest) query() (url.Values, error) {
-	q := url.Values{}
-	for i, m := range r.Metrics {
-		if strings.TrimSpace(string(m)) == "" {
-			return nil, fmt.Errorf("metrics[%d] is empty", i)
-		}
-		q.Add("metrics", string(m))
-	}
-	if err := addAll(q, "alert_channels", r.AlertChannels); err != nil {
-		return nil, err
-	}
-	if r.WorkspaceID != "" {
-		if err := validate.ID("workspace id", r.WorkspaceID, validate.MaxWorkspaceID); err != nil {
-			return nil, err
-		}
-		q.Set("workspace_id", r.WorkspaceID)
-	}
-	return q, nil
-}
-
 // PromptEmbeddingsRequest holds the arguments of
-// [Client.CheckPromptEmbeddings], sent as the query string of POST
-// /drift/prompt-embeddings/check (contract section 2.7). The threshold and
-// the two day counts are always sent; their zero values mean the contract's
-// defaults, so a threshold of exactly 0 cannot be asked for.
-type PromptEmbeddingsRequest struct {
-	// WorkspaceIDs are sent as one workspace_ids= pair each (plural, as the
-	// API spells it).
-	WorkspaceIDs []string
-	// AlertChannels are sent as one alert_channels= pair each.
-	AlertChannels []string
-	// SimilarityThreshold is sent as similarity_threshold. Zero means
-	// [DefaultSimilarityThreshold] (0.05); negative, NaN and infinite values
-	// are an error.
-	SimilarityThreshold float64
-	// BaselineDays is sent as baseline_days. Zero means
-	// [DefaultBaselineDays] (60); negative values are an error.
-	BaselineDays int
-	// CurrentDays is sent as current_days. Zero means [DefaultCurrentDays]
-	// (1); negative values are an error.
-	CurrentDays int
-}
+// [Client.CheckPromptEmbeddings]; it is the request type of package client.
+type PromptEmbeddingsRequest = client.PromptEmbeddingsRequest
 
-func (r PromptEmbeddingsRequest) query() (url.Values, error) {
-	th := r.SimilarityThreshold
-	switch {
-	case math.IsNaN(th) || math.IsInf(th, 0) || th < 0:
-		return nil, fmt.Errorf("similarity threshold %v: want a finite number >= 0", th)
-	case th == 0:
-		th = DefaultSimilarityThreshold
-	}
-	days := func(name string, n, def int) (int, error) {
-		switch {
-		case n < 0:
-			return 0, fmt.Errorf("%s %d: want a whole number >= 1", name, n)
-		case n == 0:
-			return def, nil
-		}
-		return n, nil
-	}
-	base, err := days("baseline days", r.BaselineDays, DefaultBaselineDays)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := days("current days", r.CurrentDays, DefaultCurrentDays)
-	if err != nil {
-		return nil, err
-	}
-	q := url.Values{}
-	q.Set("similarity_threshold", strconv.FormatFloat(th, 'g', -1, 64))
-	q.Set("baseline_days", strconv.Itoa(base))
-	q.Set("current_days", strconv.Itoa(cur))
-	for i, ws := range r.WorkspaceIDs {
-		if err := validate.ID(fmt.Sprintf("workspace_ids[%d]", i), ws, validate.MaxWorkspaceID); err != nil {
-			return nil, err
-		}
-		q.Add("workspace_ids", ws)
-	}
-	if err := addAll(q, "alert_channels", r.AlertChannels); err != nil {
-		return nil, err
-	}
-	return q, nil
-}
+// RemoteResult is one result of a drift check made by the Tracium API; it
+// is the result type of package client.
+type RemoteResult = client.DriftResult
 
-func addAll(q url.Values, name string, vals []string) error {
-	for i, v := range vals {
-		if strings.TrimSpace(v) == "" {
-			return fmt.Errorf("%s[%d] is empty", name, i)
-		}
-		q.Add(name, v)
-	}
-	return nil
-}
-
-// RemoteResult is one result of a drift check made by the Tracium API. The
-// contract does not define the fields of a result; the ones seen in practice
-// are typed, everything else is kept in Extra, and Raw holds the result as
-// the API sent it.
-type RemoteResult struct {
-	// WorkspaceID is the result's "workspace_id" ("" when absent or not a
-	// string).
-	WorkspaceID string
-	// Metric is the result's "metric" ("" when absent or not a string).
-	Metric string
-	// DriftDetected is the result's "drift_detected" (false when absent or
-	// not a boolean).
-	DriftDetected bool
-	// Extra holds the result's other fields, and the typed ones above when
-	// they had an unexpected JSON type, decoded as encoding/json decodes into
-	// any (numbers are float64). Nil when there are none.
-	Extra map[string]any
-	// Raw is the result as received: a JSON object, or whatever JSON value
-	// the API put in its list.
-	Raw json.RawMessage
-}
+// User is the account behind the API key, as GET /auth/me reports it; it is
+// the type of package client.
+type User = client.User
 
 // Check asks the API to run a drift check: POST /drift/check with r as the
 // query string and no body (contract section 2.6). The answer is read as the
@@ -218,12 +109,14 @@ type RemoteResult struct {
 // an answer that is not JSON) is returned as an error, with no results; use
 // [IsRetryable] and [StatusCode] to inspect it.
 func (c *Client) Check(ctx context.Context, r CheckRequest) ([]RemoteResult, error) {
-	const op = "drift check"
-	q, err := r.query()
-	if err != nil {
-		return nil, fmt.Errorf("tracium drift: %s: %w", op, err)
+	if c == nil {
+		return nil, errNilClient
 	}
-	return c.results(ctx, op, "/drift/check", q)
+	metrics := make([]string, len(r.Metrics))
+	for i, m := range r.Metrics {
+		metrics[i] = string(m)
+	}
+	return c.c.CheckDrift(ctx, client.DriftCheckRequest{WorkspaceID: r.WorkspaceID, Metrics: metrics, AlertChannels: r.AlertChannels})
 }
 
 // CheckPromptEmbeddings asks the API to run the prompt-embeddings drift
@@ -232,131 +125,11 @@ func (c *Client) Check(ctx context.Context, r CheckRequest) ([]RemoteResult, err
 // current_days are always sent, with their defaults 0.05, 60 and 1 for zero
 // fields. The answer is read and errors are reported as for [Client.Check].
 func (c *Client) CheckPromptEmbeddings(ctx context.Context, r PromptEmbeddingsRequest) ([]RemoteResult, error) {
-	const op = "prompt embeddings drift check"
-	q, err := r.query()
-	if err != nil {
-		return nil, fmt.Errorf("tracium drift: %s: %w", op, err)
-	}
-	return c.results(ctx, op, "/drift/prompt-embeddings/check", q)
-}
-
-func (c *Client) results(ctx context.Context, op, path string, q url.Values) ([]RemoteResult, error) {
-	body, err := c.do(ctx, api.Request{Method: http.MethodPost, Path: path, Query: q})
-	if err != nil {
-		return nil, err
-	}
-	res, err := parseResults(body, c.clip)
-	if err != nil {
-		return nil, fmt.Errorf("tracium drift: %s: %w", op, err)
-	}
-	return res, nil
-}
-
-func (c *Client) do(ctx context.Context, r api.Request) ([]byte, error) {
 	if c == nil {
 		return nil, errNilClient
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	resp, err := c.api.Do(ctx, r)
-	if err != nil {
-		return nil, fmt.Errorf("tracium drift: %w", err)
-	}
-	if resp.BodyErr != nil {
-		// Accepted, but the answer is what a drift check is for.
-		return nil, fmt.Errorf("tracium drift: %w", resp.BodyErr)
-	}
-	return resp.Body, nil
+	return c.c.CheckPromptEmbeddingsDrift(ctx, r)
 }
-
-// parseResults turns a drift check answer into its results, the way section
-// 2.6 of the contract derives the return value; clip quotes the body in its
-// errors.
-func parseResults(body []byte, clip func([]byte) string) ([]RemoteResult, error) {
-	body = bytes.TrimSpace(body)
-	if !json.Valid(body) {
-		return nil, fmt.Errorf("answer is not valid JSON: %q", clip(body))
-	}
-	var items []json.RawMessage
-	switch body[0] {
-	case '[':
-		if err := json.Unmarshal(body, &items); err != nil {
-			return nil, fmt.Errorf("decode answer: %w", err)
-		}
-	case '{':
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(body, &obj); err != nil {
-			return nil, fmt.Errorf("decode answer: %w", err)
-		}
-		if rs, ok := obj["results"]; ok && isArray(rs) {
-			if err := json.Unmarshal(rs, &items); err != nil {
-				return nil, fmt.Errorf("decode answer results: %w", err)
-			}
-		} else if len(obj) > 0 {
-			items = []json.RawMessage{body}
-		}
-	case 'n': // null
-	default:
-		return nil, fmt.Errorf("answer is neither a list nor an object: %q", clip(body))
-	}
-	out := make([]RemoteResult, len(items))
-	for i, it := range items {
-		out[i] = decodeResult(it)
-	}
-	return out, nil
-}
-
-func isArray(b json.RawMessage) bool {
-	b = bytes.TrimSpace(b)
-	return len(b) > 0 && b[0] == '['
-}
-
-// clipWindow is how much of an answer clip scrubs: far more than it keeps,
-// so that the key is scrubbed whole before the cut, and a piece of it at
-// the window's end is cut off too.
-const clipWindow = 1 << 10
-
-// clip quotes the start of an answer the client could not use: at most 64
-// characters, scrubbed of the API key, which a server may echo.
-func (c *Client) clip(b []byte) string {
-	if len(b) > clipWindow {
-		b = b[:clipWindow]
-	}
-	return validate.Cut(c.api.Scrub(string(b)), 64)
-}
-
-// decodeResult types the fields of one result it knows and keeps the rest.
-func decodeResult(raw json.RawMessage) RemoteResult {
-	r := RemoteResult{Raw: bytes.Clone(raw)}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil || obj == nil {
-		return r // not an object: only Raw
-	}
-	for k, v := range obj {
-		var ok bool
-		switch k {
-		case "workspace_id":
-			ok = json.Unmarshal(v, &r.WorkspaceID) == nil && !isNull(v)
-		case "metric":
-			ok = json.Unmarshal(v, &r.Metric) == nil && !isNull(v)
-		case "drift_detected":
-			ok = json.Unmarshal(v, &r.DriftDetected) == nil && !isNull(v)
-		}
-		if ok {
-			continue
-		}
-		var x any
-		_ = json.Unmarshal(v, &x) // v is valid JSON: obj decoded
-		if r.Extra == nil {
-			r.Extra = make(map[string]any)
-		}
-		r.Extra[k] = x
-	}
-	return r
-}
-
-func isNull(b json.RawMessage) bool { return string(bytes.TrimSpace(b)) == "null" }
 
 // Gantt returns the gantt data of the trace with id traceID: GET
 // /agents/traces/{trace_id}/gantt (contract section 2.9). The id must pass
@@ -366,28 +139,10 @@ func isNull(b json.RawMessage) bool { return string(bytes.TrimSpace(b)) == "null
 // an answer that is not a JSON object is an error. Failures are reported as
 // for [Client.Check].
 func (c *Client) Gantt(ctx context.Context, traceID string) (json.RawMessage, error) {
-	id, err := validate.TraceID(traceID)
-	if err != nil {
-		return nil, fmt.Errorf("tracium drift: gantt: %w", err)
+	if c == nil {
+		return nil, errNilClient
 	}
-	body, err := c.do(ctx, api.Request{Method: http.MethodGet, Path: "/agents/traces/" + id + "/gantt"})
-	if err != nil {
-		return nil, err
-	}
-	body = bytes.TrimSpace(body)
-	if !json.Valid(body) || body[0] != '{' {
-		return nil, fmt.Errorf("tracium drift: gantt: answer is not a JSON object: %q", c.clip(body))
-	}
-	return json.RawMessage(body), nil
-}
-
-// User is the account behind the API key, as GET /auth/me reports it.
-type User struct {
-	// Plan is the answer's "plan", or [DefaultPlan] ("free") when it is
-	// absent, empty or not a string.
-	Plan string
-	// Raw is the answer as received.
-	Raw json.RawMessage
+	return c.c.Gantt(ctx, traceID)
 }
 
 // CurrentUser returns the account behind the API key: GET /auth/me
@@ -401,34 +156,15 @@ func (c *Client) CurrentUser(ctx context.Context) (User, error) {
 	if c == nil {
 		return User{}, errNilClient
 	}
-	if u := c.user.Load(); u != nil {
-		return u.clone(), nil
-	}
-	body, err := c.do(ctx, api.Request{Method: http.MethodGet, Path: "/auth/me"})
-	if err != nil {
-		return User{}, err
-	}
-	body = bytes.TrimSpace(body)
-	var obj map[string]any
-	if !json.Valid(body) || body[0] != '{' || json.Unmarshal(body, &obj) != nil {
-		return User{}, fmt.Errorf("tracium drift: current user: answer is not a JSON object: %q", c.clip(body))
-	}
-	u := User{Plan: DefaultPlan, Raw: json.RawMessage(body)}
-	if p, ok := obj["plan"].(string); ok && strings.TrimSpace(p) != "" {
-		u.Plan = p
-	}
-	c.user.CompareAndSwap(nil, &u)
-	return c.user.Load().clone(), nil
+	return c.c.Me(ctx)
 }
-
-func (u *User) clone() User { return User{Plan: u.Plan, Raw: bytes.Clone(u.Raw)} }
 
 // IsRetryable reports whether err, as returned by a [Client] call, is a
 // transient failure (a 408, 429 or 5xx answer, a timeout, a refused or reset
 // connection) that the Client already retried as long as it was allowed to:
 // the same call may succeed later.
-func IsRetryable(err error) bool { return api.IsRetryable(err) }
+func IsRetryable(err error) bool { return client.IsRetryable(err) }
 
 // StatusCode returns the HTTP status of the API answer that err, as returned
 // by a [Client] call, reports, or 0 when there was none.
-func StatusCode(err error) int { return api.StatusCode(err) }
+func StatusCode(err error) int { return client.StatusCode(err) }

@@ -155,8 +155,8 @@ func TestClientInvalidRequests(t *testing.T) {
 		call    func(context.Context, *drift.Client) error
 		wantErr string
 	}{
-		{name: "empty metric", call: check(drift.CheckRequest{Metrics: []drift.Metric{drift.Latency, " "}}), wantErr: "drift check: metrics[1] is empty"},
-		{name: "empty alert channel", call: check(drift.CheckRequest{AlertChannels: []string{""}}), wantErr: "alert_channels[0] is empty"},
+		{name: "empty metric", call: check(drift.CheckRequest{Metrics: []drift.Metric{drift.Latency, " "}}), wantErr: "drift check: invalid metrics[1]: empty"},
+		{name: "empty alert channel", call: check(drift.CheckRequest{AlertChannels: []string{""}}), wantErr: "invalid alert_channels[0]: empty"},
 		{name: "workspace with a newline", call: check(drift.CheckRequest{WorkspaceID: "ws\n1"}), wantErr: "workspace id"},
 		{name: "negative threshold", call: prompt(drift.PromptEmbeddingsRequest{SimilarityThreshold: -0.1}), wantErr: "similarity threshold -0.1"},
 		{name: "NaN threshold", call: prompt(drift.PromptEmbeddingsRequest{SimilarityThreshold: math.NaN()}), wantErr: "similarity threshold NaN"},
@@ -420,7 +420,7 @@ func TestNewClientEnv(t *testing.T) {
 		wantStatus int               // of the check request, when NewClient succeeds
 		wantHeader map[string]string // headers the server must have seen
 	}{
-		{name: "no key", wantErr: "tracium drift: tracium api: API key is required: set TRACIUM_API_KEY or use exporter.WithAPIKey (drift.WithAPIKey for the drift client)"},
+		{name: "no key", wantErr: "tracium drift: tracium api: API key is required: set TRACIUM_API_KEY or use exporter.WithAPIKey (drift.WithAPIKey, client.WithAPIKey for those clients)"},
 		{name: "env only", env: map[string]string{"TRACIUM_API_KEY": srv.APIKey(), "TRACIUM_BASE_URL": srv.URL(), "TRACIUM_HEADERS": "x-team=core%2Cai"},
 			wantStatus: http.StatusOK, wantHeader: map[string]string{"X-Team": "core,ai"}},
 		{name: "option beats env", env: map[string]string{"TRACIUM_API_KEY": "wrong-key-123", "TRACIUM_BASE_URL": dead, "TRACIUM_HEADERS": "x-team=env"},

@@ -22,7 +22,11 @@
 // The exporter is the wrong home for them: it only sends telemetry in the
 // background and never hands an answer back.
 //
-// The client shares the exporter's HTTP code (headers, per-attempt timeout,
+// [Client] is the public REST client of package client
+// (github.com/tracium-ai/tracium-go/client) under this package's names, with
+// errors that start with "tracium drift:"; a program that also starts
+// traces or records spans through the REST API can use a client.Client for
+// everything. The client shares the exporter's HTTP code (headers, per-attempt timeout,
 // retries of 408, 429, 5xx, timeouts and resets with exponential backoff and
 // jitter, Retry-After, a 1 MiB cap on answers, redaction). Calls block until
 // the answer, the end of the retries or the end of their context; failures

@@ -62,7 +62,12 @@
 // depth_level, model_id, tenant_id, input, output, error, latency_ms,
 // input_tokens, output_tokens, cached_input_tokens, metadata and tags.
 // Reasoning tokens have no field: they go in metadata as
-// reasoning_output_tokens.
+// reasoning_output_tokens. A span imported with its own identity
+// (tracium.RecordSpan) carries tracium.span.id, tracium.span.parent_id and
+// tracium.span.latency_ms, which replace the id, the parent_span_id and the
+// latency_ms derived from the OTel span; a value that breaks the contract's
+// rules (an id blank or over 256 characters after trimming, a latency that
+// is not an integer >= 0) is ignored and the derived one sent.
 //
 // Every request carries X-API-Key, User-Agent (tracium-go/<version>),
 // Content-Type when it has a body, and X-Tenant-ID with the trace's tenant.

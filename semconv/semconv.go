@@ -74,6 +74,22 @@ const (
 	ErrorKey = attribute.Key("tracium.error")
 )
 
+// Imported identity: set by tracium.RecordSpan for a span recorded elsewhere
+// and imported, and read by the exporter in place of what it would derive
+// from the OTel span.
+const (
+	// SpanIDKey is the span's Tracium id ("id" on the wire), replacing the
+	// hex OTel span id: at most 256 characters, trimmed, not empty.
+	SpanIDKey = attribute.Key("tracium.span.id")
+	// ParentSpanIDKey is the Tracium id of the span's parent, replacing the
+	// hex id of its OTel parent in "parent_span_id" (which is sent only for
+	// spans below depth 0). Same rules as [SpanIDKey].
+	ParentSpanIDKey = attribute.Key("tracium.span.parent_id")
+	// LatencyKey is the span's latency in whole milliseconds (an int, >= 0),
+	// sent as "latency_ms" in place of the time between its start and end.
+	LatencyKey = attribute.Key("tracium.span.latency_ms")
+)
+
 // OpenTelemetry GenAI keys (semantic conventions 1.41).
 const (
 	GenAIOperationNameKey         = attribute.Key("gen_ai.operation.name")

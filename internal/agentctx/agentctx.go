@@ -46,6 +46,42 @@ type Trace struct {
 	// depths is the table of the Tracium span processor that stamps the
 	// trace's foreign spans; nil until it stamps the first one.
 	depths atomic.Pointer[Depths]
+
+	// imported maps the ids of spans imported with their own id
+	// (tracium.RecordSpan) to their depth, so that a later import naming one
+	// of them as its parent nests below it. Nil until the first one.
+	importedMu sync.Mutex
+	imported   map[string]int
+}
+
+// MaxImported bounds the table of imported span ids of one trace: past it,
+// new ids are not remembered (their children then take the depth their
+// context gives them).
+const MaxImported = 4096
+
+// RememberImported records that the span with the caller's id id has depth
+// depth, for [Trace.ImportedDepth]. It returns false when the table is full
+// and id was not remembered. Safe for concurrent use.
+func (t *Trace) RememberImported(id string, depth int) bool {
+	t.importedMu.Lock()
+	defer t.importedMu.Unlock()
+	if _, ok := t.imported[id]; !ok && len(t.imported) >= MaxImported {
+		return false
+	}
+	if t.imported == nil {
+		t.imported = make(map[string]int)
+	}
+	t.imported[id] = depth
+	return true
+}
+
+// ImportedDepth returns the depth of the imported span with the caller's id
+// id, when [Trace.RememberImported] recorded it. Safe for concurrent use.
+func (t *Trace) ImportedDepth(id string) (int, bool) {
+	t.importedMu.Lock()
+	defer t.importedMu.Unlock()
+	d, ok := t.imported[id]
+	return d, ok
 }
 
 // FinishRoot completes the identity of a local agent root that has just

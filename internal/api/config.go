@@ -468,7 +468,7 @@ func (c Config) resolve() (settings, error) {
 // checkKey applies the API key rule of contract section 5.1.
 func checkKey(key string, base *url.URL) error {
 	if key == "" {
-		return fmt.Errorf("tracium api: API key is required: set %s or use exporter.WithAPIKey (drift.WithAPIKey for the drift client)", EnvAPIKey)
+		return fmt.Errorf("tracium api: API key is required: set %s or use exporter.WithAPIKey (drift.WithAPIKey, client.WithAPIKey for those clients)", EnvAPIKey)
 	}
 	if !validHeaderValue(key) {
 		return errors.New("tracium api: API key has characters not allowed in an HTTP header")

@@ -31,6 +31,7 @@ var imports = map[string]string{
 	"propagation":      "github.com/tracium-ai/tracium-go/propagation",
 	"redact":           "github.com/tracium-ai/tracium-go/redact",
 	"drift":            "github.com/tracium-ai/tracium-go/drift",
+	"client":           "github.com/tracium-ai/tracium-go/client",
 	"traciumtest":      "github.com/tracium-ai/tracium-go/traciumtest",
 	"traciumopenai":    "github.com/tracium-ai/tracium-go/instrumentation/openai",
 	"traciumanthropic": "github.com/tracium-ai/tracium-go/instrumentation/anthropic",

@@ -257,6 +257,24 @@ func SpanType(s string) (string, error) {
 	return Cut(t, MaxSpanType), nil
 }
 
+// SpanID checks a span id given by the caller (what names the field, "span
+// id" or "parent span id"): trimmed, non-empty, at most 256 characters,
+// valid UTF-8. It returns the trimmed id, or "" with an error saying what is
+// wrong; unlike the Python SDK, which sends an over-long id anyway, the
+// caller then drops it and uses the id it derives.
+func SpanID(what, s string) (string, error) {
+	t := strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(t); {
+	case t == "":
+		return "", invalid("%s %s: empty", what, quote(s))
+	case !utf8.ValidString(t):
+		return "", invalid("%s %s: not valid UTF-8", what, quote(t))
+	case n > MaxSpanID:
+		return "", invalid("%s %s: %d characters, more than %d", what, quote(t), n, MaxSpanID)
+	}
+	return t, nil
+}
+
 // SpanName trims a span name and cuts it to 512 characters, with an error when
 // it was longer. An empty result means the span has no name.
 func SpanName(s string) (string, error) {

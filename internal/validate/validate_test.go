@@ -59,3 +59,34 @@ func TestCutsKeepNoPieceOfAToken(t *testing.T) {
 	assert.NotContains(t, preview, piece, "Content")
 	assert.Greater(t, len(preview), validate.ContentPreviewBytes-100, "Content keeps the text before the key")
 }
+
+// TestSpanID: a caller's span id is trimmed and must be non-empty, valid
+// UTF-8 and at most 256 characters (contract 5.1); a bad one gives "" and
+// an error wrapping ErrInvalid.
+func TestSpanID(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, in, want string
+		ok             bool
+	}{
+		{"plain", "span-1", "span-1", true},
+		{"trimmed", "  ext:42 \t", "ext:42", true},
+		{"any characters", "a/b c?é", "a/b c?é", true},
+		{"256 characters", strings.Repeat("é", 256), strings.Repeat("é", 256), true},
+		{"257 characters", strings.Repeat("é", 257), "", false},
+		{"empty", "", "", false},
+		{"blank", " \t ", "", false},
+		{"bad UTF-8", "a\xffb", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := validate.SpanID("span id", tt.in)
+			assert.Equal(t, tt.want, got, "id")
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, validate.ErrInvalid)
+			assert.Contains(t, err.Error(), "span id", "error names the field")
+		})
+	}
+}

@@ -30,6 +30,13 @@ type Fields struct {
 	Depth    int64
 	HasDepth bool
 
+	// Imported identity (tracium.RecordSpan): the ids replace the hex OTel
+	// ids, and the latency the time between start and end. Values that
+	// break the contract's rules are left out here ("" or HasLatency false).
+	SpanID, ParentSpanID string
+	Latency              int64
+	HasLatency           bool
+
 	InputTokens, OutputTokens, CachedTokens, ReasoningTokens int64
 	HasInputTokens, HasOutputTokens, HasCached, HasReasoning bool
 
@@ -88,6 +95,12 @@ func Read(s sdktrace.ReadOnlySpan, f *Fields) {
 			if f.Depth > maxDepthLevel { // a foreign attribute gone wild
 				f.Depth, f.HasDepth = 0, false
 			}
+		case semconv.SpanIDKey:
+			f.SpanID, _ = validate.SpanID("span id", kv.Value.AsString())
+		case semconv.ParentSpanIDKey:
+			f.ParentSpanID, _ = validate.SpanID("parent span id", kv.Value.AsString())
+		case semconv.LatencyKey:
+			f.Latency, f.HasLatency = intOf(kv.Value)
 		case semconv.GenAIUsageInputTokensKey:
 			f.InputTokens, f.HasInputTokens = intOf(kv.Value)
 		case semconv.GenAIUsageOutputTokensKey:
@@ -202,7 +215,11 @@ func AppendSpan(b []byte, f *Fields, traceModel string) []byte {
 	s := f.Span
 	b = append(b, '{')
 	b = appendKey(b, "id")
-	b = appendSpanID(b, s.SpanContext().SpanID())
+	if f.SpanID != "" {
+		b = appendString(b, f.SpanID)
+	} else {
+		b = appendSpanID(b, s.SpanContext().SpanID())
+	}
 	b = appendKey(b, "span_type")
 	b = appendString(b, f.Type())
 	status := f.Status()
@@ -217,7 +234,12 @@ func AppendSpan(b []byte, f *Fields, traceModel string) []byte {
 	if !f.HasDepth {
 		depth = 0
 	}
-	if p := s.Parent(); depth > 0 && p.SpanID().IsValid() {
+	switch p := s.Parent(); {
+	case depth == 0:
+	case f.ParentSpanID != "":
+		b = appendKey(b, "parent_span_id")
+		b = appendString(b, f.ParentSpanID)
+	case p.SpanID().IsValid():
 		b = appendKey(b, "parent_span_id")
 		b = appendSpanID(b, p.SpanID())
 	}
@@ -239,7 +261,12 @@ func AppendSpan(b []byte, f *Fields, traceModel string) []byte {
 		b = appendKey(b, "error")
 		b = appendString(b, f.ErrorText())
 	}
-	b = appendLatency(b, s.StartTime(), s.EndTime())
+	if f.HasLatency && !s.EndTime().IsZero() {
+		b = appendKey(b, "latency_ms")
+		b = appendInt(b, f.Latency)
+	} else {
+		b = appendLatency(b, s.StartTime(), s.EndTime())
+	}
 	if f.HasInputTokens {
 		b = appendKey(b, "input_tokens")
 		b = appendInt(b, f.InputTokens)
