@@ -266,7 +266,9 @@ func TestClientFailures(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t)
 		srv.InjectFault(traciumtest.Fault{Status: http.StatusTooManyRequests})
-		c := newClient(t, srv, drift.WithRetry(drift.RetryConfig{InitialInterval: time.Millisecond, MaxElapsedTime: 20 * time.Millisecond}))
+		// A second long enough for a retry on a loaded machine; the fault
+		// never clears, so the test ends when it runs out.
+		c := newClient(t, srv, drift.WithRetry(drift.RetryConfig{InitialInterval: time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Second}))
 		_, err := c.CheckPromptEmbeddings(context.Background(), drift.PromptEmbeddingsRequest{})
 		require.Error(t, err, "CheckPromptEmbeddings")
 		assert.True(t, drift.IsRetryable(err), "IsRetryable(%v)", err)
