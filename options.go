@@ -371,8 +371,9 @@ func (o modelOption) applyTrace(c traceConfig) traceConfig { c.model = string(o)
 func (o modelOption) applySpan(c spanConfig) spanConfig    { c.model = string(o); return c }
 
 // WithModel sets the model id. On a trace it is the default model of its
-// spans (sent as model_id when the trace starts, cut to 256 characters); on
-// a span it is the model the span called, written as gen_ai.request.model.
+// spans (sent as model_id when the trace starts, cut to 256 characters),
+// and wins over the processor's [WithDefaultModel]; on a span it is the
+// model the span called, written as gen_ai.request.model.
 func WithModel(id string) TraceSpanOption { return modelOption(id) }
 
 type tagsOption []string
@@ -389,7 +390,8 @@ func (o tagsOption) applySpan(c spanConfig) spanConfig {
 // WithTags adds tags. Tags are trimmed, empty ones skipped, duplicates
 // removed case-insensitively (the first spelling wins); each may be at most
 // 128 characters and a trace or span at most 100 tags: the rest are dropped
-// and reported to the OTel error handler.
+// and reported to the OTel error handler. A trace's tags come after the
+// processor's [WithDefaultTags].
 func WithTags(tags ...string) TraceSpanOption { return tagsOption(tags) }
 
 type metadataOption map[string]any
@@ -399,9 +401,10 @@ func (o metadataOption) applySpan(c spanConfig) spanConfig    { c.metadata = o; 
 
 // WithMetadata sets metadata: a JSON-encodable object whose encoding is at
 // most 1 000 000 bytes, with keys of at most 256 characters. Trace metadata
-// is sent when the trace starts; span metadata with the span. Metadata that
-// breaks a rule is reported to the OTel error handler and left out. The last
-// WithMetadata wins.
+// is sent when the trace starts, merged with the processor's
+// [WithDefaultMetadata] (its keys win); span metadata with the span.
+// Metadata that breaks a rule is reported to the OTel error handler and
+// left out. The last WithMetadata wins.
 func WithMetadata(md map[string]any) TraceSpanOption { return metadataOption(md) }
 
 type attrsOption []attribute.KeyValue
@@ -436,7 +439,7 @@ func WithTraceID(id string) TraceOption {
 }
 
 // WithVersion sets the version of the application the trace runs in (cut to
-// 128 characters).
+// 128 characters). It wins over the processor's [WithDefaultVersion].
 func WithVersion(v string) TraceOption {
 	return traceOptionFunc(func(c traceConfig) traceConfig { c.version = v; return c })
 }

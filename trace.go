@@ -84,6 +84,13 @@ func TraceFromContext(ctx context.Context) *Trace {
 // one is its own Tracium trace and also shows in the outer one as a span of
 // type agent.
 //
+// The Tracium span processor the root starts on adds its trace defaults
+// ([WithDefaultTags], [WithDefaultModel], [WithDefaultVersion],
+// [WithDefaultMetadata], and [WithDefaultAgentName] for a name given with
+// [WithAutomaticName]) to what opts give; opts win. Code given the
+// returned context, however deep, finds the returned handle with
+// [TraceFromContext].
+//
 // The agent name must be at most 256 letters, digits, whitespace, '-', '_'
 // and '.'. Bad input (name, tags, trace id, metadata) is reported to the OTel
 // error handler and sanitized; StartTrace never fails and never panics. It
