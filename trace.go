@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/validate"
@@ -111,7 +112,9 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	report(op, err)
 
 	info := &agentctx.Trace{AgentName: name, Pending: true}
-	t := &Trace{info: info}
+	// A no-op span until the root's has started: a processor that looks
+	// the handle up while the root starts must not find a nil span.
+	t := &Trace{info: info, span: noop.Span{}}
 	info.Handle = t
 	attrs := rootAttrs(op, c, t)
 	setIdentity(ctx, op, c, info)
@@ -224,7 +227,9 @@ func (t *Trace) ID() string {
 	return t.info.ID
 }
 
-// AgentName returns the agent name, after validation.
+// AgentName returns the agent name, after validation; for a trace named
+// with [WithAutomaticName], the span processor's [WithDefaultAgentName]
+// when it has one.
 func (t *Trace) AgentName() string {
 	if t == nil {
 		return ""
@@ -241,7 +246,8 @@ func (t *Trace) SpanContext() trace.SpanContext {
 	return t.span.SpanContext()
 }
 
-// Tags returns the trace's current tags.
+// Tags returns the trace's current tags: the span processor's default tags
+// ([WithDefaultTags]), then the trace's own, then those added since.
 func (t *Trace) Tags() []string {
 	if t == nil {
 		return nil

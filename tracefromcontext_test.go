@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
@@ -145,4 +147,40 @@ func TestTraceFromContextNilHandle(t *testing.T) {
 	assert.Empty(t, tr.ID())
 	assert.Nil(t, tr.Tags())
 	assert.False(t, tr.Failed())
+}
+
+// lookupOnStart is a span processor of the application's own that looks the
+// trace up as each span starts.
+type lookupOnStart struct {
+	sdktrace.SpanProcessor
+	mu    sync.Mutex
+	found []*tracium.Trace
+}
+
+func (p *lookupOnStart) OnStart(parent context.Context, _ sdktrace.ReadWriteSpan) {
+	tr := tracium.TraceFromContext(parent)
+	tr.AddTags("seen")
+	_ = tr.SpanContext()
+	p.mu.Lock()
+	p.found = append(p.found, tr)
+	p.mu.Unlock()
+}
+
+// A processor that looks the trace up while its root is starting gets the
+// handle StartTrace is about to return, usable already: no panic.
+func TestTraceFromContextWhileRootStarts(t *testing.T) {
+	t.Parallel()
+	p := &lookupOnStart{SpanProcessor: tracetest.NewSpanRecorder()}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(nil)), sdktrace.WithSpanProcessor(p))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, tr := tracium.StartTrace(context.Background(), "support-bot", tracium.WithTracerProvider(tp))
+	_, s := tracium.StartSpan(ctx, tracium.Tool, "lookup-order")
+	s.End()
+	tr.End()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	require.Len(t, p.found, 2)
+	assert.Same(t, tr, p.found[0], "as the root starts")
+	assert.Same(t, tr, p.found[1], "as a span of it starts")
+	assert.Equal(t, []string{"seen"}, tr.Tags())
 }
