@@ -51,6 +51,35 @@
 // panics (the panic is recorded with its stack and then re-panicked). A
 // failed trace or span gets the OTel status Error and an exception event.
 //
+// # The current trace
+//
+// [TraceFromContext] returns the handle of the agent trace a context is in:
+// the very handle StartTrace returned, so that a tool deep in the call
+// stack, the body of a [TraceFunc] or [RunSpan], or an HTTP client
+// middleware under an automatic trace can add tags, set the summary or mark
+// the trace failed, and the trace's end carries it. It finds the trace through spans
+// of any instrumentation started inside it (otelhttp, database drivers),
+// and the inner trace inside a nested one. Outside any trace it returns
+// nil, a handle whose methods do nothing; in a trace joined from another
+// service too, since that service sends the trace's end with its tags,
+// summary and failure.
+//
+// # Trace defaults
+//
+// [Init] and [NewSpanProcessor] take values every agent trace starts with,
+// the Go form of the Python SDK's default_* options: [WithDefaultTags],
+// [WithDefaultModel], [WithDefaultVersion], [WithDefaultMetadata], and
+// [WithDefaultAgentName] for automatic traces (those an integration such
+// as the OpenAI middleware opens, named with [WithAutomaticName]). They
+// apply to every trace whose root the processor sees start, manual and
+// automatic (unlike the Python SDK, whose default tags skip traces started
+// on a client), and never to a trace joined from another service. A value
+// given to StartTrace wins; tags are the defaults first, then the trace's
+// own (for an automatic trace the integration's, such as "@openai", then
+// those of its options), duplicates removed; metadata merges key by key,
+// the trace's keys winning. Bad defaults are reported once, when the
+// processor is built, and left out.
+//
 // # Attributes
 //
 // Spans carry the tracium.* keys and the OpenTelemetry GenAI keys of package
@@ -79,6 +108,13 @@
 //
 //   - workspace: [WithWorkspace] (one trace), the context's, then
 //     [WithDefaultWorkspace], then TRACIUM_WORKSPACE_ID;
+//   - a trace's model, version and metadata: [WithModel], [WithVersion] and
+//     [WithMetadata] (merged key by key), then [WithDefaultModel],
+//     [WithDefaultVersion] and [WithDefaultMetadata]; its tags:
+//     [WithDefaultTags] first, then [WithTags];
+//   - an automatic trace's agent name: the integration's option (such as
+//     traciumopenai.WithAgentName), then [WithDefaultAgentName], then the
+//     program's name; a trace started by the application keeps its own;
 //   - API key, base URL, timeout, headers: [WithExporterOptions], then
 //     TRACIUM_API_KEY, TRACIUM_BASE_URL and the other variables of package
 //     exporter;

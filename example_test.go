@@ -170,3 +170,81 @@ func ExampleRecordSpan_imported() {
 	// ext-1 "plan" parent="" depth=0 latency_ms=2000
 	// ext-2 "lookup-order" parent="ext-1" depth=1 latency_ms=840
 }
+
+// A tool deep in the call stack reaches the trace it runs in, without the
+// handle being passed down: the tags it adds, the summary it sets and the
+// failure it marks are the trace's, as if set on the handle StartTrace
+// returned.
+func ExampleTraceFromContext() {
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+
+	refund := func(ctx context.Context, order int) error {
+		tr := tracium.TraceFromContext(ctx) // nil outside any trace: still safe to use
+		tr.AddTags("refund")
+		if order > 1000 {
+			err := fmt.Errorf("order %d: refund needs a human", order)
+			tr.MarkFailed(err)
+			return err
+		}
+		tr.SetSummary(map[string]any{"refunded": order})
+		return nil
+	}
+
+	var ids []string
+	for _, order := range []int{42, 1042} {
+		_, _ = tracium.RunTrace(context.Background(), "support-bot", func(ctx context.Context, tr *tracium.Trace) (any, error) {
+			ids = append(ids, tr.ID())
+			_, _ = tracium.RunSpan(ctx, tracium.Tool, "refund", func(ctx context.Context, _ tracium.Span) (any, error) {
+				return nil, refund(ctx, order)
+			})
+			return nil, nil // the agent carries on: the tool marked the trace failed itself
+		}, tracium.WithTracerProvider(tp), tracium.WithTags("prod"))
+	}
+	_ = tp.Shutdown(context.Background())
+	for _, id := range ids {
+		t, _ := srv.Trace(id)
+		fmt.Println(strings.TrimSpace(fmt.Sprint(t.Status, " ", t.FinalTags, " ", t.Summary, " ", t.Error)))
+	}
+	fmt.Println(tracium.TraceFromContext(context.Background()) == nil)
+	// Output:
+	// completed [prod refund] map[refunded:42]
+	// failed [] map[] order 1042: refund needs a human
+	// true
+}
+
+// Defaults given to Init (or NewSpanProcessor) reach every trace: tags
+// first, then the trace's own; model, version and metadata where the trace
+// gives none (metadata merged key by key, the trace's keys winning).
+func ExampleWithDefaultTags() {
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	p, err := tracium.Init(ctx,
+		tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())),
+		tracium.WithDefaultTags("prod", "eu"),
+		tracium.WithDefaultModel("gpt-4o-mini"),
+		tracium.WithDefaultVersion("2.3.1"),
+		tracium.WithDefaultMetadata(map[string]any{"region": "eu-west-1", "channel": "api"}),
+		tracium.WithDefaultAgentName("support-jobs"), // for automatic traces only
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, bot := p.StartTrace(ctx, "support-bot", tracium.WithTags("beta"),
+		tracium.WithMetadata(map[string]any{"channel": "web"}))
+	bot.End()
+	_, triage := p.StartTrace(ctx, "triage", tracium.WithModel("claude-sonnet-4"), tracium.WithVersion("2.4.0-rc1"))
+	triage.End()
+	_ = p.Shutdown(ctx)
+	for _, tr := range []*tracium.Trace{bot, triage} {
+		t, _ := srv.Trace(tr.ID())
+		fmt.Printf("%s model=%s version=%s tags=%v metadata=%v\n", t.AgentName, t.ModelID, t.Version, t.Tags, t.Metadata)
+	}
+	// Output:
+	// support-bot model=gpt-4o-mini version=2.3.1 tags=[prod eu beta] metadata=map[channel:web region:eu-west-1]
+	// triage model=claude-sonnet-4 version=2.4.0-rc1 tags=[prod eu] metadata=map[channel:api region:eu-west-1]
+}

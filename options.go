@@ -162,6 +162,12 @@ type processorConfig struct {
 	// maxDepths bounds the live foreign spans remembered (0: the
 	// default); set by tests.
 	maxDepths int
+	// The trace defaults, as given: validated by newTraceDefaults.
+	defaultAgentName string
+	defaultModel     string
+	defaultVersion   string
+	defaultTags      []string
+	defaultMetadata  map[string]any
 }
 
 // ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
@@ -186,6 +192,85 @@ func (o defaultWorkspaceOption) applyProcessor(c *processorConfig) {
 // reported to the OTel error handler and leaves the processor without a
 // default. It applies to the traces whose root this processor sees start.
 func WithDefaultWorkspace(id string) ProcessorOption { return defaultWorkspaceOption(id) }
+
+type processorOptionFunc func(*processorConfig)
+
+func (f processorOptionFunc) applyInit(c *initConfig)           { f(&c.processor) }
+func (f processorOptionFunc) applyProcessor(c *processorConfig) { f(c) }
+
+// WithDefaultAgentName sets the agent name of automatic traces: those an
+// integration opens around work done outside any agent trace (the OpenAI
+// and Anthropic middleware), which name themselves after the program
+// otherwise. The integration's own agent name option (such as
+// traciumopenai.WithAgentName) wins over it; a trace started with
+// [StartTrace] keeps the name it was given (the integration's fallback
+// name is marked with [WithAutomaticName]). An empty name is ignored; an
+// invalid one (see [StartTrace]) is reported to the OTel error handler
+// when the processor is built, and ignored. It applies to the traces whose
+// root this processor sees start, never to a trace joined from another
+// service. The last call wins.
+func WithDefaultAgentName(name string) ProcessorOption {
+	return processorOptionFunc(func(c *processorConfig) {
+		if name != "" {
+			c.defaultAgentName = name
+		}
+	})
+}
+
+// WithDefaultModel sets the model id of every trace started without
+// [WithModel] (an automatic trace has the model its call named, when it
+// named one): the Python SDK's default_model_id. A trace's [WithModel]
+// wins. It is cut to 256 characters, which is reported. An empty id is
+// ignored; the last call wins. Like every trace default, it applies to
+// the traces whose root this processor sees start, manual and automatic,
+// never to a trace joined from another service.
+func WithDefaultModel(id string) ProcessorOption {
+	return processorOptionFunc(func(c *processorConfig) {
+		if id != "" {
+			c.defaultModel = id
+		}
+	})
+}
+
+// WithDefaultVersion sets the application version of every trace started
+// without [WithVersion], manual and automatic: the Python SDK's
+// default_version. A trace's WithVersion wins. It is cut to 128
+// characters, which is reported. An empty version is ignored; the last
+// call wins.
+func WithDefaultVersion(v string) ProcessorOption {
+	return processorOptionFunc(func(c *processorConfig) {
+		if v != "" {
+			c.defaultVersion = v
+		}
+	})
+}
+
+// WithDefaultTags sets tags every trace starts with, manual and automatic
+// (unlike the Python SDK, whose default_tags skip traces started on a
+// client): they come first, then the trace's own [WithTags] (for an
+// automatic trace, the integration's tags such as "@openai", then those of
+// its options), duplicates removed case-insensitively, the first spelling
+// kept. The rules of [WithTags] apply: a tag that breaks them is reported
+// to the OTel error handler when the processor is built, and dropped; a
+// trace whose tags pass 100 with the defaults keeps the first 100, which is
+// reported. Calls add up.
+func WithDefaultTags(tags ...string) ProcessorOption {
+	return processorOptionFunc(func(c *processorConfig) {
+		c.defaultTags = append(c.defaultTags[:len(c.defaultTags):len(c.defaultTags)], tags...)
+	})
+}
+
+// WithDefaultMetadata sets metadata every trace starts with, manual and
+// automatic, merged key by key with the trace's own [WithMetadata]: a key
+// of the trace's wins over the same key here. The rules of WithMetadata
+// apply: metadata that breaks them is reported to the OTel error handler
+// when the processor is built, and left out; when a trace's merged metadata
+// would pass 1 000 000 bytes, that trace keeps its own alone, which is
+// reported. The map is read when the processor is built. The last call
+// wins.
+func WithDefaultMetadata(md map[string]any) ProcessorOption {
+	return processorOptionFunc(func(c *processorConfig) { c.defaultMetadata = md })
+}
 
 type batchOption []sdktrace.BatchSpanProcessorOption
 
@@ -239,6 +324,7 @@ type traceConfig struct {
 	tp        trace.TracerProvider
 	start     time.Time
 	attrs     []attribute.KeyValue
+	automatic bool
 }
 
 // spanConfig is filled by SpanOptions.
@@ -286,8 +372,9 @@ func (o modelOption) applyTrace(c traceConfig) traceConfig { c.model = string(o)
 func (o modelOption) applySpan(c spanConfig) spanConfig    { c.model = string(o); return c }
 
 // WithModel sets the model id. On a trace it is the default model of its
-// spans (sent as model_id when the trace starts, cut to 256 characters); on
-// a span it is the model the span called, written as gen_ai.request.model.
+// spans (sent as model_id when the trace starts, cut to 256 characters),
+// and wins over the processor's [WithDefaultModel]; on a span it is the
+// model the span called, written as gen_ai.request.model.
 func WithModel(id string) TraceSpanOption { return modelOption(id) }
 
 type tagsOption []string
@@ -304,7 +391,8 @@ func (o tagsOption) applySpan(c spanConfig) spanConfig {
 // WithTags adds tags. Tags are trimmed, empty ones skipped, duplicates
 // removed case-insensitively (the first spelling wins); each may be at most
 // 128 characters and a trace or span at most 100 tags: the rest are dropped
-// and reported to the OTel error handler.
+// and reported to the OTel error handler. A trace's tags come after the
+// processor's [WithDefaultTags].
 func WithTags(tags ...string) TraceSpanOption { return tagsOption(tags) }
 
 type metadataOption map[string]any
@@ -314,9 +402,10 @@ func (o metadataOption) applySpan(c spanConfig) spanConfig    { c.metadata = o; 
 
 // WithMetadata sets metadata: a JSON-encodable object whose encoding is at
 // most 1 000 000 bytes, with keys of at most 256 characters. Trace metadata
-// is sent when the trace starts; span metadata with the span. Metadata that
-// breaks a rule is reported to the OTel error handler and left out. The last
-// WithMetadata wins.
+// is sent when the trace starts, merged with the processor's
+// [WithDefaultMetadata] (its keys win); span metadata with the span.
+// Metadata that breaks a rule is reported to the OTel error handler and
+// left out. The last WithMetadata wins.
 func WithMetadata(md map[string]any) TraceSpanOption { return metadataOption(md) }
 
 type attrsOption []attribute.KeyValue
@@ -351,7 +440,7 @@ func WithTraceID(id string) TraceOption {
 }
 
 // WithVersion sets the version of the application the trace runs in (cut to
-// 128 characters).
+// 128 characters). It wins over the processor's [WithDefaultVersion].
 func WithVersion(v string) TraceOption {
 	return traceOptionFunc(func(c traceConfig) traceConfig { c.version = v; return c })
 }
@@ -371,6 +460,18 @@ func WithTracerProvider(tp trace.TracerProvider) TraceOption {
 		}
 		return c
 	})
+}
+
+// WithAutomaticName marks the agent name given to [StartTrace] as chosen
+// automatically rather than by the application: by an integration that
+// opens a trace around work done outside any agent trace, and names it
+// after the program. The span processor's [WithDefaultAgentName] then
+// replaces it; without a default, the name stays. Integrations (the
+// OpenAI and Anthropic middleware) pass it unless their user named the
+// agent with the integration's own option, which thus wins over the
+// default. Without it, a trace keeps the name it was given.
+func WithAutomaticName() TraceOption {
+	return traceOptionFunc(func(c traceConfig) traceConfig { c.automatic = true; return c })
 }
 
 type workspaceOption string

@@ -26,8 +26,9 @@ type TraceBeginner interface {
 // (sdktrace.WithSpanProcessor) and StartTrace and StartSpan work on that
 // provider. It
 //
-//   - completes each agent root as it starts: its Tracium trace id and the
-//     default workspace (see package workspace);
+//   - completes each agent root as it starts: its Tracium trace id, the
+//     default workspace (see package workspace) and the trace defaults
+//     ([WithDefaultTags] and its kin);
 //   - stamps every span of other instrumentation started inside an agent
 //     trace (otelhttp, database drivers, LLM client middleware) with the
 //     trace id, agent name, tenant, workspace and depth, from the agent trace
@@ -48,6 +49,7 @@ type SpanProcessor struct {
 	next      *batch.Processor
 	begin     TraceBeginner
 	workspace string
+	defaults  traceDefaults
 	// depths holds the depth of the live foreign spans this processor
 	// stamped; bounded, and emptied at Shutdown.
 	depths *agentctx.Depths
@@ -66,6 +68,13 @@ var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
 // The default workspace of the traces it completes is [WithDefaultWorkspace],
 // else the TRACIUM_WORKSPACE_ID environment variable, read once here; an
 // invalid value of either is reported to the OTel error handler and ignored.
+// The trace defaults ([WithDefaultAgentName], [WithDefaultModel],
+// [WithDefaultVersion], [WithDefaultTags], [WithDefaultMetadata]) are
+// checked here too: what breaks a rule is reported once and left out, and
+// the rest kept. They apply to every trace whose root the processor sees
+// start (the first Tracium processor with defaults applies its own), never
+// to a trace joined from another service, whose start and end that service
+// sends.
 func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
 	var c processorConfig
 	for _, o := range opts {
@@ -79,7 +88,11 @@ func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanP
 // newSpanProcessor builds the processor of [NewSpanProcessor] and [Init]
 // from its options' config, reading the environment through getenv.
 func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, c processorConfig) *SpanProcessor {
-	p := &SpanProcessor{workspace: defaultWorkspace(getenv, c.workspace), depths: agentctx.NewDepths(c.maxDepths)}
+	p := &SpanProcessor{
+		workspace: defaultWorkspace(getenv, c.workspace),
+		defaults:  newTraceDefaults(c),
+		depths:    agentctx.NewDepths(c.maxDepths),
+	}
 	if exp == nil {
 		return p
 	}
@@ -128,8 +141,12 @@ func (p *SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan
 }
 
 // startRoot finishes the identity of an agent root as it starts, with the
-// processor's default workspace, and announces the trace to the exporter.
+// processor's trace defaults and default workspace, and announces the trace
+// to the exporter.
 func (p *SpanProcessor) startRoot(t *agentctx.Trace, s sdktrace.ReadWriteSpan) {
+	if h, ok := t.Handle.(*Trace); ok {
+		p.defaults.apply(h, s)
+	}
 	s.SetAttributes(t.FinishRoot(s.SpanContext(), s.Parent().IsValid(), p.workspace)...)
 	if p.begin != nil {
 		p.begin.BeginTrace(s)

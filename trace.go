@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/validate"
@@ -19,15 +20,55 @@ import (
 	"github.com/tracium-ai/tracium-go/workspace"
 )
 
-// Trace is the handle of an agent trace. It is safe for concurrent use; a nil
-// *Trace is a valid handle whose methods do nothing.
+// Trace is the handle of an agent trace. There is one per trace: the one
+// [StartTrace] returns is the one [TraceFromContext] finds, so tags added,
+// a summary set or a failure marked through either reach the same trace.
+// It is safe for concurrent use; a nil *Trace is a valid handle whose
+// methods do nothing.
 type Trace struct {
 	span trace.Span
 	info *agentctx.Trace
+	// start is what StartTrace was given, for the span processor's trace
+	// defaults while the root starts (see traceDefaults.apply). It is
+	// written and read only by the goroutine that starts the trace.
+	start startState
 
 	mu     sync.Mutex
 	tags   []string
 	failed bool
+}
+
+// startState is what the trace defaults of a span processor need to know of
+// a trace whose root is starting: what StartTrace was given.
+type startState struct {
+	pending   bool   // the defaults may still be applied
+	automatic bool   // WithAutomaticName: the agent name is a fallback
+	version   bool   // the trace has a version of its own
+	metadata  []byte // its own metadata, validated JSON
+}
+
+// TraceFromContext returns the handle of the agent trace ctx is in: the
+// trace started by [StartTrace] (or [RunTrace], [TraceFunc], or an
+// integration's automatic trace) whose context ctx derives from, through
+// [StartSpan], [RunSpan] or spans of any other instrumentation
+// (otelhttp, database drivers) started inside it. It is the same handle
+// StartTrace returned, so a tool deep in the call stack can add tags, set
+// the summary or mark the trace failed. In a trace started inside another,
+// it is the inner one.
+//
+// It returns nil when ctx is in no agent trace, and in a trace joined from
+// another service (see package propagation): that trace's tags, summary
+// and failure are sent with its end, by the service that started it.
+// A nil *Trace is a valid handle whose methods do nothing, so the result
+// can be used without a check. TraceFromContext is cheap: one context
+// look-up.
+func TraceFromContext(ctx context.Context) *Trace {
+	sc := agentctx.From(ctx)
+	if sc == nil {
+		return nil
+	}
+	t, _ := sc.Trace.Handle.(*Trace)
+	return t
 }
 
 // StartTrace starts an agent trace named agentName: an OTel span marked as an
@@ -43,6 +84,13 @@ type Trace struct {
 // and the root's span id joined by '-'. An agent trace started inside another
 // one is its own Tracium trace and also shows in the outer one as a span of
 // type agent.
+//
+// The Tracium span processor the root starts on adds its trace defaults
+// ([WithDefaultTags], [WithDefaultModel], [WithDefaultVersion],
+// [WithDefaultMetadata], and [WithDefaultAgentName] for a name given with
+// [WithAutomaticName]) to what opts give; opts win. Code given the
+// returned context, however deep, finds the returned handle with
+// [TraceFromContext].
 //
 // The agent name must be at most 256 letters, digits, whitespace, '-', '_'
 // and '.'. Bad input (name, tags, trace id, metadata) is reported to the OTel
@@ -64,7 +112,11 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	report(op, err)
 
 	info := &agentctx.Trace{AgentName: name, Pending: true}
-	attrs, tags := rootAttrs(op, c, info)
+	// A no-op span until the root's has started: a processor that looks
+	// the handle up while the root starts must not find a nil span.
+	t := &Trace{info: info, span: noop.Span{}}
+	info.Handle = t
+	attrs := rootAttrs(op, c, t)
 	setIdentity(ctx, op, c, info)
 	parentSC := trace.SpanContextFromContext(ctx)
 	outer := agentctx.From(ctx)
@@ -83,14 +135,18 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 		info.Tracer = tracerFor(c.tp)
 	}
 	sctx, span := startRoot(ctx, info, attrs, c.start, parentSC.IsValid())
-	return sctx, &Trace{span: span, info: info, tags: tags}
+	t.span = span
+	t.start = startState{} // the defaults had their chance: the root has started
+	return sctx, t
 }
 
-// rootAttrs returns the attributes of an agent root named info.AgentName
-// that c asks for, reporting and leaving out or cutting what breaks a rule,
-// with room for the parent's and c's own; and the root's valid tags. It sets
-// info.Model.
-func rootAttrs(op string, c traceConfig, info *agentctx.Trace) ([]attribute.KeyValue, []string) {
+// rootAttrs returns the attributes of the agent root of t, named
+// t.info.AgentName, that c asks for, reporting and leaving out or cutting
+// what breaks a rule, with room for the parent's and c's own. It sets
+// t.info.Model, t's valid tags and t.start.
+func rootAttrs(op string, c traceConfig, t *Trace) []attribute.KeyValue {
+	info := t.info
+	t.start = startState{pending: true, automatic: c.automatic}
 	attrs := make([]attribute.KeyValue, 0, 12+len(c.attrs))
 	attrs = append(attrs,
 		semconv.RootKey.Bool(true),
@@ -103,21 +159,25 @@ func rootAttrs(op string, c traceConfig, info *agentctx.Trace) ([]attribute.KeyV
 		info.Model = m
 		attrs = append(attrs, semconv.TraceModelKey.String(m))
 	}
+	n := len(attrs)
 	attrs = textAttr(attrs, op, semconv.TraceVersionKey, "version", c.version, validate.MaxVersion)
+	t.start.version = len(attrs) > n
 	tags, err := validate.Tags(c.tags)
 	report(op, err)
+	t.tags = tags
 	if len(tags) > 0 {
 		attrs = append(attrs, semconv.TraceTagsKey.StringSlice(tags))
 	}
 	if md, err := validate.Metadata(c.metadata); err != nil {
 		report(op, err)
 	} else if md != nil {
+		t.start.metadata = md
 		attrs = append(attrs, semconv.TraceMetadataKey.String(string(md)))
 	}
 	if c.lazy {
 		attrs = append(attrs, semconv.TraceLazyKey.Bool(true))
 	}
-	return attrs, tags
+	return attrs
 }
 
 // setIdentity gives info what the trace knows of itself before its root
@@ -167,7 +227,9 @@ func (t *Trace) ID() string {
 	return t.info.ID
 }
 
-// AgentName returns the agent name, after validation.
+// AgentName returns the agent name, after validation; for a trace named
+// with [WithAutomaticName], the span processor's [WithDefaultAgentName]
+// when it has one.
 func (t *Trace) AgentName() string {
 	if t == nil {
 		return ""
@@ -184,7 +246,8 @@ func (t *Trace) SpanContext() trace.SpanContext {
 	return t.span.SpanContext()
 }
 
-// Tags returns the trace's current tags.
+// Tags returns the trace's current tags: the span processor's default tags
+// ([WithDefaultTags]), then the trace's own, then those added since.
 func (t *Trace) Tags() []string {
 	if t == nil {
 		return nil

@@ -14,9 +14,14 @@
 //
 // Each call is one span in the agent trace of the call's context, nested
 // under the innermost span there. A call made outside any agent trace opens
-// an automatic lazy trace around itself (tags "@anthropic" and "@claude",
-// agent name from [WithAgentName], the call's model) and ends it with the
-// call: completed, or failed when the call failed. Turn that off with
+// an automatic lazy trace around itself and ends it with the call:
+// completed, or failed when the call failed. Its tags are, as the Python
+// SDK sets them, the span processor's default tags (tracium.WithDefaultTags),
+// then "@anthropic" and "@claude", then those of [WithTraceOptions]; its
+// agent name is [WithAgentName], else the processor's default agent name
+// (tracium.WithDefaultAgentName), else the program's name; its model is the
+// call's (else the processor's default model); version and metadata come
+// from WithTraceOptions, else the processor's defaults. Turn that off with
 // [WithAutoTrace]. To group several calls in one trace, open it yourself.
 //
 // The middleware reads the JSON bodies, not the client's Go types, so it

@@ -68,3 +68,45 @@ func ExampleMiddleware() {
 	// input:  [{"content":[{"text":"Where is order 1042?","type":"text"}],"role":"user"}]
 	// output: [{"type":"tool_use","id":"toolu_01","name":"lookup_order","input":{"order_id":1042}}]
 }
+
+// A call made outside any agent trace opens an automatic trace, tagged as
+// the Python SDK tags it: the processor's default tags, then "@anthropic"
+// and "@claude", then the tags of WithTraceOptions. It takes the default
+// agent name (the middleware's WithAgentName would win) and version of the
+// processor, and the call's model.
+func ExampleMiddleware_automaticTrace() {
+	fake := fakeAnthropic()
+	defer fake.Close()
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
+		tracium.WithDefaultAgentName("order-desk"),
+		tracium.WithDefaultTags("prod"),
+		tracium.WithDefaultVersion("2.3.1"),
+	)))
+
+	client := anthropic.NewClient(
+		option.WithBaseURL(fake.URL), option.WithAPIKey("sk-ant-example"),
+		option.WithoutOpenTelemetry(),
+		option.WithMiddleware(traciumanthropic.Middleware(
+			traciumanthropic.WithTracerProvider(tp),
+			traciumanthropic.WithTraceOptions(tracium.WithTags("batch")),
+		)),
+	)
+	_, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{
+		Model:     "claude-sonnet-4-5",
+		MaxTokens: 1024,
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Where is order 1042?"))},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = tp.Shutdown(context.Background())
+
+	got := srv.Traces()[0]
+	fmt.Printf("%s model=%s version=%s tags=%v\n", got.AgentName, got.ModelID, got.Version, got.Tags)
+	// Output:
+	// order-desk model=claude-sonnet-4-5 version=2.3.1 tags=[prod @anthropic @claude batch]
+}

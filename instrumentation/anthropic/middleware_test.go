@@ -212,3 +212,42 @@ func TestClientSpansReportedOnce(t *testing.T) {
 	got, _ := pl.Srv.Trace(tr.ID())
 	assert.Len(t, got.Spans, 4, "two spans per call: the client's and the middleware's")
 }
+
+// Automatic traces with the span processor's trace defaults, as the Python
+// SDK builds them: the default tags, then "@anthropic" and "@claude", then
+// the tags of WithTraceOptions; the default agent name over the program's
+// name, and WithAgentName over the default.
+func TestAutomaticTraceDefaults(t *testing.T) {
+	t.Parallel()
+	defaults := []tracium.ProcessorOption{
+		tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod", "@Claude"),
+		tracium.WithDefaultVersion("2.0.0"),
+	}
+	for _, tc := range []struct {
+		name     string
+		opts     []traciumanthropic.Option
+		wantName string
+		wantTags []string
+	}{
+		{name: "default agent name", wantName: "nightly-jobs", wantTags: []string{"prod", "@Claude", "@anthropic"}},
+		{name: "agent name option wins", opts: []traciumanthropic.Option{traciumanthropic.WithAgentName("triage"),
+			traciumanthropic.WithTraceOptions(tracium.WithTags("beta"))},
+			wantName: "triage", wantTags: []string{"prod", "@Claude", "@anthropic", "beta"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pl := llmtest.NewPipeline(t, defaults...)
+			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
+			client := anthropic.NewClient(option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
+				option.WithMaxRetries(0), option.WithoutOpenTelemetry(),
+				option.WithMiddleware(traciumanthropic.Middleware(append([]traciumanthropic.Option{traciumanthropic.WithTracerProvider(pl.TP)}, tc.opts...)...)))
+			_, err := client.Messages.New(context.Background(), supportParams())
+			require.NoError(t, err)
+			_, got, _ := pl.OneSpan(t)
+			assert.Equal(t, tc.wantName, got.AgentName, "agent_name")
+			assert.Equal(t, tc.wantTags, got.Tags, "tags")
+			assert.Equal(t, "claude-sonnet-4-5", got.ModelID, "the call's model")
+			assert.Equal(t, "2.0.0", got.Version, "version")
+		})
+	}
+}

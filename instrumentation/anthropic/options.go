@@ -44,9 +44,11 @@ func WithMaxOutputBytes(n int) Option { return optionFunc(llmhttp.MaxOutputBytes
 // does), which the Tracium exporter does not send.
 func WithAutoTrace(on bool) Option { return optionFunc(llmhttp.AutoTrace(on)) }
 
-// WithAgentName sets the agent name of automatic traces. The default is the
-// program's name (the base name of os.Args[0] without .exe, '_' turned into
-// '-'), or "app" when that gives nothing usable. "" keeps the default.
+// WithAgentName sets the agent name of automatic traces. It wins over the
+// span processor's default agent name (tracium.WithDefaultAgentName), which
+// wins over the program's name (the base name of os.Args[0] without .exe,
+// '_' turned into '-'), or "app" when that gives nothing usable. "" keeps
+// the default.
 func WithAgentName(name string) Option { return optionFunc(llmhttp.AgentName(name)) }
 
 // WithTraceOptions adds options to every automatic trace, after the ones

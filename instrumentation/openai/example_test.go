@@ -109,3 +109,43 @@ func ExampleWithContentCapture() {
 	// trace nightly-summary tags=[@openai] status=completed
 	// llm model=gpt-4o-mini-2024-07-18 tokens in=1117 out=6 input= output=
 }
+
+// A call made outside any agent trace opens an automatic trace, tagged as
+// the Python SDK tags it: the processor's default tags, then "@openai",
+// then the tags of WithTraceOptions. It takes the default agent name (the
+// middleware's WithAgentName would win), version and metadata of the
+// processor, and the call's model.
+func ExampleMiddleware_automaticTrace() {
+	fake := fakeOpenAI()
+	defer fake.Close()
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
+		tracium.WithDefaultAgentName("nightly-summary"),
+		tracium.WithDefaultTags("prod"),
+		tracium.WithDefaultVersion("2.3.1"),
+	)))
+
+	client := openai.NewClient(
+		option.WithBaseURL(fake.URL), option.WithAPIKey("sk-example"),
+		option.WithMiddleware(traciumopenai.Middleware(
+			traciumopenai.WithTracerProvider(tp),
+			traciumopenai.WithTraceOptions(tracium.WithTags("batch")),
+		)),
+	)
+	_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model:    "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Summarize today's tickets.")},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = tp.Shutdown(context.Background())
+
+	got := srv.Traces()[0]
+	fmt.Printf("%s model=%s version=%s tags=%v\n", got.AgentName, got.ModelID, got.Version, got.Tags)
+	// Output:
+	// nightly-summary model=gpt-4o-mini version=2.3.1 tags=[prod @openai batch]
+}

@@ -390,3 +390,46 @@ func TestRequestWithoutBodyPassesThrough(t *testing.T) {
 	_, err := mw(req, func(*http.Request) (*http.Response, error) { return nil, want })
 	assert.Same(t, want, err)
 }
+
+// Automatic traces with the span processor's trace defaults, as the Python
+// SDK builds them: the default tags, then "@openai", then the tags of
+// WithTraceOptions; the default version and metadata; the call's model over
+// the default model; the default agent name over the program's name, and
+// WithAgentName over the default.
+func TestAutomaticTraceDefaults(t *testing.T) {
+	t.Parallel()
+	defaults := []tracium.ProcessorOption{
+		tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod", "eu"),
+		tracium.WithDefaultModel("gpt-4.1"), tracium.WithDefaultVersion("2.0.0"),
+		tracium.WithDefaultMetadata(map[string]any{"region": "eu-west-1"}),
+	}
+	for _, tc := range []struct {
+		name     string
+		opts     []traciumopenai.Option
+		wantName string
+		wantTags []string
+	}{
+		{name: "default agent name", wantName: "nightly-jobs", wantTags: []string{"prod", "eu", "@openai"}},
+		{name: "agent name option wins", opts: []traciumopenai.Option{traciumopenai.WithAgentName("triage")},
+			wantName: "triage", wantTags: []string{"prod", "eu", "@openai"}},
+		{name: "trace option tags last", opts: []traciumopenai.Option{traciumopenai.WithTraceOptions(tracium.WithTags("beta", "EU"))},
+			wantName: "nightly-jobs", wantTags: []string{"prod", "eu", "@openai", "beta"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pl := llmtest.NewPipeline(t, defaults...)
+			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+			client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
+				option.WithMiddleware(traciumopenai.Middleware(append([]traciumopenai.Option{traciumopenai.WithTracerProvider(pl.TP)}, tc.opts...)...)))
+			_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+			require.NoError(t, err)
+			_, got, _ := pl.OneSpan(t)
+			assert.Equal(t, tc.wantName, got.AgentName, "agent_name")
+			assert.Equal(t, tc.wantTags, got.Tags, "tags")
+			assert.Equal(t, "gpt-4o-mini", got.ModelID, "the call's model")
+			assert.Equal(t, "2.0.0", got.Version, "version")
+			assert.Equal(t, map[string]any{"region": "eu-west-1"}, got.Metadata, "metadata")
+			assert.Equal(t, tc.wantTags, got.FinalTags, "tags at the end")
+		})
+	}
+}

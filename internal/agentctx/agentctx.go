@@ -41,6 +41,10 @@ type Trace struct {
 	// Pending is true while StartTrace is starting the root span: it tells
 	// the span processor that the span it sees is this trace's root.
 	Pending bool
+	// Handle is the root package's handle of a local trace (a
+	// *tracium.Trace), so that whoever holds a context of the trace reaches
+	// the same tags, summary and failure state; nil for a remote trace.
+	Handle any
 
 	stamp []attribute.KeyValue
 	// depths is the table of the Tracium span processor that stamps the

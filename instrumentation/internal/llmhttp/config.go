@@ -34,10 +34,16 @@ type Config struct {
 	// any agent trace.
 	AutoTrace bool
 	// AgentName, Tags and TraceOptions configure automatic traces; Tags
-	// come first, then TraceOptions.
+	// come first, then TraceOptions. The span processor's default tags
+	// (tracium.WithDefaultTags) come before them all.
 	AgentName    string
 	Tags         []string
 	TraceOptions []tracium.TraceOption
+	// NamedAgent is set when the user gave AgentName (the provider
+	// package's WithAgentName): it then wins over the span processor's
+	// default agent name (tracium.WithDefaultAgentName), which otherwise
+	// replaces the program's name.
+	NamedAgent bool
 	// TracerProvider records automatic traces (nil: the global provider).
 	TracerProvider trace.TracerProvider
 	// Capture says what content to record.

@@ -165,9 +165,13 @@ func (m *Middleware) start(req *http.Request, r Request) *call {
 	m.warn(ctx, inTrace)
 	c := &call{}
 	if !inTrace && m.cfg.AutoTrace {
-		opts := make([]tracium.TraceOption, 0, 4+len(m.cfg.TraceOptions))
+		opts := make([]tracium.TraceOption, 0, 5+len(m.cfg.TraceOptions))
 		opts = append(opts, tracium.WithLazyStart(), tracium.WithTags(m.cfg.Tags...),
 			tracium.WithTracerProvider(m.cfg.TracerProvider))
+		if !m.cfg.NamedAgent {
+			// Named after the program: the default agent name wins.
+			opts = append(opts, tracium.WithAutomaticName())
+		}
 		if r.Model != "" {
 			opts = append(opts, tracium.WithModel(r.Model))
 		}

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 )
 
 func TestReadUpTo(t *testing.T) {
@@ -147,4 +148,56 @@ func TestStreamBodyConcurrentSafe(t *testing.T) {
 		}
 	}
 	assert.Equal(t, rounds, llm, "one span per call, ended once")
+}
+
+// An automatic trace gets the span processor's trace defaults: its tags
+// come after the default tags; the default agent name replaces the
+// program's name but not one the user gave (WithAgentName); the call's
+// model wins over the default model.
+func TestAutomaticTraceDefaults(t *testing.T) {
+	t.Parallel()
+	defaults := []tracium.ProcessorOption{
+		tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod", "@TEST"),
+		tracium.WithDefaultModel("default-model"), tracium.WithDefaultVersion("2.0.0"),
+	}
+	for _, tc := range []struct {
+		name      string
+		defaults  []tracium.ProcessorOption
+		opts      []func(*Config)
+		wantName  string
+		wantTags  []string
+		wantModel string
+	}{
+		{name: "no defaults", wantName: "bot", wantTags: []string{"@test", "extra"}, wantModel: "m",
+			opts: []func(*Config){TraceOptions(tracium.WithTags("extra"))}},
+		{name: "defaults", defaults: defaults, wantName: "nightly-jobs", wantTags: []string{"prod", "@TEST", "extra"}, wantModel: "m",
+			opts: []func(*Config){TraceOptions(tracium.WithTags("extra"))}},
+		{name: "agent name option wins", defaults: defaults, wantName: "triage", wantTags: []string{"prod", "@TEST"}, wantModel: "m",
+			opts: []func(*Config){AgentName("triage")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pl := llmtest.NewPipeline(t, tc.defaults...)
+			cfg := NewConfig(func(string) string { return "" }, "test", "/bin/bot", "@test")
+			cfg.TracerProvider = pl.TP
+			for _, o := range tc.opts {
+				o(&cfg)
+			}
+			m := New(cfg, fakeAPI{})
+			req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/v1/x", strings.NewReader(`{}`))
+			require.NoError(t, err)
+			_, err = m.Handle(req, func(*http.Request) (*http.Response, error) {
+				return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+					Body: io.NopCloser(strings.NewReader(`{}`))}, nil
+			})
+			require.NoError(t, err)
+			_, got, _ := pl.OneSpan(t)
+			assert.Equal(t, tc.wantName, got.AgentName, "agent_name")
+			assert.Equal(t, tc.wantTags, got.Tags, "tags")
+			assert.Equal(t, tc.wantModel, got.ModelID, "model_id")
+			if tc.defaults != nil {
+				assert.Equal(t, "2.0.0", got.Version, "version")
+			}
+		})
+	}
 }

@@ -38,7 +38,7 @@ func AutoTrace(on bool) func(*Config) { return func(c *Config) { c.AutoTrace = o
 func AgentName(name string) func(*Config) {
 	return func(c *Config) {
 		if name != "" {
-			c.AgentName = name
+			c.AgentName, c.NamedAgent = name, true
 		}
 	}
 }

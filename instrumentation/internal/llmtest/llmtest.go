@@ -35,8 +35,9 @@ type Pipeline struct {
 	Rec *tracetest.SpanRecorder
 }
 
-// NewPipeline starts a pipeline that the test shuts down.
-func NewPipeline(t *testing.T) *Pipeline {
+// NewPipeline starts a pipeline that the test shuts down; opts configure
+// its Tracium span processor (trace defaults, say).
+func NewPipeline(t *testing.T, opts ...tracium.ProcessorOption) *Pipeline {
 	t.Helper()
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
@@ -44,7 +45,7 @@ func NewPipeline(t *testing.T) *Pipeline {
 	require.NoError(t, err)
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)),
+		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, opts...)),
 		sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return &Pipeline{Srv: srv, TP: tp, Rec: rec}
