@@ -64,6 +64,7 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	report(op, err)
 
 	info := &agentctx.Trace{AgentName: name, Pending: true}
+	setEndUser(ctx, op, c, info)
 	attrs, tags := rootAttrs(op, c, info)
 	setIdentity(ctx, op, c, info)
 	parentSC := trace.SpanContextFromContext(ctx)
@@ -89,7 +90,7 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 // rootAttrs returns the attributes of an agent root named info.AgentName
 // that c asks for, reporting and leaving out or cutting what breaks a rule,
 // with room for the parent's and c's own; and the root's valid tags. It sets
-// info.Model.
+// info.Model; info's user and session must be set (they go in the metadata).
 func rootAttrs(op string, c traceConfig, info *agentctx.Trace) ([]attribute.KeyValue, []string) {
 	attrs := make([]attribute.KeyValue, 0, 12+len(c.attrs))
 	attrs = append(attrs,
@@ -109,9 +110,9 @@ func rootAttrs(op string, c traceConfig, info *agentctx.Trace) ([]attribute.KeyV
 	if len(tags) > 0 {
 		attrs = append(attrs, semconv.TraceTagsKey.StringSlice(tags))
 	}
-	if md, err := validate.Metadata(c.metadata); err != nil {
-		report(op, err)
-	} else if md != nil {
+	md, err := traceMetadata(c.metadata, info)
+	report(op, err)
+	if md != nil {
 		attrs = append(attrs, semconv.TraceMetadataKey.String(string(md)))
 	}
 	if c.lazy {
