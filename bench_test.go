@@ -9,7 +9,17 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/semconv"
+	"github.com/tracium-ai/tracium-go/tenant"
 )
+
+func mustTenant(tb testing.TB, s string) tenant.ID {
+	tb.Helper()
+	id, err := tenant.New(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
 
 // discard is an exporter that drops everything.
 type discard struct{}
@@ -25,6 +35,22 @@ func BenchmarkStartSpan(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
 		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 		ctx, tr := tracium.StartTrace(context.Background(), "bench", tracium.WithTracerProvider(tp))
+		defer tr.End()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel("gpt-4o-mini"))
+			s.End()
+		}
+	})
+	// The trace's identity is stamped on every span: with a tenant, a user
+	// and a session, four attributes more than above (tracium.tenant.id,
+	// user.id, session.id, gen_ai.conversation.id).
+	b.Run("tracium-identity", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		ctx := tenant.With(context.Background(), mustTenant(b, "acme"))
+		ctx, tr := tracium.StartTrace(ctx, "bench", tracium.WithTracerProvider(tp),
+			tracium.WithUser("u-42"), tracium.WithSession("chat-7"))
 		defer tr.End()
 		b.ReportAllocs()
 		for b.Loop() {

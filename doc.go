@@ -97,6 +97,17 @@
 // ([WithDefaultWorkspace] on Init or NewSpanProcessor), then
 // TRACIUM_WORKSPACE_ID.
 //
+// # End user and session
+//
+// A trace's end user and session (conversation) are, strongest first:
+// [WithUser] and [WithSession] on StartTrace, those of the agent trace the
+// context is in, then the context's (package enduser). They are stamped on
+// every span of the trace as user.id, session.id and gen_ai.conversation.id,
+// and sent in the metadata of the trace's start as "user_id" and
+// "conversation_id", where metadata of your own under the same key wins.
+// Nothing is recorded unless the application sets them: a user id may be
+// personal data, and redaction applies to it.
+//
 // # Configuration
 //
 // Each option is accepted only where it means something: [Option] by

@@ -321,6 +321,8 @@ type traceConfig struct {
 	version   string
 	lazy      bool
 	workspace string
+	user      string
+	session   string
 	tp        trace.TracerProvider
 	start     time.Time
 	attrs     []attribute.KeyValue

@@ -116,6 +116,7 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	// the handle up while the root starts must not find a nil span.
 	t := &Trace{info: info, span: noop.Span{}}
 	info.Handle = t
+	setEndUser(ctx, op, c, info)
 	attrs := rootAttrs(op, c, t)
 	setIdentity(ctx, op, c, info)
 	parentSC := trace.SpanContextFromContext(ctx)
@@ -143,7 +144,8 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 // rootAttrs returns the attributes of the agent root of t, named
 // t.info.AgentName, that c asks for, reporting and leaving out or cutting
 // what breaks a rule, with room for the parent's and c's own. It sets
-// t.info.Model, t's valid tags and t.start.
+// t.info.Model, t's valid tags and t.start; info's user and session must be set (they go
+// in the metadata).
 func rootAttrs(op string, c traceConfig, t *Trace) []attribute.KeyValue {
 	info := t.info
 	t.start = startState{pending: true, automatic: c.automatic}
@@ -168,9 +170,9 @@ func rootAttrs(op string, c traceConfig, t *Trace) []attribute.KeyValue {
 	if len(tags) > 0 {
 		attrs = append(attrs, semconv.TraceTagsKey.StringSlice(tags))
 	}
-	if md, err := validate.Metadata(c.metadata); err != nil {
-		report(op, err)
-	} else if md != nil {
+	md, err := traceMetadata(c.metadata, info)
+	report(op, err)
+	if md != nil {
 		t.start.metadata = md
 		attrs = append(attrs, semconv.TraceMetadataKey.String(string(md)))
 	}

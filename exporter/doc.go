@@ -23,7 +23,9 @@
 // For an agent trace started in this process the exporter sends, in order:
 //
 //   - the start, POST /agents/traces, with agent_name, model_id, tags,
-//     trace_id, workspace_id, version, tenant_id and metadata. An eager trace
+//     trace_id, workspace_id, version, tenant_id and metadata (which holds
+//     the trace's end user and session as user_id and conversation_id, see
+//     tracium.WithUser). An eager trace
 //     starts right after StartTrace, in the background; a lazy one
 //     (tracium.WithLazyStart) with its first exported span, and not at all if
 //     it records none;

@@ -1,11 +1,12 @@
-// Package propagation carries the tenant, the workspace and the current
-// agent trace across services, as W3C baggage, and decides which inbound
+// Package propagation carries the tenant, the workspace, the end user and
+// session, and the current agent trace across services, as W3C baggage, and decides which inbound
 // values a service believes.
 //
 // [Tracium] is an OTel TextMapPropagator. Inject writes the Tracium members
 // of a context into the baggage header; Extract reads them back, under the
 // receiving service's trust [Policy], into the typed values the rest of
-// tracium-go reads: tenant.From, workspace.From, and the agent trace that
+// tracium-go reads: tenant.From, workspace.From, enduser.UserFromContext,
+// enduser.SessionFromContext, and the agent trace that
 // tracium.StartSpan adds spans to. A downstream service's spans so land in
 // the upstream service's Tracium trace, nested under the span that made the
 // call, and are posted by the downstream exporter without a second start or
@@ -30,6 +31,8 @@
 //
 //	tracium.tenant     the tenant id                        ([MemberTenant])
 //	tracium.workspace  the workspace id                     ([MemberWorkspace])
+//	tracium.user       the end-user id                      ([MemberUser])
+//	tracium.session    the session (conversation) id        ([MemberSession])
 //	tracium.trace      the Tracium trace id                 ([MemberTrace])
 //	tracium.agent      the trace's agent name               ([MemberAgent])
 //	tracium.depth      depth of the calling span, -1 to 100000 ([MemberDepth])
@@ -51,7 +54,9 @@
 //
 // # Trust
 //
-// Baggage is written by the caller, so a tenant arriving in it is a claim.
+// Baggage is written by the caller, so a tenant arriving in it is a claim,
+// and so are a user and a session: they are believed or dropped together
+// with the tenant, under the same policy.
 // The receiving service chooses, with [WithPolicy], what to do with claims:
 //
 //   - [Ignore], the default: drop them silently. Right at a public edge,
@@ -66,7 +71,8 @@
 // rejected as a whole: within the W3C limits ([MaxMembers] members,
 // [MaxBytes] bytes, all header lines together), no member of ours given
 // twice or malformed, tenant and workspace valid (tenant.New,
-// workspace.New), the trace id at most 256 letters, digits, '-' and '_',
+// workspace.New), user and session valid and already trimmed
+// (enduser.NewUser, enduser.NewSession), the trace id at most 256 letters, digits, '-' and '_',
 // the agent name as the API accepts it. Inbound values are never repaired.
 // A rejected set (a disapproved request under TrustIf is not rejected, just
 // ignored) is reported to the OTel error handler once per
@@ -86,7 +92,9 @@
 // but the signature, in this order, each ending in a line feed, with values
 // percent-encoded canonically (upper-case hex for '%' and every byte that is
 // not a baggage-octet, so no value holds a line break), absent members as
-// empty values, and depth and time in decimal:
+// empty values, and depth and time in decimal; the user and session lines
+// follow the depth line only when the set has a user or a session (the text
+// of a set without them is unchanged from earlier versions):
 //
 //	tracium-baggage-v1
 //	tracium.kid=k2
@@ -96,6 +104,8 @@
 //	tracium.trace=4bf92f3577b34da6a3ce929d0e0e4736
 //	tracium.agent=support-bot
 //	tracium.depth=0
+//	tracium.user=u-42
+//	tracium.session=
 //
 // A receiver verifies with whichever key of its [Keyring] the id names,
 // compares in constant time, and rejects a set whose time is further than

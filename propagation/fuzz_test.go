@@ -26,6 +26,7 @@ import (
 func FuzzExtract(f *testing.F) {
 	f.Add("tracium.tenant=acme,tracium.trace=t1,tracium.agent=bot,tracium.depth=0", "")
 	f.Add("", "acme")
+	f.Add("tracium.user=u-42,tracium.session=chat%207,tracium.tenant=acme", "")
 	kr := keyring(f, "k1")
 	clock := newClock(epoch)
 	opts := []propagation.Option{propagation.WithTenantHeader(), propagation.WithClock(clock.Now), propagation.WithErrorInterval(time.Hour)}

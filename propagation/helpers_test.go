@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
@@ -88,6 +89,7 @@ func mustWorkspace(s string) workspace.ID {
 // got is what an extracted context says, for comparisons.
 type got struct {
 	Tenant, Workspace string
+	User, Session     string
 	Trace, Agent      string
 	Depth             int
 	Remote            bool
@@ -102,8 +104,18 @@ func read(ctx context.Context) got {
 	if id, ok := workspace.From(ctx); ok {
 		g.Workspace = id.String()
 	}
+	if u, ok := enduser.UserFromContext(ctx); ok {
+		g.User = u.String()
+	}
+	if s, ok := enduser.SessionFromContext(ctx); ok {
+		g.Session = s.String()
+	}
 	if sc := agentctx.From(ctx); sc != nil {
 		g.Trace, g.Agent, g.Depth, g.Remote = sc.Trace.ID, sc.Trace.AgentName, sc.Depth, sc.Trace.Remote
+		if sc.Trace.User != g.User || sc.Trace.Session != g.Session {
+			// The joined trace and the context must agree.
+			g.User, g.Session = "trace:"+sc.Trace.User, "trace:"+sc.Trace.Session
+		}
 	}
 	return g
 }

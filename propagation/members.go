@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -23,6 +24,10 @@ const (
 	MemberTenant = "tracium.tenant"
 	// MemberWorkspace is the workspace id (see package workspace).
 	MemberWorkspace = "tracium.workspace"
+	// MemberUser is the end-user id (see package enduser).
+	MemberUser = "tracium.user"
+	// MemberSession is the session id (see package enduser).
+	MemberSession = "tracium.session"
 	// MemberTrace is the Tracium trace id of the agent trace the caller is
 	// in. It comes with [MemberAgent] and [MemberDepth].
 	MemberTrace = "tracium.trace"
@@ -54,6 +59,8 @@ const (
 	mTrace
 	mAgent
 	mDepth
+	mUser
+	mSession
 	mSig
 	nMembers
 )
@@ -64,6 +71,10 @@ func memberIndex(key string) int {
 		return mTenant
 	case MemberWorkspace:
 		return mWorkspace
+	case MemberUser:
+		return mUser
+	case MemberSession:
+		return mSession
 	case MemberTrace:
 		return mTrace
 	case MemberAgent:
@@ -149,6 +160,8 @@ func scan(one string, many []string) (raw, error) {
 type set struct {
 	tenant    string
 	workspace string
+	user      string
+	session   string
 	trace     string // with agent and depth, or "" for none
 	agent     string
 	depth     int
@@ -158,9 +171,13 @@ type set struct {
 	// Set by parse: the validated ids.
 	tenantID    tenant.ID
 	workspaceID workspace.ID
+	userID      enduser.User
+	sessionID   enduser.Session
 }
 
-func (s *set) empty() bool { return s.tenant == "" && s.workspace == "" && s.trace == "" }
+func (s *set) empty() bool {
+	return s.tenant == "" && s.workspace == "" && s.user == "" && s.session == "" && s.trace == ""
+}
 
 // parse checks the syntax of the members in r and of an X-Tenant-ID header
 // value and returns them as a set, with the signature text.
@@ -187,6 +204,18 @@ func parse(r *raw, hdrTenant string, hasHdr bool) (set, string, error) {
 			return s, "", fmt.Errorf("member %s: not a valid workspace id (at most %d characters, no control characters, no surrounding whitespace)", MemberWorkspace, workspace.MaxLength)
 		}
 		s.workspace = r.v[mWorkspace]
+	}
+	if r.has(mUser) {
+		if s.userID, err = enduser.NewUser(r.v[mUser]); err != nil || s.userID.String() != r.v[mUser] {
+			return s, "", fmt.Errorf("member %s: not a valid user id (at most %d characters, no control characters, no surrounding whitespace)", MemberUser, enduser.MaxLength)
+		}
+		s.user = r.v[mUser]
+	}
+	if r.has(mSession) {
+		if s.sessionID, err = enduser.NewSession(r.v[mSession]); err != nil || s.sessionID.String() != r.v[mSession] {
+			return s, "", fmt.Errorf("member %s: not a valid session id (at most %d characters, no control characters, no surrounding whitespace)", MemberSession, enduser.MaxLength)
+		}
+		s.session = r.v[mSession]
 	}
 	nt := 0
 	for _, i := range [...]int{mTrace, mAgent, mDepth} {
@@ -267,6 +296,12 @@ func appendMembers(b []byte, n int, s *set, sig []byte) ([]byte, int) {
 	if s.workspace != "" {
 		add(MemberWorkspace, s.workspace)
 	}
+	if s.user != "" {
+		add(MemberUser, s.user)
+	}
+	if s.session != "" {
+		add(MemberSession, s.session)
+	}
 	if s.trace != "" {
 		add(MemberTrace, s.trace)
 		add(MemberAgent, s.agent)
@@ -298,7 +333,9 @@ const canonicalPrefix = "tracium-baggage-v1\n"
 // appendCanonical appends the text a signature covers: every member but the
 // signature, in a fixed order, one "name=value" line each, values
 // percent-encoded canonically (so no value can contain a line break) and
-// absent members as empty values.
+// absent members as empty values. The user and session lines follow only
+// when the set has either, so that the text of a set without them is the
+// one senders that predate them sign.
 func appendCanonical(b []byte, s *set) []byte {
 	b = append(b, canonicalPrefix...)
 	line := func(name, value string) {
@@ -319,5 +356,10 @@ func appendCanonical(b []byte, s *set) []byte {
 	if s.trace != "" {
 		b = strconv.AppendInt(b, int64(s.depth), 10)
 	}
-	return append(b, '\n')
+	b = append(b, '\n')
+	if s.user != "" || s.session != "" {
+		line(MemberUser, s.user)
+		line(MemberSession, s.session)
+	}
+	return b
 }

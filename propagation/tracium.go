@@ -11,6 +11,7 @@ import (
 	otelpropagation "go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
@@ -18,7 +19,8 @@ import (
 )
 
 // Tracium is the Tracium propagator: an OTel TextMapPropagator that carries
-// the tenant, the workspace and the identity of the current agent trace as
+// the tenant, the workspace, the end user and session, and the identity of
+// the current agent trace as
 // W3C baggage members under [Prefix] (see the package documentation).
 //
 // The zero Tracium is ready to use: it injects unsigned members and ignores
@@ -93,8 +95,8 @@ func clearHeader(carrier otelpropagation.TextMapCarrier, name string) {
 }
 
 // Inject writes the Tracium members of ctx into carrier's baggage header:
-// the tenant and workspace of the agent trace ctx is in, else those ctx
-// carries; and when ctx is in an agent trace, its id, agent name and the
+// the tenant, workspace, user and session of the agent trace ctx is in,
+// else those ctx carries; and when ctx is in an agent trace, its id, agent name and the
 // depth of the span current in ctx. With [WithSigning] the set is signed.
 //
 // Inject merges: list-members already in the header (written by otel's
@@ -153,6 +155,7 @@ func (c *config) collect(ctx context.Context, s *set) {
 	sc := agentctx.From(ctx)
 	if sc != nil {
 		s.tenant, s.workspace = sc.Trace.Tenant, sc.Trace.Workspace
+		s.user, s.session = sc.Trace.User, sc.Trace.Session
 		if sc.Trace.ID != "" {
 			s.trace, s.agent = sc.Trace.ID, sc.Trace.AgentName
 			s.depth = sc.DepthOf(trace.SpanFromContext(ctx).SpanContext().SpanID())
@@ -168,11 +171,22 @@ func (c *config) collect(ctx context.Context, s *set) {
 			s.workspace = id.String()
 		}
 	}
+	if s.user == "" {
+		if u, ok := enduser.UserFromContext(ctx); ok {
+			s.user = u.String()
+		}
+	}
+	if s.session == "" {
+		if ss, ok := enduser.SessionFromContext(ctx); ok {
+			s.session = ss.String()
+		}
+	}
 }
 
 // Extract reads the Tracium members of carrier and, when the trust policy
 // believes them and they are valid, returns ctx with them: the tenant
-// (tenant.With), the workspace (workspace.With) and, for a caller inside an
+// (tenant.With), the workspace (workspace.With), the user and session
+// (enduser.ContextWithUser, enduser.ContextWithSession) and, for a caller inside an
 // agent trace, that trace as a remote trace, so that spans started from the
 // returned context (tracium.StartSpan, or any instrumentation) join it,
 // nested under the caller's span. The caller's span is the one in ctx's span
@@ -215,6 +229,12 @@ func (c *config) extract(ctx context.Context, carrier otelpropagation.TextMapCar
 	} else {
 		ctx = c.defaults(ctx)
 	}
+	if s.user != "" {
+		ctx = enduser.ContextWithUser(ctx, s.userID)
+	}
+	if s.session != "" {
+		ctx = enduser.ContextWithSession(ctx, s.sessionID)
+	}
 	if s.trace == "" {
 		return ctx
 	}
@@ -222,7 +242,9 @@ func (c *config) extract(ctx context.Context, carrier otelpropagation.TextMapCar
 	if id, ok := workspace.From(ctx); ok {
 		ws = id.String()
 	}
-	tr := agentctx.NewRemote(s.trace, s.agent, s.tenant, ws, c.tracer)
+	tr := &agentctx.Trace{ID: s.trace, AgentName: s.agent, Tenant: s.tenant, Workspace: ws,
+		User: s.user, Session: s.session, Remote: true, Tracer: c.tracer}
+	tr.Seal() // as agentctx.NewRemote does, with the user and session
 	scope := agentctx.Scope{Trace: tr, SpanID: trace.SpanContextFromContext(ctx).SpanID(), Depth: s.depth}
 	if adopt != nil {
 		scope.SpanID, scope.Depth = adopt.SpanContext().SpanID(), s.depth+1

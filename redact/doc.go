@@ -35,7 +35,10 @@
 // letters, digits, whitespace, '-', '_' and '.', and tracium.StartTrace
 // replaces anything else with '-' before an exporter sees the name:
 // key-shaped secrets are still masked there, but "password=x" arrives as
-// "password-x", which no pattern knows.
+// "password-x", which no pattern knows. End-user and session ids (user.id,
+// session.id, gen_ai.conversation.id, and user_id and conversation_id in
+// a trace's metadata) are masked like any other value: they may be
+// personal data.
 //
 // Length limits cut text before it is masked: span names (512 characters),
 // tags, model ids and other short texts, error texts (10,000) and inputs

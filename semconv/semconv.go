@@ -22,6 +22,14 @@ const (
 	// span opened directly under the agent root, 1 below that, and so on.
 	// The agent root itself has no depth.
 	DepthKey = attribute.Key("tracium.span.depth")
+	// UserIDKey is the end user the trace runs for (package enduser), the
+	// OpenTelemetry semantic conventions' user.id. Set only when the
+	// application sets a user.
+	UserIDKey = attribute.Key("user.id")
+	// SessionIDKey is the session the trace belongs to (package enduser),
+	// the OpenTelemetry semantic conventions' session.id. The same id is
+	// also stamped as [GenAIConversationIDKey].
+	SessionIDKey = attribute.Key("session.id")
 	// RemoteKey is true on spans of an agent trace that was started in another
 	// service and joined here through propagation: such spans are posted, but
 	// the trace is never started or ended by this process.

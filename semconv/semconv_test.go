@@ -18,6 +18,8 @@ func TestKeysPinned(t *testing.T) {
 		semconv.AgentNameKey:                  "tracium.agent.name",
 		semconv.TenantIDKey:                   "tracium.tenant.id",
 		semconv.WorkspaceIDKey:                "tracium.workspace.id",
+		semconv.UserIDKey:                     "user.id",
+		semconv.SessionIDKey:                  "session.id",
 		semconv.DepthKey:                      "tracium.span.depth",
 		semconv.RemoteKey:                     "tracium.trace.remote",
 		semconv.RootKey:                       "tracium.trace.root",

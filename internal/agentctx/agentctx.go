@@ -29,7 +29,10 @@ type Trace struct {
 	AgentName string
 	Tenant    string
 	Workspace string
-	Model     string
+	// User and Session are the end user and the session of the trace
+	// (package enduser), "" for none.
+	User, Session string
+	Model         string
 	// Remote is true for a trace joined from another service.
 	Remote bool
 	// Tracer starts the trace's spans on the provider the trace runs on; nil
@@ -118,13 +121,19 @@ func (t *Trace) Stamp() []attribute.KeyValue { return t.stamp }
 // Seal computes the stamp from the identity fields. It must be called once
 // they are final and before the trace is shared between goroutines.
 func (t *Trace) Seal() {
-	s := make([]attribute.KeyValue, 0, 5)
+	s := make([]attribute.KeyValue, 0, 8)
 	s = append(s, semconv.TraceIDKey.String(t.ID), semconv.AgentNameKey.String(t.AgentName))
 	if t.Tenant != "" {
 		s = append(s, semconv.TenantIDKey.String(t.Tenant))
 	}
 	if t.Workspace != "" {
 		s = append(s, semconv.WorkspaceIDKey.String(t.Workspace))
+	}
+	if t.User != "" {
+		s = append(s, semconv.UserIDKey.String(t.User))
+	}
+	if t.Session != "" {
+		s = append(s, semconv.SessionIDKey.String(t.Session), semconv.GenAIConversationIDKey.String(t.Session))
 	}
 	if t.Remote {
 		s = append(s, semconv.RemoteKey.Bool(true))

@@ -30,6 +30,25 @@ func TestNewRemote(t *testing.T) {
 	}
 }
 
+// The user and session are stamped when set: the session twice, as
+// session.id and as the GenAI conversation id.
+func TestSealEndUser(t *testing.T) {
+	t.Parallel()
+	tr := &agentctx.Trace{ID: "t-1", AgentName: "bot", Tenant: "acme", User: "u-42", Session: "chat-7"}
+	tr.Seal()
+	assert.Equal(t, []attribute.KeyValue{
+		semconv.TraceIDKey.String("t-1"), semconv.AgentNameKey.String("bot"), semconv.TenantIDKey.String("acme"),
+		semconv.UserIDKey.String("u-42"), semconv.SessionIDKey.String("chat-7"), semconv.GenAIConversationIDKey.String("chat-7"),
+	}, tr.Stamp())
+	assert.Equal(t, len(tr.Stamp()), cap(tr.Stamp()), "callers append to copies")
+
+	tr = &agentctx.Trace{ID: "t-2", AgentName: "bot", User: "u-42"}
+	tr.Seal()
+	assert.Equal(t, []attribute.KeyValue{
+		semconv.TraceIDKey.String("t-2"), semconv.AgentNameKey.String("bot"), semconv.UserIDKey.String("u-42"),
+	}, tr.Stamp(), "no session: neither session key")
+}
+
 func TestDepths(t *testing.T) {
 	t.Parallel()
 	d := agentctx.NewDepths(2)

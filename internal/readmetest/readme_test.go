@@ -27,6 +27,7 @@ var imports = map[string]string{
 	"exporter":         "github.com/tracium-ai/tracium-go/exporter",
 	"tenant":           "github.com/tracium-ai/tracium-go/tenant",
 	"workspace":        "github.com/tracium-ai/tracium-go/workspace",
+	"enduser":          "github.com/tracium-ai/tracium-go/enduser",
 	"routing":          "github.com/tracium-ai/tracium-go/routing",
 	"propagation":      "github.com/tracium-ai/tracium-go/propagation",
 	"redact":           "github.com/tracium-ai/tracium-go/redact",
