@@ -90,3 +90,6 @@ func Limit(raw []byte, max int) json.RawMessage {
 	s, _ := Cut(buf.String(), max)
 	return TextOutput(s)
 }
+
+// IsNull reports whether raw is absent or JSON null.
+func IsNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
