@@ -36,20 +36,9 @@ func TestMessage(t *testing.T) {
 	tr.End()
 
 	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                    "llm",
-		"gen_ai.operation.name":                "chat",
-		"gen_ai.provider.name":                 "anthropic",
-		"gen_ai.request.model":                 "claude-sonnet-4-5",
-		"gen_ai.request.max_tokens":            int64(1024),
-		"gen_ai.request.temperature":           0.2,
-		"gen_ai.response.model":                "claude-sonnet-4-5-20250929",
-		"gen_ai.response.id":                   "msg_01XFDUDYJgAACzvnptvVoYEL",
-		"gen_ai.response.finish_reasons":       []string{"end_turn"},
-		"gen_ai.usage.input_tokens":            int64(1117),
-		"gen_ai.usage.output_tokens":           int64(12),
-		"gen_ai.usage.cache_read.input_tokens": int64(1024),
-	}, llmtest.CallAttrs(s), "input tokens include the cached ones, as the GenAI conventions count them")
+	llmtest.Chat("anthropic", "claude-sonnet-4-5").Answer("claude-sonnet-4-5-20250929", "msg_01XFDUDYJgAACzvnptvVoYEL", "end_turn").
+		Tokens(1117, 12, 1024).With(map[string]any{"gen_ai.request.max_tokens": int64(1024), "gen_ai.request.temperature": 0.2}).
+		Assert(t, s, "input tokens include the cached ones, as the GenAI conventions count them")
 	assert.Equal(t, "chat claude-sonnet-4-5", s.Name())
 	assert.JSONEq(t, supportInput, llmtest.Attr(s, semconv.InputKey))
 	assert.JSONEq(t, `"Your order #1042 shipped on Monday."`, llmtest.Attr(s, semconv.OutputKey))
@@ -151,15 +140,9 @@ func TestMessageErrorInAutomaticTrace(t *testing.T) {
 	assert.Equal(t, 529, apiErr.StatusCode)
 
 	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":         "llm",
-		"gen_ai.operation.name":     "chat",
-		"gen_ai.provider.name":      "anthropic",
-		"gen_ai.request.model":      "claude-sonnet-4-5",
-		"gen_ai.request.max_tokens": int64(1024),
-		"error.type":                "overloaded_error",
-		"http.response.status_code": int64(529),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("anthropic", "claude-sonnet-4-5").
+		With(map[string]any{"gen_ai.request.max_tokens": int64(1024), "error.type": "overloaded_error", "http.response.status_code": int64(529)}).
+		Assert(t, s)
 	assert.Equal(t, "failed", sp.Status)
 	assert.Equal(t, "Overloaded", sp.Error)
 	assert.JSONEq(t, supportInput, string(sp.Input))

@@ -52,19 +52,8 @@ func TestMessageStream(t *testing.T) {
 	tr.End()
 
 	s, _, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                    "llm",
-		"gen_ai.operation.name":                "chat",
-		"gen_ai.provider.name":                 "anthropic",
-		"gen_ai.request.model":                 "claude-sonnet-4-5",
-		"gen_ai.request.max_tokens":            int64(1024),
-		"gen_ai.response.model":                "claude-sonnet-4-5-20250929",
-		"gen_ai.response.id":                   "msg_01Stream",
-		"gen_ai.response.finish_reasons":       []string{"end_turn"},
-		"gen_ai.usage.input_tokens":            int64(1117),
-		"gen_ai.usage.output_tokens":           int64(9),
-		"gen_ai.usage.cache_read.input_tokens": int64(1024),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("anthropic", "claude-sonnet-4-5").Answer("claude-sonnet-4-5-20250929", "msg_01Stream", "end_turn").
+		Tokens(1117, 9, 1024).With(map[string]any{"gen_ai.request.max_tokens": int64(1024)}).Assert(t, s)
 	assert.Equal(t, "completed", sp.Status)
 	assert.JSONEq(t, supportInput, string(sp.Input))
 	assert.JSONEq(t, `"Your order shipped on Monday."`, string(sp.Output))

@@ -46,14 +46,8 @@ func TestErrorResponseInAutomaticTrace(t *testing.T) {
 
 	const msg = "Rate limit reached for gpt-4o-mini in organization org-abc123 on tokens per min (TPM): Limit 200000, Used 199800, Requested 1117."
 	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":         "llm",
-		"gen_ai.operation.name":     "chat",
-		"gen_ai.provider.name":      "openai",
-		"gen_ai.request.model":      "gpt-4o-mini",
-		"error.type":                "tokens",
-		"http.response.status_code": int64(429),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("openai", "gpt-4o-mini").With(map[string]any{"error.type": "tokens", "http.response.status_code": int64(429)}).
+		Assert(t, s)
 	assert.Equal(t, msg, s.Status().Description)
 	assert.Equal(t, "failed", sp.Status)
 	assert.Equal(t, msg, sp.Error)

@@ -25,16 +25,16 @@ type CaptureCase[O any] struct {
 	Want bool
 }
 
-// Call makes one call, streamed or not, inside ctx's trace, with a
+// CaptureCall makes one call, streamed or not, inside ctx's trace, with a
 // middleware that reads the environment through getenv and has opts.
-type Call[O any] func(t *testing.T, ctx context.Context, prov *Provider, getenv func(string) string, opts []O, stream bool)
+type CaptureCall[O any] func(t *testing.T, ctx context.Context, prov *Provider, getenv func(string) string, opts []O, stream bool)
 
 // RunCapture runs each case as a parallel subtest, with a whole answer and
 // with a streamed one (events), on a pipeline whose provider withTP gives
 // the middleware. The span must record input and output as the case wants,
 // and check what else it records either way.
 func RunCapture[O any](t *testing.T, cases []CaptureCase[O], answer string, events []string, withTP func(trace.TracerProvider) O,
-	call Call[O], check func(t *testing.T, s sdktrace.ReadOnlySpan, sp traciumtest.Span, stream bool)) {
+	call CaptureCall[O], check func(t *testing.T, s sdktrace.ReadOnlySpan, sp traciumtest.Span, stream bool)) {
 	for _, tc := range cases {
 		for _, stream := range []bool{false, true} {
 			name := tc.Name
