@@ -24,9 +24,7 @@ const textAnswer = `{
 
 func TestMessage(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
-	client := newClient(prov, pl)
+	pl, prov, client := newClient(t, llmtest.ReplyJSON(200, textAnswer))
 	ctx, tr := pl.StartTrace(t)
 	params := supportParams()
 	params.Temperature = anthropic.Float(0.2)
@@ -80,9 +78,7 @@ const afterToolAnswer = `{
 // tool_use blocks in the output; the tool_result in the next call's input.
 func TestMessageToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolUseAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolUseAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
 	ctx, tr := pl.StartTrace(t)
 	params := anthropic.MessageNewParams{
 		Model:     model,
@@ -131,9 +127,7 @@ const overloaded = `{"type":"error","error":{"type":"overloaded_error","message"
 // message, then the automatic trace.
 func TestMessageErrorInAutomaticTrace(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(529, overloaded))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(529, overloaded))
 	_, err := client.Messages.New(t.Context(), supportParams())
 	var apiErr *anthropic.Error
 	require.ErrorAs(t, err, &apiErr, "the client's own error reaches the caller")

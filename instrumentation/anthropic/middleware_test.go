@@ -54,9 +54,7 @@ func TestContentCapture(t *testing.T) {
 // the options given.
 func TestAutomaticTrace(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
-	client := newClient(prov, pl, traciumanthropic.WithTraceOptions(tracium.WithTags("prod"), tracium.WithVersion("1.4.0")))
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, textAnswer), traciumanthropic.WithTraceOptions(tracium.WithTags("prod"), tracium.WithVersion("1.4.0")))
 	_, err := client.Messages.New(context.Background(), supportParams())
 	require.NoError(t, err)
 	_, got, sp := pl.OneSpan(t)

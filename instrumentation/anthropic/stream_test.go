@@ -37,9 +37,7 @@ var textEvents = []string{
 
 func TestMessageStream(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textEvents...))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplySSE(textEvents...))
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
 	assert.Empty(t, pl.LLMSpans(), "the span stays open while the caller reads the stream")
@@ -62,11 +60,10 @@ func TestMessageStream(t *testing.T) {
 
 func TestMessageStreamToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
 	jsonDelta := func(part string) string {
 		return ev("content_block_delta", `{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":`+part+`}}`)
 	}
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		messageStart("msg_01Tools"),
 		ev("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`),
 		textDelta("0", "I'll check order 1042."),
@@ -79,7 +76,6 @@ func TestMessageStreamToolUse(t *testing.T) {
 		ev("message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":58}}`),
 		ev("message_stop", `{"type":"message_stop"}`),
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
 	var msg anthropic.Message
@@ -100,10 +96,8 @@ func TestMessageStreamToolUse(t *testing.T) {
 // An error event fails the span; the client reports it too.
 func TestMessageStreamError(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(append(textEvents[:4:4],
+	pl, _, client := newClient(t, llmtest.ReplySSE(append(textEvents[:4:4],
 		ev("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))...))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
 	for stream.Next() {
@@ -122,9 +116,7 @@ func TestMessageStreamError(t *testing.T) {
 // what it saw.
 func TestMessageStreamClosedEarly(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textEvents[:4]...)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textEvents[:4]...)))
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
 	for range 3 { // message_start, content_block_start, the first delta (ping is skipped)
@@ -145,9 +137,7 @@ func TestMessageStreamClosedEarly(t *testing.T) {
 
 func TestMessageStreamOutputLimit(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textEvents...))
-	client := newClient(prov, pl, traciumanthropic.WithMaxOutputBytes(14))
+	pl, _, client := newClient(t, llmtest.ReplySSE(textEvents...), traciumanthropic.WithMaxOutputBytes(14))
 	stream := client.Messages.NewStreaming(t.Context(), supportParams())
 	for stream.Next() {
 	}

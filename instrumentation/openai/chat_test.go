@@ -45,9 +45,7 @@ const supportInput = `[{"role":"system","content":"You are a support agent for A
 
 func TestChatCompletion(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
-	client := newClient(prov, pl)
+	pl, prov, client := newClient(t, llmtest.ReplyJSON(200, chatAnswer))
 
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
@@ -113,9 +111,7 @@ const afterToolAnswer = `{
 // A tool call in the output, then its result in the next call's input.
 func TestChatCompletionToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolCallAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolCallAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
 	ctx, tr := pl.StartTrace(t)
 	params := openai.ChatCompletionNewParams{
 		Model:    "gpt-4o",
@@ -178,9 +174,7 @@ var textStream = []string{
 
 func TestChatCompletionStream(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textStream...))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplySSE(textStream...))
 
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
@@ -210,9 +204,8 @@ func TestChatCompletionStream(t *testing.T) {
 
 func TestChatCompletionStreamToolCalls(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
 	tc := func(d string) string { return delta(`{"tool_calls":[`+d+`]}`, "null") }
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		chunk(delta(`{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_a1","type":"function","function":{"name":"lookup_order","arguments":""}}],"refusal":null}`, "null"), "null"),
 		chunk(tc(`{"index":0,"function":{"arguments":"{\"order"}}`), "null"),
 		chunk(tc(`{"index":0,"function":{"arguments":"_id\": 1042}"}}`), "null"),
@@ -222,7 +215,6 @@ func TestChatCompletionStreamToolCalls(t *testing.T) {
 		chunk(`[]`, `{"prompt_tokens":95,"completion_tokens":41,"total_tokens":136}`),
 		"data: [DONE]",
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
 		Model:         "gpt-4o-mini",
@@ -250,9 +242,7 @@ func TestChatCompletionStreamToolCalls(t *testing.T) {
 // what was seen, and the status cancelled.
 func TestChatCompletionStreamClosedEarly(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textStream[:3]...)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textStream[:3]...)))
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
 		Model: "gpt-4o-mini", Messages: supportMessages(),
@@ -277,9 +267,7 @@ func TestChatCompletionStreamClosedEarly(t *testing.T) {
 // Captured stream text stops at the limit, marked as cut.
 func TestChatCompletionStreamOutputLimit(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textStream...))
-	client := newClient(prov, pl, traciumopenai.WithMaxOutputBytes(14))
+	pl, _, client := newClient(t, llmtest.ReplySSE(textStream...), traciumopenai.WithMaxOutputBytes(14))
 	stream := client.Chat.Completions.NewStreaming(t.Context(), openai.ChatCompletionNewParams{
 		Model: "gpt-4o-mini", Messages: supportMessages(),
 	})

@@ -25,9 +25,7 @@ const embeddingsAnswer = `{
 
 func TestEmbeddings(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, embeddingsAnswer))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, embeddingsAnswer))
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Embeddings.New(ctx, openai.EmbeddingNewParams{
 		Model:          openai.EmbeddingModelTextEmbedding3Small,
@@ -56,10 +54,8 @@ func TestEmbeddingsBase64(t *testing.T) {
 	for i, f := range []float32{0.5, -0.25, 0.125} {
 		binary.LittleEndian.PutUint32(vec[4*i:], math.Float32bits(f))
 	}
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":"`+
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":"`+
 		base64.StdEncoding.EncodeToString(vec)+`"}],"model":"text-embedding-3-large","usage":{"prompt_tokens":4,"total_tokens":4}}`))
-	client := newClient(prov, pl)
 	_, err := client.Embeddings.New(t.Context(), openai.EmbeddingNewParams{
 		Model:          openai.EmbeddingModelTextEmbedding3Large,
 		Input:          openai.EmbeddingNewParamsInputUnion{OfString: openai.String("refund")},

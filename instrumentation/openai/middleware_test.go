@@ -33,9 +33,7 @@ const rateLimited = `{"error": {
 // error answer fails the span with the provider's message, then that trace.
 func TestErrorResponseInAutomaticTrace(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(http.StatusTooManyRequests, rateLimited))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(http.StatusTooManyRequests, rateLimited))
 	_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{
 		Model: "gpt-4o-mini", Messages: supportMessages(),
 	})
@@ -65,11 +63,9 @@ func TestErrorResponseInAutomaticTrace(t *testing.T) {
 // An error answer that is not the provider's JSON still fails the span.
 func TestErrorResponseWithoutBody(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, _ *http.Request) {
+	pl, _, client := newClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "upstream connect error or disconnect/reset before headers", http.StatusBadGateway)
 	})
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 	require.Error(t, err)
@@ -165,9 +161,7 @@ func TestAutomaticTrace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pl := llmtest.NewPipeline(t)
-			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
-			client := newClient(prov, pl, tc.opts...)
+			pl, _, client := newClient(t, llmtest.ReplyJSON(200, chatAnswer), tc.opts...)
 			for range 2 {
 				_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 				require.NoError(t, err)
@@ -307,9 +301,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 // its body untouched.
 func TestUnknownEndpointPassesThrough(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, `{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}]}`))
-	client := newClient(prov, pl)
+	pl, prov, client := newClient(t, llmtest.ReplyJSON(200, `{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}]}`))
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Moderations.New(ctx, openai.ModerationNewParams{Input: openai.ModerationNewParamsInputUnion{OfString: openai.String("hello")}})
 	require.NoError(t, err)

@@ -33,9 +33,7 @@ const responsesAnswer = `{
 
 func TestResponses(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, responsesAnswer))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, responsesAnswer))
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Responses.New(ctx, responses.ResponseNewParams{
 		Model:           "o4-mini",
@@ -73,9 +71,7 @@ const functionCallAnswer = `{
 // output, is recorded as given.
 func TestResponsesToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, functionCallAnswer))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, functionCallAnswer))
 	ctx, tr := pl.StartTrace(t)
 	out := responses.ResponseInputItemParamOfFunctionCallOutput(`{"customer":"acme"}`)
 	out.OfFunctionCallOutput.CallID = openai.String("call_0prev")
@@ -100,9 +96,8 @@ func responseEvent(name, payload string) string { return llmtest.Named(name, pay
 
 func TestResponsesStream(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
 	const inProgress = `{"id":"resp_s1","object":"response","created_at":1741477000,"status":"in_progress","model":"gpt-4.1-mini-2025-04-14","output":[],"usage":null}`
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		responseEvent("response.created", `{"type":"response.created","sequence_number":0,"response":`+inProgress+`}`),
 		responseEvent("response.in_progress", `{"type":"response.in_progress","sequence_number":1,"response":`+inProgress+`}`),
 		responseEvent("response.output_item.added", `{"type":"response.output_item.added","sequence_number":2,"output_index":0,
@@ -115,7 +110,6 @@ func TestResponsesStream(t *testing.T) {
 		  "output":[{"id":"msg_s1","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Order #1042 shipped on Monday.","annotations":[]}]}],
 		  "usage":{"input_tokens":41,"input_tokens_details":{"cached_tokens":0},"output_tokens":9,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":50}}}`),
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Responses.NewStreaming(ctx, responses.ResponseNewParams{
 		Model: "gpt-4.1-mini",
@@ -143,13 +137,11 @@ func TestResponsesStream(t *testing.T) {
 // An error event in the stream fails the span with its message.
 func TestResponsesStreamError(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		responseEvent("response.created", `{"type":"response.created","sequence_number":0,"response":{"id":"resp_e1","object":"response","status":"in_progress","model":"gpt-4.1-mini-2025-04-14","output":[]}}`),
 		responseEvent("response.output_text.delta", `{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_e1","output_index":0,"content_index":0,"delta":"Order"}`),
 		responseEvent("error", `{"type":"error","sequence_number":2,"code":"server_error","message":"The server had an error while processing your request.","param":null}`),
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Responses.NewStreaming(ctx, responses.ResponseNewParams{
 		Model: "gpt-4.1-mini",
