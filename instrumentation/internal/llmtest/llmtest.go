@@ -1,5 +1,5 @@
-// Package llmtest holds what the tests of the LLM client instrumentation
-// modules share: a real OTel SDK pipeline into a traciumtest server, a fake
+// Package llmtest holds what the tests of the instrumentation modules
+// share: a real OTel SDK pipeline into a traciumtest server, a fake LLM
 // provider on loopback, and readers of span attributes.
 package llmtest
 
@@ -31,14 +31,24 @@ func NewPipeline(t *testing.T) *Pipeline {
 	t.Helper()
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
+	rec := tracetest.NewSpanRecorder()
+	return &Pipeline{Srv: srv, TP: NewService(t, srv, rec), Rec: rec}
+}
+
+// NewService returns the provider of one process: the Tracium processor
+// and exporter, sending to srv, then the processors more; the test shuts
+// it down.
+func NewService(t *testing.T, srv *traciumtest.Server, more ...sdktrace.SpanProcessor) *sdktrace.TracerProvider {
+	t.Helper()
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err)
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)),
-		sdktrace.WithSpanProcessor(rec))
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp))}
+	for _, sp := range more {
+		opts = append(opts, sdktrace.WithSpanProcessor(sp))
+	}
+	tp := sdktrace.NewTracerProvider(opts...)
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return &Pipeline{Srv: srv, TP: tp, Rec: rec}
+	return tp
 }
 
 // Flush exports every ended span.
