@@ -94,20 +94,10 @@ func TestMessageToolUse(t *testing.T) {
 		anthropic.NewToolResultBlock("toolu_01A09q90qw90lq917835lq9", `{"status":"shipped","date":"Monday"}`, false)))
 	_, err = client.Messages.New(ctx, params)
 	require.NoError(t, err)
-	tr.End()
-	pl.Flush(t)
 
-	spans := pl.LLMSpans()
-	require.Len(t, spans, 2)
+	spans, got := pl.Calls(t, tr, 2)
 	assert.Equal(t, []string{"tool_use"}, llmtest.Attrs(spans[0])[string(semconv.GenAIResponseFinishReasonsKey)])
-	got, ok := pl.Srv.Trace(tr.ID())
-	require.True(t, ok)
-	byID := map[string]traciumtest.Span{}
-	for _, sp := range got.Spans {
-		byID[sp.ID] = sp
-	}
-	call := byID[spans[0].SpanContext().SpanID().String()]
-	final := byID[spans[1].SpanContext().SpanID().String()]
+	call, final := got[0], got[1]
 	assert.JSONEq(t, `[{"type":"text","text":"Let me look that up."},
 	  {"type":"tool_use","id":"toolu_01A09q90qw90lq917835lq9","name":"lookup_order","input":{"order_id":1042}}]`, string(call.Output))
 	llmtest.AssertTokens(t, call, 412, 71, -1)

@@ -119,17 +119,8 @@ func TestMessageStreamClosedEarly(t *testing.T) {
 	pl, _, client := newClient(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textEvents[:4]...)))
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
-	for range 3 { // message_start, content_block_start, the first delta (ping is skipped)
-		require.True(t, stream.Next())
-	}
-	assert.Empty(t, pl.LLMSpans(), "open while the caller reads")
-	require.NoError(t, stream.Close())
-	require.Len(t, pl.LLMSpans(), 1, "closing the body ends the span")
-	tr.End()
-
-	s, _, sp := pl.OneSpan(t)
-	assert.Equal(t, "cancelled", llmtest.Attr(s, semconv.SpanStatusKey))
-	assert.Equal(t, "cancelled", sp.Status)
+	// message_start, content_block_start, the first delta (ping is skipped)
+	s, _, sp := pl.CloseEarly(t, stream, 3, tr)
 	assert.JSONEq(t, `"Your order"`, string(sp.Output))
 	assert.Equal(t, "msg_01Stream", llmtest.Attr(s, semconv.GenAIResponseIDKey))
 	llmtest.AssertTokens(t, sp, 1117, 1, 1024) // as message_start counted them

@@ -128,19 +128,10 @@ func TestChatCompletionToolUse(t *testing.T) {
 		openai.ToolMessage(`{"status":"shipped","date":"Monday"}`, "call_Qx7hK2"))
 	_, err = client.Chat.Completions.New(ctx, params)
 	require.NoError(t, err)
-	tr.End()
-	pl.Flush(t)
 
-	spans := pl.LLMSpans()
-	require.Len(t, spans, 2)
+	spans, got := pl.Calls(t, tr, 2)
 	assert.Equal(t, []string{"tool_calls"}, llmtest.Attrs(spans[0])[string(semconv.GenAIResponseFinishReasonsKey)])
-	got, ok := pl.Srv.Trace(tr.ID())
-	require.True(t, ok)
-	require.Len(t, got.Spans, 2)
-	call, final := got.Spans[0], got.Spans[1]
-	if call.ID != spans[0].SpanContext().SpanID().String() {
-		call, final = final, call
-	}
+	call, final := got[0], got[1]
 	assert.JSONEq(t, `{"role":"assistant","tool_calls":[{"id":"call_Qx7hK2","type":"function","function":{"name":"lookup_order","arguments":"{\"order_id\":1042}"}}]}`, string(call.Output))
 	llmtest.AssertTokens(t, call, 82, 17, -1)
 	assert.JSONEq(t, `[
@@ -247,18 +238,8 @@ func TestChatCompletionStreamClosedEarly(t *testing.T) {
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
 		Model: "gpt-4o-mini", Messages: supportMessages(),
 	})
-	for range 3 { // every event the server sent before it holds
-		require.True(t, stream.Next())
-	}
-	assert.Empty(t, pl.LLMSpans(), "open while the caller reads")
-	require.NoError(t, stream.Close())
-	require.Len(t, pl.LLMSpans(), 1, "closing the body ends the span")
-	tr.End()
-
-	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, "cancelled", llmtest.Attr(s, semconv.SpanStatusKey))
+	s, got, sp := pl.CloseEarly(t, stream, 3, tr) // every event the server sent before it holds
 	assert.Nil(t, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
-	assert.Equal(t, "cancelled", sp.Status)
 	assert.JSONEq(t, `"Your order shipped"`, string(sp.Output), "the text seen before the close")
 	assert.Nil(t, sp.InputTokens, "no usage was seen")
 	assert.Equal(t, traciumtest.StatusCompleted, got.Status)

@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -114,4 +115,52 @@ func AssertNoTraciumData(t *testing.T, r Seen, forward bool) {
 	} else {
 		assert.Empty(t, r.Header.Values("Baggage"), "%s %s: by default no baggage header reaches the provider", r.Method, r.Path)
 	}
+}
+
+// ClosableStream is a client's stream that the caller can close.
+type ClosableStream interface {
+	Stream
+	Close() error
+}
+
+// CloseEarly reads n events of s, during which the call's span stays open,
+// then closes s, which ends the span, cancelled. It then ends tr and
+// returns what [Pipeline.OneSpan] does.
+func (p *Pipeline) CloseEarly(t *testing.T, s ClosableStream, n int, tr *tracium.Trace) (sdktrace.ReadOnlySpan, traciumtest.Trace, traciumtest.Span) {
+	t.Helper()
+	for range n {
+		require.True(t, s.Next())
+	}
+	assert.Empty(t, p.LLMSpans(), "open while the caller reads")
+	require.NoError(t, s.Close())
+	require.Len(t, p.LLMSpans(), 1, "closing the body ends the span")
+	tr.End()
+	span, got, sp := p.OneSpan(t)
+	assert.Equal(t, "cancelled", Attr(span, semconv.SpanStatusKey))
+	assert.Equal(t, "cancelled", sp.Status)
+	return span, got, sp
+}
+
+// Calls ends tr, flushes, and returns the n llm spans of its trace in the
+// order they ended, and each as Tracium received it in that trace, which
+// holds no other span.
+func (p *Pipeline) Calls(t *testing.T, tr *tracium.Trace, n int) ([]sdktrace.ReadOnlySpan, []traciumtest.Span) {
+	t.Helper()
+	tr.End()
+	p.Flush(t)
+	spans := p.LLMSpans()
+	require.Len(t, spans, n)
+	got, ok := p.Srv.Trace(tr.ID())
+	require.True(t, ok)
+	require.Len(t, got.Spans, n)
+	byID := map[string]traciumtest.Span{}
+	for _, sp := range got.Spans {
+		byID[sp.ID] = sp
+	}
+	out := make([]traciumtest.Span, n)
+	for i, s := range spans {
+		out[i], ok = byID[s.SpanContext().SpanID().String()]
+		require.True(t, ok, "span %d in the trace", i)
+	}
+	return spans, out
 }
