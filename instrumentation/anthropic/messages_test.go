@@ -50,11 +50,7 @@ func TestMessage(t *testing.T) {
 	assert.JSONEq(t, `"Your order #1042 shipped on Monday."`, string(sp.Output))
 	llmtest.AssertTokens(t, sp, 1117, 12, 1024)
 
-	reqs := prov.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, "/v1/messages", reqs[0].Path)
-	var sent map[string]any
-	require.NoError(t, json.Unmarshal(reqs[0].Body, &sent), "the provider gets the body intact")
+	sent := prov.OnlyRequest(t, "/v1/messages")
 	assert.Equal(t, "claude-sonnet-4-5", sent["model"])
 }
 

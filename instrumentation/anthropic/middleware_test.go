@@ -10,9 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/baggage"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
@@ -20,7 +17,6 @@ import (
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
-	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -74,18 +70,9 @@ func TestAutomaticTrace(t *testing.T) {
 //
 // Not parallel: it sets the global propagator.
 func TestNoTraciumDataReachesProvider(t *testing.T) {
-	prev := otel.GetTextMapPropagator()
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
-
 	pl := llmtest.NewPipeline(t)
 	prov := llmtest.NewProvider(t, llmtest.Reply(textAnswer, textEvents...))
-	id, err := tenant.New("acme")
-	require.NoError(t, err)
-	bg, err := baggage.Parse("tracium.tenant=acme,tracium.workspace=ws_1,app.user=u-7")
-	require.NoError(t, err)
-	ctx := baggage.ContextWithBaggage(tenant.With(context.Background(), id), bg)
-	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(pl.TP))
+	ctx, tr := pl.StartTraceWithBaggage(t, "tracium.tenant=acme,tracium.workspace=ws_1,app.user=u-7")
 
 	for _, forward := range []bool{false, true} {
 		for _, clientSpans := range []bool{true, false} {
@@ -102,7 +89,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 			}
 			before := len(prov.Requests())
 			client := anthropic.NewClient(opts...)
-			_, err = client.Messages.New(ctx, supportParams())
+			_, err := client.Messages.New(ctx, supportParams())
 			require.NoError(t, err)
 			llmtest.Drain(t, client.Messages.NewStreaming(ctx, supportParams()))
 

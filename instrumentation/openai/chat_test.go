@@ -1,7 +1,6 @@
 package traciumopenai_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -79,11 +78,7 @@ func TestChatCompletion(t *testing.T) {
 	llmtest.AssertTokens(t, sp, 1117, 9, 1024)
 	assert.Empty(t, sp.Error)
 
-	reqs := prov.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, "/v1/chat/completions", reqs[0].Path)
-	var sent map[string]any
-	require.NoError(t, json.Unmarshal(reqs[0].Body, &sent), "the provider gets the request body intact")
+	sent := prov.OnlyRequest(t, "/v1/chat/completions")
 	assert.Equal(t, "gpt-4o-mini", sent["model"])
 	assert.Len(t, sent["messages"], 2)
 }

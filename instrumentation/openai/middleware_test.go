@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -21,7 +20,6 @@ import (
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
 	"github.com/tracium-ai/tracium-go/semconv"
-	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -232,10 +230,6 @@ func TestContentCapture(t *testing.T) {
 //
 // Not parallel: it sets the global propagator.
 func TestNoTraciumDataReachesProvider(t *testing.T) {
-	prev := otel.GetTextMapPropagator()
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
-
 	pl := llmtest.NewPipeline(t)
 	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/models" {
@@ -244,12 +238,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 		}
 		llmtest.Reply(chatAnswer, textStream...)(w, r)
 	})
-	id, err := tenant.New("acme")
-	require.NoError(t, err)
-	bg, err := baggage.Parse("tracium.tenant=acme,tracium.workspace=ws_1,Tracium.Trace=abc,app.user=u-7")
-	require.NoError(t, err)
-	ctx := baggage.ContextWithBaggage(tenant.With(context.Background(), id), bg)
-	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(pl.TP))
+	ctx, tr := pl.StartTraceWithBaggage(t, "tracium.tenant=acme,tracium.workspace=ws_1,Tracium.Trace=abc,app.user=u-7")
 
 	propagate := func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 		otel.GetTextMapPropagator().Inject(req.Context(), propagation.HeaderCarrier(req.Header))
@@ -261,7 +250,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 		option.WithHeader("X-Tenant-ID", "acme"),
 		option.WithMiddleware(propagate, traciumopenai.Middleware()))
 
-	_, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 	require.NoError(t, err)
 	llmtest.Drain(t, client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()}))
 	_, err = client.Models.List(ctx) // not traced, still scrubbed

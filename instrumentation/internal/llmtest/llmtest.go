@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -85,8 +88,26 @@ func (p *Pipeline) OneSpan(t *testing.T) (sdktrace.ReadOnlySpan, traciumtest.Tra
 // StartTrace opens an agent trace "support-bot" for tenant acme on p.
 func (p *Pipeline) StartTrace(t *testing.T) (context.Context, *tracium.Trace) {
 	t.Helper()
+	return p.startTrace(t, context.Background())
+}
+
+// StartTraceWithBaggage is StartTrace in a context that carries the
+// baggage members, with the global propagator set to W3C trace context and
+// baggage until the test ends, so that whatever propagates injects them.
+// Tests that use it must not run in parallel: the propagator is global.
+func (p *Pipeline) StartTraceWithBaggage(t *testing.T, members string) (context.Context, *tracium.Trace) {
+	t.Helper()
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+	bg, err := baggage.Parse(members)
+	require.NoError(t, err)
+	return p.startTrace(t, baggage.ContextWithBaggage(context.Background(), bg))
+}
+
+func (p *Pipeline) startTrace(t *testing.T, ctx context.Context) (context.Context, *tracium.Trace) {
+	t.Helper()
 	id, err := tenant.New("acme")
 	require.NoError(t, err)
-	ctx := tenant.With(context.Background(), id)
-	return tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(p.TP))
+	return tracium.StartTrace(tenant.With(ctx, id), "support-bot", tracium.WithTracerProvider(p.TP))
 }

@@ -8,6 +8,9 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Seen is a request as the fake provider received it.
@@ -122,4 +125,16 @@ func compact(s string) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// OnlyRequest returns the body, decoded, of the only request the provider
+// received, which must have gone to path with its body intact (JSON).
+func (p *Provider) OnlyRequest(t *testing.T, path string) map[string]any {
+	t.Helper()
+	reqs := p.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, path, reqs[0].Path)
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &sent), "the provider gets the request body intact")
+	return sent
 }
