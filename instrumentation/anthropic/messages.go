@@ -19,12 +19,6 @@ type messagesRequest struct {
 	Temperature *float64        `json:"temperature"`
 }
 
-// systemMessage is the system prompt, recorded as a message.
-type systemMessage struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}
-
 func (messages) Request(body []byte, c llmhttp.Capture) llmhttp.Request {
 	return llmhttp.ReadRequest(tracium.LLM, body, func(b *messagesRequest, r *llmhttp.Request) {
 		r.Model, r.MaxTokens, r.Temperature = b.Model, b.MaxTokens, b.Temperature
@@ -43,7 +37,7 @@ func messagesInput(system, msgs json.RawMessage, max int) json.RawMessage {
 		}
 		return llmhttp.Limit(msgs, max)
 	}
-	items := []any{systemMessage{Role: "system", Content: system}}
+	items := []any{llmhttp.Message[json.RawMessage]{Role: "system", Content: system}} // the system prompt, as a message
 	var list []json.RawMessage
 	if json.Unmarshal(msgs, &list) == nil {
 		for _, m := range list {

@@ -20,13 +20,6 @@ type responsesRequest struct {
 	Temperature     *float64        `json:"temperature"`
 }
 
-// inputMessage is a message the request gives as plain text: the input
-// when it is a string, or the instructions.
-type inputMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 func (responses) Request(body []byte, c llmhttp.Capture) llmhttp.Request {
 	return llmhttp.ReadRequest(tracium.LLM, body, func(b *responsesRequest, r *llmhttp.Request) {
 		r.Model, r.MaxTokens, r.Temperature = b.Model, b.MaxOutputTokens, b.Temperature
@@ -43,12 +36,12 @@ func responsesInput(input, instructions json.RawMessage, max int) json.RawMessag
 	var items []any
 	var s string
 	if json.Unmarshal(instructions, &s) == nil && s != "" {
-		items = append(items, inputMessage{Role: "system", Content: s})
+		items = append(items, llmhttp.Message[string]{Role: "system", Content: s})
 	}
 	var list []json.RawMessage
 	switch {
 	case json.Unmarshal(input, &s) == nil:
-		items = append(items, inputMessage{Role: "user", Content: s})
+		items = append(items, llmhttp.Message[string]{Role: "user", Content: s})
 	case json.Unmarshal(input, &list) == nil:
 		for _, it := range list {
 			items = append(items, it)
