@@ -1,6 +1,9 @@
 package traciumanthropic_test
 
 import (
+	"net/http"
+	"testing"
+
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/anthropics/anthropic-sdk-go/option"
 
@@ -8,12 +11,14 @@ import (
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 )
 
-// newClient returns an Anthropic client of the fake provider, traced by the
-// middleware with opts (on the pipeline's provider, agent name
-// support-bot), without retries and without the client's own spans.
-func newClient(p *llmtest.Provider, pl *llmtest.Pipeline, opts ...traciumanthropic.Option) anthropic.Client {
+// newClient starts a pipeline and a fake provider answering with h, and
+// returns them with an Anthropic client of the provider, traced by the middleware
+// with opts (on the pipeline's provider, agent name support-bot), without retries and without the client's own spans.
+func newClient(t *testing.T, h http.HandlerFunc, opts ...traciumanthropic.Option) (*llmtest.Pipeline, *llmtest.Provider, anthropic.Client) {
+	pl := llmtest.NewPipeline(t)
+	p := llmtest.NewProvider(t, h)
 	opts = append([]traciumanthropic.Option{traciumanthropic.WithTracerProvider(pl.TP), traciumanthropic.WithAgentName("support-bot")}, opts...)
-	return anthropic.NewClient(
+	return pl, p, anthropic.NewClient(
 		option.WithBaseURL(p.URL),
 		option.WithAPIKey("sk-ant-test-key"),
 		option.WithMaxRetries(0),

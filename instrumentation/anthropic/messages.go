@@ -19,35 +19,25 @@ type messagesRequest struct {
 	Temperature *float64        `json:"temperature"`
 }
 
-// systemMessage is the system prompt, recorded as a message.
-type systemMessage struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}
-
 func (messages) Request(body []byte, c llmhttp.Capture) llmhttp.Request {
-	r := llmhttp.Request{Type: tracium.LLM}
-	var b messagesRequest
-	if json.Unmarshal(body, &b) != nil {
-		return r
-	}
-	r.Model, r.MaxTokens, r.Temperature = b.Model, b.MaxTokens, b.Temperature
-	if c.On {
-		r.Input = messagesInput(b.System, b.Messages, c.MaxInput)
-	}
-	return r
+	return llmhttp.ReadRequest(tracium.LLM, body, func(b *messagesRequest, r *llmhttp.Request) {
+		r.Model, r.MaxTokens, r.Temperature = b.Model, b.MaxTokens, b.Temperature
+		if c.On {
+			r.Input = messagesInput(b.System, b.Messages, c.MaxInput)
+		}
+	})
 }
 
 // messagesInput is the messages array, after the system prompt as a
 // message of role system when there is one.
 func messagesInput(system, msgs json.RawMessage, max int) json.RawMessage {
-	if isNull(system) {
-		if isNull(msgs) {
+	if llmhttp.IsNull(system) {
+		if llmhttp.IsNull(msgs) {
 			return nil
 		}
 		return llmhttp.Limit(msgs, max)
 	}
-	items := []any{systemMessage{Role: "system", Content: system}}
+	items := []any{llmhttp.Message[json.RawMessage]{Role: "system", Content: system}} // the system prompt, as a message
 	var list []json.RawMessage
 	if json.Unmarshal(msgs, &list) == nil {
 		for _, m := range list {
@@ -56,8 +46,6 @@ func messagesInput(system, msgs json.RawMessage, max int) json.RawMessage {
 	}
 	return llmhttp.JSONOutput(items, max)
 }
-
-func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // usage is Anthropic's token usage; fields are pointers because a
 // message_delta event repeats only some of them.
@@ -116,24 +104,22 @@ type textBlock struct {
 }
 
 func (messages) Response(body []byte, c llmhttp.Capture) llmhttp.Result {
-	var m message
-	if json.Unmarshal(body, &m) != nil {
-		return llmhttp.Result{}
-	}
-	r := llmhttp.Result{ID: m.ID, Model: m.Model, Finished: true}
-	m.Usage.result(&r)
-	if m.StopReason != "" {
-		r.FinishReasons = []string{m.StopReason}
-	}
-	if c.On && len(m.Content) > 0 {
-		if text, ok := allText(m.Content); ok {
-			s, _ := llmhttp.Cut(text, c.MaxOutput)
-			r.Output = llmhttp.TextOutput(s)
-		} else {
-			r.Output = llmhttp.JSONOutput(m.Content, c.MaxOutput)
+	return llmhttp.ReadResponse(body, func(m *message) llmhttp.Result {
+		r := llmhttp.Result{ID: m.ID, Model: m.Model, Finished: true}
+		m.Usage.result(&r)
+		if m.StopReason != "" {
+			r.FinishReasons = []string{m.StopReason}
 		}
-	}
-	return r
+		if c.On && len(m.Content) > 0 {
+			if text, ok := allText(m.Content); ok {
+				s, _ := llmhttp.Cut(text, c.MaxOutput)
+				r.Output = llmhttp.TextOutput(s)
+			} else {
+				r.Output = llmhttp.JSONOutput(m.Content, c.MaxOutput)
+			}
+		}
+		return r
+	})
 }
 
 // allText returns the text of the content blocks, joined, when they are

@@ -24,9 +24,7 @@ const textAnswer = `{
 
 func TestMessage(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
-	client := newClient(prov, pl)
+	pl, prov, client := newClient(t, llmtest.ReplyJSON(200, textAnswer))
 	ctx, tr := pl.StartTrace(t)
 	params := supportParams()
 	params.Temperature = anthropic.Float(0.2)
@@ -36,20 +34,9 @@ func TestMessage(t *testing.T) {
 	tr.End()
 
 	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                    "llm",
-		"gen_ai.operation.name":                "chat",
-		"gen_ai.provider.name":                 "anthropic",
-		"gen_ai.request.model":                 "claude-sonnet-4-5",
-		"gen_ai.request.max_tokens":            int64(1024),
-		"gen_ai.request.temperature":           0.2,
-		"gen_ai.response.model":                "claude-sonnet-4-5-20250929",
-		"gen_ai.response.id":                   "msg_01XFDUDYJgAACzvnptvVoYEL",
-		"gen_ai.response.finish_reasons":       []string{"end_turn"},
-		"gen_ai.usage.input_tokens":            int64(1117),
-		"gen_ai.usage.output_tokens":           int64(12),
-		"gen_ai.usage.cache_read.input_tokens": int64(1024),
-	}, llmtest.CallAttrs(s), "input tokens include the cached ones, as the GenAI conventions count them")
+	llmtest.Chat("anthropic", "claude-sonnet-4-5").Answer("claude-sonnet-4-5-20250929", "msg_01XFDUDYJgAACzvnptvVoYEL", "end_turn").
+		Tokens(1117, 12, 1024).With(map[string]any{"gen_ai.request.max_tokens": int64(1024), "gen_ai.request.temperature": 0.2}).
+		Assert(t, s, "input tokens include the cached ones, as the GenAI conventions count them")
 	assert.Equal(t, "chat claude-sonnet-4-5", s.Name())
 	assert.JSONEq(t, supportInput, llmtest.Attr(s, semconv.InputKey))
 	assert.JSONEq(t, `"Your order #1042 shipped on Monday."`, llmtest.Attr(s, semconv.OutputKey))
@@ -63,11 +50,7 @@ func TestMessage(t *testing.T) {
 	assert.JSONEq(t, `"Your order #1042 shipped on Monday."`, string(sp.Output))
 	llmtest.AssertTokens(t, sp, 1117, 12, 1024)
 
-	reqs := prov.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, "/v1/messages", reqs[0].Path)
-	var sent map[string]any
-	require.NoError(t, json.Unmarshal(reqs[0].Body, &sent), "the provider gets the body intact")
+	sent := prov.OnlyRequest(t, "/v1/messages")
 	assert.Equal(t, "claude-sonnet-4-5", sent["model"])
 }
 
@@ -91,9 +74,7 @@ const afterToolAnswer = `{
 // tool_use blocks in the output; the tool_result in the next call's input.
 func TestMessageToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolUseAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolUseAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
 	ctx, tr := pl.StartTrace(t)
 	params := anthropic.MessageNewParams{
 		Model:     model,
@@ -109,20 +90,10 @@ func TestMessageToolUse(t *testing.T) {
 		anthropic.NewToolResultBlock("toolu_01A09q90qw90lq917835lq9", `{"status":"shipped","date":"Monday"}`, false)))
 	_, err = client.Messages.New(ctx, params)
 	require.NoError(t, err)
-	tr.End()
-	pl.Flush(t)
 
-	spans := pl.LLMSpans()
-	require.Len(t, spans, 2)
+	spans, got := pl.Calls(t, tr, 2)
 	assert.Equal(t, []string{"tool_use"}, llmtest.Attrs(spans[0])[string(semconv.GenAIResponseFinishReasonsKey)])
-	got, ok := pl.Srv.Trace(tr.ID())
-	require.True(t, ok)
-	byID := map[string]traciumtest.Span{}
-	for _, sp := range got.Spans {
-		byID[sp.ID] = sp
-	}
-	call := byID[spans[0].SpanContext().SpanID().String()]
-	final := byID[spans[1].SpanContext().SpanID().String()]
+	call, final := got[0], got[1]
 	assert.JSONEq(t, `[{"type":"text","text":"Let me look that up."},
 	  {"type":"tool_use","id":"toolu_01A09q90qw90lq917835lq9","name":"lookup_order","input":{"order_id":1042}}]`, string(call.Output))
 	llmtest.AssertTokens(t, call, 412, 71, -1)
@@ -142,24 +113,16 @@ const overloaded = `{"type":"error","error":{"type":"overloaded_error","message"
 // message, then the automatic trace.
 func TestMessageErrorInAutomaticTrace(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(529, overloaded))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(529, overloaded))
 	_, err := client.Messages.New(t.Context(), supportParams())
 	var apiErr *anthropic.Error
 	require.ErrorAs(t, err, &apiErr, "the client's own error reaches the caller")
 	assert.Equal(t, 529, apiErr.StatusCode)
 
 	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":         "llm",
-		"gen_ai.operation.name":     "chat",
-		"gen_ai.provider.name":      "anthropic",
-		"gen_ai.request.model":      "claude-sonnet-4-5",
-		"gen_ai.request.max_tokens": int64(1024),
-		"error.type":                "overloaded_error",
-		"http.response.status_code": int64(529),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("anthropic", "claude-sonnet-4-5").
+		With(map[string]any{"gen_ai.request.max_tokens": int64(1024), "error.type": "overloaded_error", "http.response.status_code": int64(529)}).
+		Assert(t, s)
 	assert.Equal(t, "failed", sp.Status)
 	assert.Equal(t, "Overloaded", sp.Error)
 	assert.JSONEq(t, supportInput, string(sp.Input))

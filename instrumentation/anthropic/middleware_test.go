@@ -3,8 +3,6 @@ package traciumanthropic_test
 import (
 	"context"
 	"net/http"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go"
@@ -12,15 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/baggage"
-	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	traciumanthropic "github.com/tracium-ai/tracium-go/instrumentation/anthropic"
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
-	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -28,74 +24,33 @@ import (
 // over the default (on). Off, everything but input and output is recorded.
 func TestContentCapture(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		env  string
-		opts []traciumanthropic.Option
-		want bool
-	}{
-		{name: "default", want: true},
-		{name: "env off", env: "false", want: false},
-		{name: "option off", opts: []traciumanthropic.Option{traciumanthropic.WithContentCapture(false)}, want: false},
-		{name: "option beats env", env: "false", opts: []traciumanthropic.Option{traciumanthropic.WithContentCapture(true)}, want: true},
-	} {
-		for _, stream := range []bool{false, true} {
-			name := tc.name
+	llmtest.RunCapture(t, []llmtest.CaptureCase[traciumanthropic.Option]{
+		{Name: "default", Want: true},
+		{Name: "env off", Env: "false", Want: false},
+		{Name: "option off", Opts: []traciumanthropic.Option{traciumanthropic.WithContentCapture(false)}, Want: false},
+		{Name: "option beats env", Env: "false", Opts: []traciumanthropic.Option{traciumanthropic.WithContentCapture(true)}, Want: true},
+	}, textAnswer, textEvents, traciumanthropic.WithTracerProvider,
+		func(t *testing.T, ctx context.Context, prov *llmtest.Provider, getenv func(string) string, opts []traciumanthropic.Option, stream bool) {
+			client := anthropic.NewClient(option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
+				option.WithoutOpenTelemetry(), option.WithMiddleware(traciumanthropic.MiddlewareWithEnv(getenv, opts...)))
 			if stream {
-				name += " stream"
+				llmtest.Drain(t, client.Messages.NewStreaming(ctx, supportParams()))
+				return
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				pl := llmtest.NewPipeline(t)
-				answer := llmtest.ReplyJSON(200, textAnswer)
-				if stream {
-					answer = llmtest.ReplySSE(textEvents...)
-				}
-				prov := llmtest.NewProvider(t, answer)
-				getenv := func(k string) string {
-					if k == "TRACIUM_CAPTURE_CONTENT" {
-						return tc.env
-					}
-					return ""
-				}
-				opts := append([]traciumanthropic.Option{traciumanthropic.WithTracerProvider(pl.TP)}, tc.opts...)
-				client := anthropic.NewClient(option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
-					option.WithoutOpenTelemetry(), option.WithMiddleware(traciumanthropic.MiddlewareWithEnv(getenv, opts...)))
-				ctx, tr := pl.StartTrace(t)
-				if stream {
-					s := client.Messages.NewStreaming(ctx, supportParams())
-					for s.Next() {
-					}
-					require.NoError(t, s.Err())
-				} else {
-					_, err := client.Messages.New(ctx, supportParams())
-					require.NoError(t, err)
-				}
-				tr.End()
-				s, _, sp := pl.OneSpan(t)
-				if tc.want {
-					assert.NotNil(t, sp.Input)
-					assert.NotNil(t, sp.Output)
-				} else {
-					assert.Nil(t, sp.Input, "no input")
-					assert.Nil(t, sp.Output, "no output")
-					assert.NotContains(t, llmtest.Attrs(s), string(semconv.InputKey))
-					assert.NotContains(t, llmtest.Attrs(s), string(semconv.OutputKey))
-				}
-				llmtest.AssertTokens(t, sp, 1117, map[bool]int64{false: 12, true: 9}[stream], 1024)
-				assert.Equal(t, []string{"end_turn"}, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
-			})
-		}
-	}
+			_, err := client.Messages.New(ctx, supportParams())
+			require.NoError(t, err)
+		},
+		func(t *testing.T, s sdktrace.ReadOnlySpan, sp traciumtest.Span, stream bool) {
+			llmtest.AssertTokens(t, sp, 1117, map[bool]int64{false: 12, true: 9}[stream], 1024)
+			assert.Equal(t, []string{"end_turn"}, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
+		})
 }
 
 // A call outside any trace opens a lazy trace with the Anthropic tags and
 // the options given.
 func TestAutomaticTrace(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
-	client := newClient(prov, pl, traciumanthropic.WithTraceOptions(tracium.WithTags("prod"), tracium.WithVersion("1.4.0")))
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, textAnswer), traciumanthropic.WithTraceOptions(tracium.WithTags("prod"), tracium.WithVersion("1.4.0")))
 	_, err := client.Messages.New(context.Background(), supportParams())
 	require.NoError(t, err)
 	_, got, sp := pl.OneSpan(t)
@@ -115,24 +70,9 @@ func TestAutomaticTrace(t *testing.T) {
 //
 // Not parallel: it sets the global propagator.
 func TestNoTraciumDataReachesProvider(t *testing.T) {
-	prev := otel.GetTextMapPropagator()
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
-
 	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, r *http.Request) {
-		if llmtest.Streamed(r) {
-			llmtest.ReplySSE(textEvents...)(w, r)
-			return
-		}
-		llmtest.ReplyJSON(200, textAnswer)(w, r)
-	})
-	id, err := tenant.New("acme")
-	require.NoError(t, err)
-	bg, err := baggage.Parse("tracium.tenant=acme,tracium.workspace=ws_1,app.user=u-7")
-	require.NoError(t, err)
-	ctx := baggage.ContextWithBaggage(tenant.With(context.Background(), id), bg)
-	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(pl.TP))
+	prov := llmtest.NewProvider(t, llmtest.Reply(textAnswer, textEvents...))
+	ctx, tr := pl.StartTraceWithBaggage(t, "tracium.tenant=acme,tracium.workspace=ws_1,app.user=u-7")
 
 	for _, forward := range []bool{false, true} {
 		for _, clientSpans := range []bool{true, false} {
@@ -149,28 +89,14 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 			}
 			before := len(prov.Requests())
 			client := anthropic.NewClient(opts...)
-			_, err = client.Messages.New(ctx, supportParams())
+			_, err := client.Messages.New(ctx, supportParams())
 			require.NoError(t, err)
-			s := client.Messages.NewStreaming(ctx, supportParams())
-			for s.Next() {
-			}
-			require.NoError(t, s.Err())
+			llmtest.Drain(t, client.Messages.NewStreaming(ctx, supportParams()))
 
 			reqs := prov.Requests()[before:]
 			require.Len(t, reqs, 2)
 			for _, r := range reqs {
-				for name, values := range r.Header {
-					assert.NotEqual(t, "x-tenant-id", strings.ToLower(name), "X-Tenant-ID reached the provider")
-					for _, v := range values {
-						assert.NotContains(t, strings.ToLower(v), "tracium.", "header %s carries Tracium data", name)
-					}
-				}
-				assert.NotEmpty(t, r.Header.Get("Traceparent"), "the trace context goes through")
-				if forward {
-					assert.Contains(t, r.Header.Get("Baggage"), "app.user=u-7", "forwarding: the application's baggage goes through")
-				} else {
-					assert.Empty(t, r.Header.Values("Baggage"), "by default no baggage header reaches the provider")
-				}
+				llmtest.AssertNoTraciumData(t, r, forward)
 			}
 		}
 	}
@@ -182,15 +108,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 //
 // Not parallel: it sets the global error handler.
 func TestClientSpansReportedOnce(t *testing.T) {
-	var mu sync.Mutex
-	var reported []string
-	prev := otel.GetErrorHandler()
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		mu.Lock()
-		reported = append(reported, err.Error())
-		mu.Unlock()
-	}))
-	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	errs := testutil.CaptureErrors(t)
 
 	pl := llmtest.NewPipeline(t)
 	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
@@ -205,8 +123,7 @@ func TestClientSpansReportedOnce(t *testing.T) {
 	tr.End()
 	pl.Flush(t)
 
-	mu.Lock()
-	defer mu.Unlock()
+	reported := errs.Messages()
 	require.Len(t, reported, 1, "reported once")
 	assert.Contains(t, reported[0], "option.WithoutOpenTelemetry()")
 	got, _ := pl.Srv.Trace(tr.ID())

@@ -1,18 +1,15 @@
 package traciumanthropic
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmhttp"
 )
 
-// maxBlocks bounds the content blocks a stream may open, so that a stream
-// of empty events with ever new indexes cannot grow without bound.
-const maxBlocks = 128
-
 func (messages) Stream(c llmhttp.Capture) llmhttp.Stream {
-	return &messagesStream{capture: c, budget: llmhttp.NewBudget(c.MaxOutput)}
+	return &messagesStream{StreamState: llmhttp.NewStreamState(c)}
 }
 
 // messagesStream rebuilds a streamed message from its events:
@@ -20,15 +17,13 @@ func (messages) Stream(c llmhttp.Capture) llmhttp.Stream {
 // and content_block_stop, then message_delta (stop reason, final usage) and
 // message_stop.
 type messagesStream struct {
-	capture llmhttp.Capture
-	budget  *llmhttp.Budget
+	llmhttp.StreamState
 
-	id, model string
-	usage     usage
-	blocks    []*blockAcc
-	stop      string
-	err       *apiError
-	done      bool
+	usage  usage
+	blocks []*blockAcc
+	stop   string
+	err    *apiError
+	done   bool
 }
 
 type blockAcc struct {
@@ -36,6 +31,14 @@ type blockAcc struct {
 	text          strings.Builder // text, or thinking
 	json          strings.Builder // a tool_use block's input, as it streams
 	start         json.RawMessage // the block as content_block_start gave it
+}
+
+type blockStart struct {
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Text     string `json:"text"`
+	Thinking string `json:"thinking"`
 }
 
 type streamEvent struct {
@@ -58,60 +61,48 @@ type streamEvent struct {
 	Error *apiError `json:"error"`
 }
 
-type blockStart struct {
-	Type     string `json:"type"`
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Text     string `json:"text"`
-	Thinking string `json:"thinking"`
-}
-
 func (s *messagesStream) Event(name string, data []byte) bool {
-	var ev streamEvent
-	if data != nil && json.Unmarshal(data, &ev) != nil {
+	ev, ok := llmhttp.DecodeEvent[streamEvent](data)
+	if !ok {
 		return false
 	}
-	typ := ev.Type
-	if typ == "" {
-		typ = name
-	}
-	switch typ {
+	switch cmp.Or(ev.Type, name) {
 	case "message_start":
 		if ev.Message != nil {
-			s.id, s.model = ev.Message.ID, ev.Message.Model
+			s.ID, s.Model = ev.Message.ID, ev.Message.Model
 			ev.Message.Usage.merge(&s.usage)
 		}
 	case "content_block_start":
-		b := s.block(ev.Index)
+		b := llmhttp.At(&s.blocks, ev.Index)
 		var st blockStart
 		if b == nil || json.Unmarshal(ev.ContentBlock, &st) != nil {
 			return false
 		}
 		b.typ, b.id, b.name = st.Type, st.ID, st.Name
-		if !s.capture.On {
+		if !s.Capture.On {
 			return false
 		}
 		switch st.Type {
 		case "text":
-			b.text.WriteString(s.budget.Take(st.Text))
+			b.text.WriteString(s.Budget.Take(st.Text))
 		case "thinking":
-			b.text.WriteString(s.budget.Take(st.Thinking))
+			b.text.WriteString(s.Budget.Take(st.Thinking))
 		case "tool_use", "server_tool_use":
 		default:
-			b.start = json.RawMessage(s.budget.Take(string(ev.ContentBlock)))
+			b.start = json.RawMessage(s.Budget.Take(string(ev.ContentBlock)))
 		}
 	case "content_block_delta":
-		b := s.block(ev.Index)
-		if b == nil || ev.Delta == nil || !s.capture.On {
+		b := llmhttp.At(&s.blocks, ev.Index)
+		if b == nil || ev.Delta == nil || !s.Capture.On {
 			return false
 		}
 		switch ev.Delta.Type {
 		case "text_delta":
-			b.text.WriteString(s.budget.Take(ev.Delta.Text))
+			b.text.WriteString(s.Budget.Take(ev.Delta.Text))
 		case "thinking_delta":
-			b.text.WriteString(s.budget.Take(ev.Delta.Thinking))
+			b.text.WriteString(s.Budget.Take(ev.Delta.Thinking))
 		case "input_json_delta":
-			b.json.WriteString(s.budget.Take(ev.Delta.PartialJSON))
+			b.json.WriteString(s.Budget.Take(ev.Delta.PartialJSON))
 		}
 	case "message_delta":
 		if ev.Delta != nil && ev.Delta.StopReason != "" {
@@ -131,21 +122,8 @@ func (s *messagesStream) Event(name string, data []byte) bool {
 	return false
 }
 
-func (s *messagesStream) block(i int) *blockAcc {
-	if i < 0 || i >= maxBlocks {
-		return nil
-	}
-	for len(s.blocks) <= i {
-		s.blocks = append(s.blocks, nil)
-	}
-	if s.blocks[i] == nil {
-		s.blocks[i] = &blockAcc{}
-	}
-	return s.blocks[i]
-}
-
 func (s *messagesStream) Result() llmhttp.Result {
-	r := llmhttp.Result{ID: s.id, Model: s.model, Finished: s.done || s.stop != ""}
+	r := llmhttp.Result{ID: s.ID, Model: s.Model, Finished: s.done || s.stop != ""}
 	s.usage.result(&r)
 	if s.stop != "" {
 		r.FinishReasons = []string{s.stop}
@@ -153,7 +131,7 @@ func (s *messagesStream) Result() llmhttp.Result {
 	if s.err != nil {
 		r.ErrMessage, r.ErrType = s.err.Message, s.err.Type
 	}
-	if s.capture.On {
+	if s.Capture.On {
 		r.Output = s.output()
 	}
 	return r

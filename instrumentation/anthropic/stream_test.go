@@ -37,9 +37,7 @@ var textEvents = []string{
 
 func TestMessageStream(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textEvents...))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplySSE(textEvents...))
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
 	assert.Empty(t, pl.LLMSpans(), "the span stays open while the caller reads the stream")
@@ -52,19 +50,8 @@ func TestMessageStream(t *testing.T) {
 	tr.End()
 
 	s, _, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                    "llm",
-		"gen_ai.operation.name":                "chat",
-		"gen_ai.provider.name":                 "anthropic",
-		"gen_ai.request.model":                 "claude-sonnet-4-5",
-		"gen_ai.request.max_tokens":            int64(1024),
-		"gen_ai.response.model":                "claude-sonnet-4-5-20250929",
-		"gen_ai.response.id":                   "msg_01Stream",
-		"gen_ai.response.finish_reasons":       []string{"end_turn"},
-		"gen_ai.usage.input_tokens":            int64(1117),
-		"gen_ai.usage.output_tokens":           int64(9),
-		"gen_ai.usage.cache_read.input_tokens": int64(1024),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("anthropic", "claude-sonnet-4-5").Answer("claude-sonnet-4-5-20250929", "msg_01Stream", "end_turn").
+		Tokens(1117, 9, 1024).With(map[string]any{"gen_ai.request.max_tokens": int64(1024)}).Assert(t, s)
 	assert.Equal(t, "completed", sp.Status)
 	assert.JSONEq(t, supportInput, string(sp.Input))
 	assert.JSONEq(t, `"Your order shipped on Monday."`, string(sp.Output))
@@ -73,11 +60,10 @@ func TestMessageStream(t *testing.T) {
 
 func TestMessageStreamToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
 	jsonDelta := func(part string) string {
 		return ev("content_block_delta", `{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":`+part+`}}`)
 	}
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		messageStart("msg_01Tools"),
 		ev("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`),
 		textDelta("0", "I'll check order 1042."),
@@ -90,7 +76,6 @@ func TestMessageStreamToolUse(t *testing.T) {
 		ev("message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":58}}`),
 		ev("message_stop", `{"type":"message_stop"}`),
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
 	var msg anthropic.Message
@@ -111,10 +96,8 @@ func TestMessageStreamToolUse(t *testing.T) {
 // An error event fails the span; the client reports it too.
 func TestMessageStreamError(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(append(textEvents[:4:4],
+	pl, _, client := newClient(t, llmtest.ReplySSE(append(textEvents[:4:4],
 		ev("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))...))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
 	for stream.Next() {
@@ -133,22 +116,11 @@ func TestMessageStreamError(t *testing.T) {
 // what it saw.
 func TestMessageStreamClosedEarly(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textEvents[:4]...)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textEvents[:4]...)))
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Messages.NewStreaming(ctx, supportParams())
-	for range 3 { // message_start, content_block_start, the first delta (ping is skipped)
-		require.True(t, stream.Next())
-	}
-	assert.Empty(t, pl.LLMSpans(), "open while the caller reads")
-	require.NoError(t, stream.Close())
-	require.Len(t, pl.LLMSpans(), 1, "closing the body ends the span")
-	tr.End()
-
-	s, _, sp := pl.OneSpan(t)
-	assert.Equal(t, "cancelled", llmtest.Attr(s, semconv.SpanStatusKey))
-	assert.Equal(t, "cancelled", sp.Status)
+	// message_start, content_block_start, the first delta (ping is skipped)
+	s, _, sp := pl.CloseEarly(t, stream, 3, tr)
 	assert.JSONEq(t, `"Your order"`, string(sp.Output))
 	assert.Equal(t, "msg_01Stream", llmtest.Attr(s, semconv.GenAIResponseIDKey))
 	llmtest.AssertTokens(t, sp, 1117, 1, 1024) // as message_start counted them
@@ -156,9 +128,7 @@ func TestMessageStreamClosedEarly(t *testing.T) {
 
 func TestMessageStreamOutputLimit(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textEvents...))
-	client := newClient(prov, pl, traciumanthropic.WithMaxOutputBytes(14))
+	pl, _, client := newClient(t, llmtest.ReplySSE(textEvents...), traciumanthropic.WithMaxOutputBytes(14))
 	stream := client.Messages.NewStreaming(t.Context(), supportParams())
 	for stream.Next() {
 	}

@@ -8,27 +8,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	otelpropagation "go.opentelemetry.io/otel/propagation"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 
 	tracium "github.com/tracium-ai/tracium-go"
-	"github.com/tracium-ai/tracium-go/exporter"
 	traciumgrpc "github.com/tracium-ai/tracium-go/instrumentation/grpc"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
-
-// service is one process: a provider with the Tracium processor and
-// exporter, sending to srv.
-func service(t *testing.T, srv *traciumtest.Server) *sdktrace.TracerProvider {
-	t.Helper()
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tp
-}
 
 // Spans started in the server's handlers join the caller's Tracium trace,
 // nested under the span that made the call, and the trace is started and
@@ -42,7 +30,7 @@ func TestHandlerSpansJoinCallerTrace(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := traciumtest.NewServer()
 			t.Cleanup(srv.Close)
-			caller, callee := service(t, srv), service(t, srv)
+			caller, callee := llmtest.NewService(t, srv), llmtest.NewService(t, srv)
 
 			p := newProp(t, propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(callee))
 			clientOpts := []traciumgrpc.Option{traciumgrpc.WithForwarding()}

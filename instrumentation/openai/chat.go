@@ -22,20 +22,16 @@ type chatRequest struct {
 }
 
 func (chat) Request(body []byte, c llmhttp.Capture) llmhttp.Request {
-	r := llmhttp.Request{Type: tracium.LLM}
-	var b chatRequest
-	if json.Unmarshal(body, &b) != nil {
-		return r
-	}
-	r.Model, r.Temperature = b.Model, b.Temperature
-	r.MaxTokens = b.MaxCompletionTokens
-	if r.MaxTokens == nil {
-		r.MaxTokens = b.MaxTokens
-	}
-	if c.On && !isNull(b.Messages) {
-		r.Input = llmhttp.Limit(b.Messages, c.MaxInput)
-	}
-	return r
+	return llmhttp.ReadRequest(tracium.LLM, body, func(b *chatRequest, r *llmhttp.Request) {
+		r.Model, r.Temperature = b.Model, b.Temperature
+		r.MaxTokens = b.MaxCompletionTokens
+		if r.MaxTokens == nil {
+			r.MaxTokens = b.MaxTokens
+		}
+		if c.On && !llmhttp.IsNull(b.Messages) {
+			r.Input = llmhttp.Limit(b.Messages, c.MaxInput)
+		}
+	})
 }
 
 // chatMessage is an assistant message, as recorded: the fields that carry
@@ -54,10 +50,10 @@ func (m *chatMessage) textOnly() bool {
 }
 
 func (m *chatMessage) dropNulls() {
-	if isNull(m.ToolCalls) || string(m.ToolCalls) == "[]" {
+	if llmhttp.IsNull(m.ToolCalls) || string(m.ToolCalls) == "[]" {
 		m.ToolCalls = nil
 	}
-	if isNull(m.FunctionCall) {
+	if llmhttp.IsNull(m.FunctionCall) {
 		m.FunctionCall = nil
 	}
 }
@@ -76,28 +72,26 @@ type chatResponse struct {
 }
 
 func (chat) Response(body []byte, c llmhttp.Capture) llmhttp.Result {
-	var b chatResponse
-	if json.Unmarshal(body, &b) != nil {
-		return llmhttp.Result{}
-	}
-	r := llmhttp.Result{ID: b.ID, Model: b.Model, Finished: true}
-	b.Usage.result(&r)
-	msgs := make([]chatMessage, 0, len(b.Choices))
-	for _, ch := range b.Choices {
-		if ch.FinishReason != "" {
-			r.FinishReasons = append(r.FinishReasons, ch.FinishReason)
+	return llmhttp.ReadResponse(body, func(b *chatResponse) llmhttp.Result {
+		r := llmhttp.Result{ID: b.ID, Model: b.Model, Finished: true}
+		b.Usage.result(&r)
+		msgs := make([]chatMessage, 0, len(b.Choices))
+		for _, ch := range b.Choices {
+			if ch.FinishReason != "" {
+				r.FinishReasons = append(r.FinishReasons, ch.FinishReason)
+			}
+			m := ch.Message.chatMessage
+			if ch.Message.Refusal != nil {
+				m.Refusal = *ch.Message.Refusal
+			}
+			m.dropNulls()
+			msgs = append(msgs, m)
 		}
-		m := ch.Message.chatMessage
-		if ch.Message.Refusal != nil {
-			m.Refusal = *ch.Message.Refusal
+		if c.On {
+			r.Output = chatOutput(msgs, c.MaxOutput)
 		}
-		m.dropNulls()
-		msgs = append(msgs, m)
-	}
-	if c.On {
-		r.Output = chatOutput(msgs, c.MaxOutput)
-	}
-	return r
+		return r
+	})
 }
 
 // chatOutput is the text of a single plain-text answer, else the message,
@@ -115,12 +109,8 @@ func chatOutput(msgs []chatMessage, max int) json.RawMessage {
 	return llmhttp.JSONOutput(msgs, max)
 }
 
-// maxIndexes bounds the choices and tool calls a stream may open, so that a
-// stream of empty deltas with ever new indexes cannot grow without bound.
-const maxIndexes = 128
-
 func (chat) Stream(c llmhttp.Capture) llmhttp.Stream {
-	return &chatStream{capture: c, budget: llmhttp.NewBudget(c.MaxOutput)}
+	return &chatStream{StreamState: llmhttp.NewStreamState(c)}
 }
 
 type chatChunk struct {
@@ -150,14 +140,12 @@ type chatChunk struct {
 
 // chatStream rebuilds a streamed chat completion from its chunks.
 type chatStream struct {
-	capture llmhttp.Capture
-	budget  *llmhttp.Budget
+	llmhttp.StreamState
 
-	id, model string
-	choices   []*choiceAcc
-	usage     *usage
-	err       *apiError
-	done      bool
+	choices []*choiceAcc
+	usage   *usage
+	err     *apiError
+	done    bool
 }
 
 type choiceAcc struct {
@@ -192,17 +180,17 @@ func (s *chatStream) Event(_ string, data []byte) bool {
 		s.err = ch.Error
 		return true
 	}
-	if s.id == "" {
-		s.id = ch.ID
+	if s.ID == "" {
+		s.ID = ch.ID
 	}
-	if s.model == "" {
-		s.model = ch.Model
+	if s.Model == "" {
+		s.Model = ch.Model
 	}
 	if ch.Usage != nil {
 		s.usage = ch.Usage
 	}
 	for _, c := range ch.Choices {
-		acc := s.choice(c.Index)
+		acc := llmhttp.At(&s.choices, c.Index)
 		if acc == nil {
 			continue
 		}
@@ -212,18 +200,18 @@ func (s *chatStream) Event(_ string, data []byte) bool {
 		if c.Delta.Role != "" {
 			acc.role = c.Delta.Role
 		}
-		if !s.capture.On {
+		if !s.Capture.On {
 			continue
 		}
 		if c.Delta.Content != nil {
 			acc.hasText = true
-			acc.text.WriteString(s.budget.Take(*c.Delta.Content))
+			acc.text.WriteString(s.Budget.Take(*c.Delta.Content))
 		}
 		if c.Delta.Refusal != nil {
-			acc.refusal.WriteString(s.budget.Take(*c.Delta.Refusal))
+			acc.refusal.WriteString(s.Budget.Take(*c.Delta.Refusal))
 		}
 		for _, tc := range c.Delta.ToolCalls {
-			t := acc.tool(tc.Index)
+			t := llmhttp.At(&acc.tools, tc.Index)
 			if t == nil {
 				continue
 			}
@@ -233,37 +221,11 @@ func (s *chatStream) Event(_ string, data []byte) bool {
 			if tc.Type != "" {
 				t.typ = tc.Type
 			}
-			t.name.WriteString(s.budget.Take(tc.Function.Name))
-			t.args.WriteString(s.budget.Take(tc.Function.Arguments))
+			t.name.WriteString(s.Budget.Take(tc.Function.Name))
+			t.args.WriteString(s.Budget.Take(tc.Function.Arguments))
 		}
 	}
 	return false
-}
-
-func (s *chatStream) choice(i int) *choiceAcc {
-	if i < 0 || i >= maxIndexes {
-		return nil
-	}
-	for len(s.choices) <= i {
-		s.choices = append(s.choices, nil)
-	}
-	if s.choices[i] == nil {
-		s.choices[i] = &choiceAcc{}
-	}
-	return s.choices[i]
-}
-
-func (a *choiceAcc) tool(i int) *toolAcc {
-	if i < 0 || i >= maxIndexes {
-		return nil
-	}
-	for len(a.tools) <= i {
-		a.tools = append(a.tools, nil)
-	}
-	if a.tools[i] == nil {
-		a.tools[i] = &toolAcc{}
-	}
-	return a.tools[i]
 }
 
 type toolCall struct {
@@ -276,7 +238,7 @@ type toolCall struct {
 }
 
 func (s *chatStream) Result() llmhttp.Result {
-	r := llmhttp.Result{ID: s.id, Model: s.model}
+	r := llmhttp.Result{ID: s.ID, Model: s.Model}
 	s.usage.result(&r)
 	if s.err != nil {
 		r.ErrMessage, r.ErrType = s.err.Message, s.err.kind()
@@ -298,7 +260,7 @@ func (s *chatStream) Result() llmhttp.Result {
 		msgs = append(msgs, acc.message())
 	}
 	r.Finished = s.done || finished
-	if s.capture.On {
+	if s.Capture.On {
 		r.Output = chatOutput(msgs, math.MaxInt) // the budget has bounded the text
 	}
 	return r

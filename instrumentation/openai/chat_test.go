@@ -1,7 +1,6 @@
 package traciumopenai_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -45,9 +44,7 @@ const supportInput = `[{"role":"system","content":"You are a support agent for A
 
 func TestChatCompletion(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
-	client := newClient(prov, pl)
+	pl, prov, client := newClient(t, llmtest.ReplyJSON(200, chatAnswer))
 
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
@@ -61,20 +58,9 @@ func TestChatCompletion(t *testing.T) {
 	tr.End()
 
 	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                    "llm",
-		"gen_ai.operation.name":                "chat",
-		"gen_ai.provider.name":                 "openai",
-		"gen_ai.request.model":                 "gpt-4o-mini",
-		"gen_ai.request.max_tokens":            int64(200),
-		"gen_ai.request.temperature":           0.2,
-		"gen_ai.response.model":                "gpt-4o-mini-2024-07-18",
-		"gen_ai.response.id":                   "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
-		"gen_ai.response.finish_reasons":       []string{"stop"},
-		"gen_ai.usage.input_tokens":            int64(1117),
-		"gen_ai.usage.output_tokens":           int64(9),
-		"gen_ai.usage.cache_read.input_tokens": int64(1024),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("openai", "gpt-4o-mini").Answer("gpt-4o-mini-2024-07-18", "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT", "stop").
+		Tokens(1117, 9, 1024).With(map[string]any{"gen_ai.request.max_tokens": int64(200), "gen_ai.request.temperature": 0.2}).
+		Assert(t, s)
 	assert.Equal(t, "chat gpt-4o-mini", s.Name())
 	assert.JSONEq(t, supportInput, llmtest.Attr(s, semconv.InputKey))
 	assert.JSONEq(t, `"Your order #1042 shipped on Monday."`, llmtest.Attr(s, semconv.OutputKey))
@@ -92,11 +78,7 @@ func TestChatCompletion(t *testing.T) {
 	llmtest.AssertTokens(t, sp, 1117, 9, 1024)
 	assert.Empty(t, sp.Error)
 
-	reqs := prov.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, "/v1/chat/completions", reqs[0].Path)
-	var sent map[string]any
-	require.NoError(t, json.Unmarshal(reqs[0].Body, &sent), "the provider gets the request body intact")
+	sent := prov.OnlyRequest(t, "/v1/chat/completions")
 	assert.Equal(t, "gpt-4o-mini", sent["model"])
 	assert.Len(t, sent["messages"], 2)
 }
@@ -124,9 +106,7 @@ const afterToolAnswer = `{
 // A tool call in the output, then its result in the next call's input.
 func TestChatCompletionToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolCallAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.Sequence(llmtest.ReplyJSON(200, toolCallAnswer), llmtest.ReplyJSON(200, afterToolAnswer)))
 	ctx, tr := pl.StartTrace(t)
 	params := openai.ChatCompletionNewParams{
 		Model:    "gpt-4o",
@@ -143,19 +123,10 @@ func TestChatCompletionToolUse(t *testing.T) {
 		openai.ToolMessage(`{"status":"shipped","date":"Monday"}`, "call_Qx7hK2"))
 	_, err = client.Chat.Completions.New(ctx, params)
 	require.NoError(t, err)
-	tr.End()
-	pl.Flush(t)
 
-	spans := pl.LLMSpans()
-	require.Len(t, spans, 2)
+	spans, got := pl.Calls(t, tr, 2)
 	assert.Equal(t, []string{"tool_calls"}, llmtest.Attrs(spans[0])[string(semconv.GenAIResponseFinishReasonsKey)])
-	got, ok := pl.Srv.Trace(tr.ID())
-	require.True(t, ok)
-	require.Len(t, got.Spans, 2)
-	call, final := got.Spans[0], got.Spans[1]
-	if call.ID != spans[0].SpanContext().SpanID().String() {
-		call, final = final, call
-	}
+	call, final := got[0], got[1]
 	assert.JSONEq(t, `{"role":"assistant","tool_calls":[{"id":"call_Qx7hK2","type":"function","function":{"name":"lookup_order","arguments":"{\"order_id\":1042}"}}]}`, string(call.Output))
 	llmtest.AssertTokens(t, call, 82, 17, -1)
 	assert.JSONEq(t, `[
@@ -189,9 +160,7 @@ var textStream = []string{
 
 func TestChatCompletionStream(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textStream...))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplySSE(textStream...))
 
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
@@ -210,18 +179,8 @@ func TestChatCompletionStream(t *testing.T) {
 	tr.End()
 
 	s, _, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                    "llm",
-		"gen_ai.operation.name":                "chat",
-		"gen_ai.provider.name":                 "openai",
-		"gen_ai.request.model":                 "gpt-4o-mini",
-		"gen_ai.response.model":                "gpt-4o-mini-2024-07-18",
-		"gen_ai.response.id":                   "chatcmpl-S7stream",
-		"gen_ai.response.finish_reasons":       []string{"stop"},
-		"gen_ai.usage.input_tokens":            int64(1117),
-		"gen_ai.usage.output_tokens":           int64(7),
-		"gen_ai.usage.cache_read.input_tokens": int64(1024),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("openai", "gpt-4o-mini").Answer("gpt-4o-mini-2024-07-18", "chatcmpl-S7stream", "stop").Tokens(1117, 7, 1024).
+		Assert(t, s)
 	assert.Equal(t, "completed", sp.Status)
 	assert.JSONEq(t, supportInput, string(sp.Input))
 	assert.JSONEq(t, `"Your order shipped on Monday."`, string(sp.Output))
@@ -231,9 +190,8 @@ func TestChatCompletionStream(t *testing.T) {
 
 func TestChatCompletionStreamToolCalls(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
 	tc := func(d string) string { return delta(`{"tool_calls":[`+d+`]}`, "null") }
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		chunk(delta(`{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_a1","type":"function","function":{"name":"lookup_order","arguments":""}}],"refusal":null}`, "null"), "null"),
 		chunk(tc(`{"index":0,"function":{"arguments":"{\"order"}}`), "null"),
 		chunk(tc(`{"index":0,"function":{"arguments":"_id\": 1042}"}}`), "null"),
@@ -243,7 +201,6 @@ func TestChatCompletionStreamToolCalls(t *testing.T) {
 		chunk(`[]`, `{"prompt_tokens":95,"completion_tokens":41,"total_tokens":136}`),
 		"data: [DONE]",
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
 		Model:         "gpt-4o-mini",
@@ -271,25 +228,13 @@ func TestChatCompletionStreamToolCalls(t *testing.T) {
 // what was seen, and the status cancelled.
 func TestChatCompletionStreamClosedEarly(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textStream[:3]...)))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.HoldOpen(t, llmtest.ReplySSE(textStream[:3]...)))
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
 		Model: "gpt-4o-mini", Messages: supportMessages(),
 	})
-	for range 3 { // every event the server sent before it holds
-		require.True(t, stream.Next())
-	}
-	assert.Empty(t, pl.LLMSpans(), "open while the caller reads")
-	require.NoError(t, stream.Close())
-	require.Len(t, pl.LLMSpans(), 1, "closing the body ends the span")
-	tr.End()
-
-	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, "cancelled", llmtest.Attr(s, semconv.SpanStatusKey))
+	s, got, sp := pl.CloseEarly(t, stream, 3, tr) // every event the server sent before it holds
 	assert.Nil(t, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
-	assert.Equal(t, "cancelled", sp.Status)
 	assert.JSONEq(t, `"Your order shipped"`, string(sp.Output), "the text seen before the close")
 	assert.Nil(t, sp.InputTokens, "no usage was seen")
 	assert.Equal(t, traciumtest.StatusCompleted, got.Status)
@@ -298,9 +243,7 @@ func TestChatCompletionStreamClosedEarly(t *testing.T) {
 // Captured stream text stops at the limit, marked as cut.
 func TestChatCompletionStreamOutputLimit(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(textStream...))
-	client := newClient(prov, pl, traciumopenai.WithMaxOutputBytes(14))
+	pl, _, client := newClient(t, llmtest.ReplySSE(textStream...), traciumopenai.WithMaxOutputBytes(14))
 	stream := client.Chat.Completions.NewStreaming(t.Context(), openai.ChatCompletionNewParams{
 		Model: "gpt-4o-mini", Messages: supportMessages(),
 	})

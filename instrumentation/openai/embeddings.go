@@ -18,16 +18,12 @@ type embeddingsRequest struct {
 }
 
 func (embeddings) Request(body []byte, c llmhttp.Capture) llmhttp.Request {
-	r := llmhttp.Request{Type: tracium.Embedding}
-	var b embeddingsRequest
-	if json.Unmarshal(body, &b) != nil {
-		return r
-	}
-	r.Model = b.Model
-	if c.On && !isNull(b.Input) {
-		r.Input = llmhttp.Limit(b.Input, c.MaxInput)
-	}
-	return r
+	return llmhttp.ReadRequest(tracium.Embedding, body, func(b *embeddingsRequest, r *llmhttp.Request) {
+		r.Model = b.Model
+		if c.On && !llmhttp.IsNull(b.Input) {
+			r.Input = llmhttp.Limit(b.Input, c.MaxInput)
+		}
+	})
 }
 
 // vectorSize is the length of an embedding, read without decoding it: a
@@ -55,26 +51,26 @@ type embeddingsSummary struct {
 	Dimensions int `json:"dimensions,omitempty"`
 }
 
+type embeddingsResponse struct {
+	Model string `json:"model"`
+	Data  []struct {
+		Embedding vectorSize `json:"embedding"`
+	} `json:"data"`
+	Usage *usage `json:"usage"`
+}
+
 func (embeddings) Response(body []byte, c llmhttp.Capture) llmhttp.Result {
-	var b struct {
-		Model string `json:"model"`
-		Data  []struct {
-			Embedding vectorSize `json:"embedding"`
-		} `json:"data"`
-		Usage *usage `json:"usage"`
-	}
-	if json.Unmarshal(body, &b) != nil {
-		return llmhttp.Result{}
-	}
-	r := llmhttp.Result{Model: b.Model, Finished: true}
-	b.Usage.result(&r)
-	if len(b.Data) > 0 {
-		r.Dimensions = int(b.Data[0].Embedding)
-	}
-	if c.On {
-		r.Output = llmhttp.JSONOutput(embeddingsSummary{Embeddings: len(b.Data), Dimensions: r.Dimensions}, c.MaxOutput)
-	}
-	return r
+	return llmhttp.ReadResponse(body, func(b *embeddingsResponse) llmhttp.Result {
+		r := llmhttp.Result{Model: b.Model, Finished: true}
+		b.Usage.result(&r)
+		if len(b.Data) > 0 {
+			r.Dimensions = int(b.Data[0].Embedding)
+		}
+		if c.On {
+			r.Output = llmhttp.JSONOutput(embeddingsSummary{Embeddings: len(b.Data), Dimensions: r.Dimensions}, c.MaxOutput)
+		}
+		return r
+	})
 }
 
 // Stream is never used: embeddings are not streamed.

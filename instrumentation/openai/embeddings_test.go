@@ -25,9 +25,7 @@ const embeddingsAnswer = `{
 
 func TestEmbeddings(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, embeddingsAnswer))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, embeddingsAnswer))
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Embeddings.New(ctx, openai.EmbeddingNewParams{
 		Model:          openai.EmbeddingModelTextEmbedding3Small,
@@ -40,16 +38,8 @@ func TestEmbeddings(t *testing.T) {
 
 	s, _, sp := pl.OneSpan(t)
 	assert.Equal(t, "embeddings text-embedding-3-small", s.Name())
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                 "embedding",
-		"gen_ai.operation.name":             "embeddings",
-		"gen_ai.provider.name":              "openai",
-		"gen_ai.request.model":              "text-embedding-3-small",
-		"gen_ai.response.model":             "text-embedding-3-small",
-		"gen_ai.embeddings.dimension.count": int64(4),
-		"gen_ai.usage.input_tokens":         int64(9),
-		"gen_ai.usage.output_tokens":        int64(0),
-	}, llmtest.CallAttrs(s))
+	llmtest.Embeddings("openai", "text-embedding-3-small").Answer("text-embedding-3-small", "").Tokens(9, 0, -1).
+		With(map[string]any{"gen_ai.embeddings.dimension.count": int64(4)}).Assert(t, s)
 	assert.Equal(t, "embedding", sp.Type)
 	assert.Equal(t, "text-embedding-3-small", sp.ModelID)
 	assert.JSONEq(t, `["Where is my order?","Refund policy"]`, string(sp.Input))
@@ -64,10 +54,8 @@ func TestEmbeddingsBase64(t *testing.T) {
 	for i, f := range []float32{0.5, -0.25, 0.125} {
 		binary.LittleEndian.PutUint32(vec[4*i:], math.Float32bits(f))
 	}
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":"`+
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":"`+
 		base64.StdEncoding.EncodeToString(vec)+`"}],"model":"text-embedding-3-large","usage":{"prompt_tokens":4,"total_tokens":4}}`))
-	client := newClient(prov, pl)
 	_, err := client.Embeddings.New(t.Context(), openai.EmbeddingNewParams{
 		Model:          openai.EmbeddingModelTextEmbedding3Large,
 		Input:          openai.EmbeddingNewParamsInputUnion{OfString: openai.String("refund")},

@@ -3,7 +3,6 @@ package traciumopenai_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 
@@ -13,6 +12,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -20,28 +20,33 @@ import (
 // fakeOpenAI answers every request with one chat completion, as the OpenAI
 // API would.
 func fakeOpenAI() *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1741569952,
+	return httptest.NewServer(llmtest.ReplyJSON(http.StatusOK, `{"id":"chatcmpl-1","object":"chat.completion","created":1741569952,
 		  "model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"finish_reason":"stop",
 		  "message":{"role":"assistant","content":"It shipped on Monday."}}],
-		  "usage":{"prompt_tokens":1117,"completion_tokens":6,"prompt_tokens_details":{"cached_tokens":1024}}}`)
-	}))
+		  "usage":{"prompt_tokens":1117,"completion_tokens":6,"prompt_tokens_details":{"cached_tokens":1024}}}`))
+}
+
+// standIns starts a fake OpenAI and an in-process Tracium API, which stand
+// in for the real ones, and returns the fake's URL, the Tracium API and a
+// tracer provider exporting to it (in a program, tracium.Init sets that up
+// from TRACIUM_API_KEY). stop closes both.
+func standIns() (url string, srv *traciumtest.Server, tp *sdktrace.TracerProvider, stop func()) {
+	fake := fakeOpenAI()
+	srv = traciumtest.NewServer()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	return fake.URL, srv, tp, func() { fake.Close(); srv.Close() }
 }
 
 // An OpenAI client whose calls are llm spans of the agent trace of their
 // context. Here a fake OpenAI and an in-process Tracium API stand in for the
 // real ones.
 func ExampleMiddleware() {
-	fake := fakeOpenAI()
-	defer fake.Close()
-	srv := traciumtest.NewServer()
-	defer srv.Close()
-	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	url, srv, tp, stop := standIns()
+	defer stop()
 
 	client := openai.NewClient(
-		option.WithBaseURL(fake.URL), option.WithAPIKey("sk-example"),
+		option.WithBaseURL(url), option.WithAPIKey("sk-example"),
 		option.WithMiddleware(traciumopenai.Middleware()),
 	)
 
@@ -74,15 +79,11 @@ func ExampleMiddleware() {
 // but records no input or output. TRACIUM_CAPTURE_CONTENT=false does the
 // same from the environment; the option wins over it.
 func ExampleWithContentCapture() {
-	fake := fakeOpenAI()
-	defer fake.Close()
-	srv := traciumtest.NewServer()
-	defer srv.Close()
-	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	url, srv, tp, stop := standIns()
+	defer stop()
 
 	client := openai.NewClient(
-		option.WithBaseURL(fake.URL), option.WithAPIKey("sk-example"),
+		option.WithBaseURL(url), option.WithAPIKey("sk-example"),
 		option.WithMiddleware(traciumopenai.Middleware(
 			traciumopenai.WithContentCapture(false),
 			traciumopenai.WithTracerProvider(tp), // for the automatic trace

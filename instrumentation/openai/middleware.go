@@ -117,8 +117,3 @@ func (u *usage) result(r *llmhttp.Result) {
 	r.Usage.CachedInputTokens = u.PromptTokensDetails.CachedTokens + u.InputTokensDetails.CachedTokens
 	r.Usage.ReasoningOutputTokens = u.CompletionTokensDetails.ReasoningTokens + u.OutputTokensDetails.ReasoningTokens
 }
-
-// isNull reports whether raw is absent or JSON null.
-func isNull(raw json.RawMessage) bool {
-	return len(raw) == 0 || string(raw) == "null"
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -14,14 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
 	"github.com/tracium-ai/tracium-go/semconv"
-	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -33,9 +31,7 @@ const rateLimited = `{"error": {
 // error answer fails the span with the provider's message, then that trace.
 func TestErrorResponseInAutomaticTrace(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(http.StatusTooManyRequests, rateLimited))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(http.StatusTooManyRequests, rateLimited))
 	_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{
 		Model: "gpt-4o-mini", Messages: supportMessages(),
 	})
@@ -46,14 +42,8 @@ func TestErrorResponseInAutomaticTrace(t *testing.T) {
 
 	const msg = "Rate limit reached for gpt-4o-mini in organization org-abc123 on tokens per min (TPM): Limit 200000, Used 199800, Requested 1117."
 	s, got, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":         "llm",
-		"gen_ai.operation.name":     "chat",
-		"gen_ai.provider.name":      "openai",
-		"gen_ai.request.model":      "gpt-4o-mini",
-		"error.type":                "tokens",
-		"http.response.status_code": int64(429),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("openai", "gpt-4o-mini").With(map[string]any{"error.type": "tokens", "http.response.status_code": int64(429)}).
+		Assert(t, s)
 	assert.Equal(t, msg, s.Status().Description)
 	assert.Equal(t, "failed", sp.Status)
 	assert.Equal(t, msg, sp.Error)
@@ -71,11 +61,9 @@ func TestErrorResponseInAutomaticTrace(t *testing.T) {
 // An error answer that is not the provider's JSON still fails the span.
 func TestErrorResponseWithoutBody(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, _ *http.Request) {
+	pl, _, client := newClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "upstream connect error or disconnect/reset before headers", http.StatusBadGateway)
 	})
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 	require.Error(t, err)
@@ -171,9 +159,7 @@ func TestAutomaticTrace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pl := llmtest.NewPipeline(t)
-			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
-			client := newClient(prov, pl, tc.opts...)
+			pl, _, client := newClient(t, llmtest.ReplyJSON(200, chatAnswer), tc.opts...)
 			for range 2 {
 				_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 				require.NoError(t, err)
@@ -209,69 +195,30 @@ func TestAutomaticTrace(t *testing.T) {
 // over the default (on). Off, everything but input and output is recorded.
 func TestContentCapture(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		env  string
-		opts []traciumopenai.Option
-		want bool
-	}{
-		{name: "default", want: true},
-		{name: "env off", env: "false", want: false},
-		{name: "env on", env: "1", want: true},
-		{name: "option off", opts: []traciumopenai.Option{traciumopenai.WithContentCapture(false)}, want: false},
-		{name: "option beats env", env: "false", opts: []traciumopenai.Option{traciumopenai.WithContentCapture(true)}, want: true},
-		{name: "last option wins", opts: []traciumopenai.Option{traciumopenai.WithContentCapture(true), traciumopenai.WithContentCapture(false)}, want: false},
-	} {
-		for _, stream := range []bool{false, true} {
-			name := tc.name
+	llmtest.RunCapture(t, []llmtest.CaptureCase[traciumopenai.Option]{
+		{Name: "default", Want: true},
+		{Name: "env off", Env: "false", Want: false},
+		{Name: "env on", Env: "1", Want: true},
+		{Name: "option off", Opts: []traciumopenai.Option{traciumopenai.WithContentCapture(false)}, Want: false},
+		{Name: "option beats env", Env: "false", Opts: []traciumopenai.Option{traciumopenai.WithContentCapture(true)}, Want: true},
+		{Name: "last option wins", Opts: []traciumopenai.Option{traciumopenai.WithContentCapture(true), traciumopenai.WithContentCapture(false)}, Want: false},
+	}, chatAnswer, textStream, traciumopenai.WithTracerProvider,
+		func(t *testing.T, ctx context.Context, prov *llmtest.Provider, getenv func(string) string, opts []traciumopenai.Option, stream bool) {
+			client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"),
+				option.WithMiddleware(traciumopenai.MiddlewareWithEnv(getenv, opts...)))
+			params := openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()}
 			if stream {
-				name += " stream"
+				llmtest.Drain(t, client.Chat.Completions.NewStreaming(ctx, params))
+				return
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				pl := llmtest.NewPipeline(t)
-				answer := llmtest.ReplyJSON(200, chatAnswer)
-				if stream {
-					answer = llmtest.ReplySSE(textStream...)
-				}
-				prov := llmtest.NewProvider(t, answer)
-				getenv := func(k string) string {
-					if k == "TRACIUM_CAPTURE_CONTENT" {
-						return tc.env
-					}
-					return ""
-				}
-				opts := append([]traciumopenai.Option{traciumopenai.WithTracerProvider(pl.TP)}, tc.opts...)
-				client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"),
-					option.WithMiddleware(traciumopenai.MiddlewareWithEnv(getenv, opts...)))
-				ctx, tr := pl.StartTrace(t)
-				params := openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()}
-				if stream {
-					s := client.Chat.Completions.NewStreaming(ctx, params)
-					for s.Next() {
-					}
-					require.NoError(t, s.Err())
-				} else {
-					_, err := client.Chat.Completions.New(ctx, params)
-					require.NoError(t, err)
-				}
-				tr.End()
-				s, _, sp := pl.OneSpan(t)
-				if tc.want {
-					assert.NotNil(t, sp.Input)
-					assert.NotNil(t, sp.Output)
-				} else {
-					assert.Nil(t, sp.Input, "no input")
-					assert.Nil(t, sp.Output, "no output")
-					assert.NotContains(t, llmtest.Attrs(s), string(semconv.InputKey))
-					assert.NotContains(t, llmtest.Attrs(s), string(semconv.OutputKey))
-				}
-				llmtest.AssertTokens(t, sp, 1117, map[bool]int64{false: 9, true: 7}[stream], 1024)
-				assert.Equal(t, []string{"stop"}, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
-				assert.Equal(t, "gpt-4o-mini-2024-07-18", sp.ModelID)
-			})
-		}
-	}
+			_, err := client.Chat.Completions.New(ctx, params)
+			require.NoError(t, err)
+		},
+		func(t *testing.T, s sdktrace.ReadOnlySpan, sp traciumtest.Span, stream bool) {
+			llmtest.AssertTokens(t, sp, 1117, map[bool]int64{false: 9, true: 7}[stream], 1024)
+			assert.Equal(t, []string{"stop"}, llmtest.Attrs(s)[string(semconv.GenAIResponseFinishReasonsKey)])
+			assert.Equal(t, "gpt-4o-mini-2024-07-18", sp.ModelID)
+		})
 }
 
 // No Tracium data reaches the provider: not the X-Tenant-ID header, not a
@@ -283,27 +230,15 @@ func TestContentCapture(t *testing.T) {
 //
 // Not parallel: it sets the global propagator.
 func TestNoTraciumDataReachesProvider(t *testing.T) {
-	prev := otel.GetTextMapPropagator()
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
-
 	pl := llmtest.NewPipeline(t)
 	prov := llmtest.NewProvider(t, func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/v1/models":
+		if r.URL.Path == "/v1/models" {
 			llmtest.ReplyJSON(200, `{"object":"list","data":[]}`)(w, r)
-		case llmtest.Streamed(r):
-			llmtest.ReplySSE(textStream...)(w, r)
-		default:
-			llmtest.ReplyJSON(200, chatAnswer)(w, r)
+			return
 		}
+		llmtest.Reply(chatAnswer, textStream...)(w, r)
 	})
-	id, err := tenant.New("acme")
-	require.NoError(t, err)
-	bg, err := baggage.Parse("tracium.tenant=acme,tracium.workspace=ws_1,Tracium.Trace=abc,app.user=u-7")
-	require.NoError(t, err)
-	ctx := baggage.ContextWithBaggage(tenant.With(context.Background(), id), bg)
-	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(pl.TP))
+	ctx, tr := pl.StartTraceWithBaggage(t, "tracium.tenant=acme,tracium.workspace=ws_1,Tracium.Trace=abc,app.user=u-7")
 
 	propagate := func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 		otel.GetTextMapPropagator().Inject(req.Context(), propagation.HeaderCarrier(req.Header))
@@ -315,12 +250,9 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 		option.WithHeader("X-Tenant-ID", "acme"),
 		option.WithMiddleware(propagate, traciumopenai.Middleware()))
 
-	_, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 	require.NoError(t, err)
-	s := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
-	for s.Next() {
-	}
-	require.NoError(t, s.Err())
+	llmtest.Drain(t, client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()}))
 	_, err = client.Models.List(ctx) // not traced, still scrubbed
 	require.NoError(t, err)
 	tr.End()
@@ -328,14 +260,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 	reqs := prov.Requests()
 	require.Len(t, reqs, 3)
 	for _, r := range reqs {
-		for name, values := range r.Header {
-			assert.NotEqual(t, "x-tenant-id", strings.ToLower(name), "%s %s: X-Tenant-ID reached the provider", r.Method, r.Path)
-			for _, v := range values {
-				assert.NotContains(t, strings.ToLower(v), "tracium.", "%s %s: header %s carries Tracium data", r.Method, r.Path, name)
-			}
-		}
-		assert.NotEmpty(t, r.Header.Get("Traceparent"), "%s %s: the trace context goes through", r.Method, r.Path)
-		assert.Empty(t, r.Header.Values("Baggage"), "%s %s: by default no baggage header reaches the provider", r.Method, r.Path)
+		llmtest.AssertNoTraciumData(t, r, false)
 	}
 
 	// With forwarding, the application's own members go through; Tracium's
@@ -346,10 +271,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 		option.WithMiddleware(propagate, traciumopenai.Middleware(traciumopenai.WithBaggageForwarding())))
 	_, err = fwd.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 	require.NoError(t, err)
-	last := prov.Requests()[len(reqs)]
-	assert.Contains(t, last.Header.Get("Baggage"), "app.user=u-7", "forwarding: the application's baggage goes through")
-	assert.NotContains(t, strings.ToLower(last.Header.Get("Baggage")), "tracium.")
-	assert.Empty(t, last.Header.Get("X-Tenant-ID"))
+	llmtest.AssertNoTraciumData(t, prov.Requests()[len(reqs)], true)
 
 	pl.Flush(t)
 	got, ok := pl.Srv.Trace(tr.ID())
@@ -368,9 +290,7 @@ func TestNoTraciumDataReachesProvider(t *testing.T) {
 // its body untouched.
 func TestUnknownEndpointPassesThrough(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, `{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}]}`))
-	client := newClient(prov, pl)
+	pl, prov, client := newClient(t, llmtest.ReplyJSON(200, `{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}]}`))
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Moderations.New(ctx, openai.ModerationNewParams{Input: openai.ModerationNewParamsInputUnion{OfString: openai.String("hello")}})
 	require.NoError(t, err)

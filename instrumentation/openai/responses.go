@@ -1,6 +1,7 @@
 package traciumopenai
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 
@@ -19,24 +20,13 @@ type responsesRequest struct {
 	Temperature     *float64        `json:"temperature"`
 }
 
-// inputMessage is a message the request gives as plain text: the input
-// when it is a string, or the instructions.
-type inputMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 func (responses) Request(body []byte, c llmhttp.Capture) llmhttp.Request {
-	r := llmhttp.Request{Type: tracium.LLM}
-	var b responsesRequest
-	if json.Unmarshal(body, &b) != nil {
-		return r
-	}
-	r.Model, r.MaxTokens, r.Temperature = b.Model, b.MaxOutputTokens, b.Temperature
-	if c.On {
-		r.Input = responsesInput(b.Input, b.Instructions, c.MaxInput)
-	}
-	return r
+	return llmhttp.ReadRequest(tracium.LLM, body, func(b *responsesRequest, r *llmhttp.Request) {
+		r.Model, r.MaxTokens, r.Temperature = b.Model, b.MaxOutputTokens, b.Temperature
+		if c.On {
+			r.Input = responsesInput(b.Input, b.Instructions, c.MaxInput)
+		}
+	})
 }
 
 // responsesInput is the input as a list of messages: the instructions as a
@@ -46,12 +36,12 @@ func responsesInput(input, instructions json.RawMessage, max int) json.RawMessag
 	var items []any
 	var s string
 	if json.Unmarshal(instructions, &s) == nil && s != "" {
-		items = append(items, inputMessage{Role: "system", Content: s})
+		items = append(items, llmhttp.Message[string]{Role: "system", Content: s})
 	}
 	var list []json.RawMessage
 	switch {
 	case json.Unmarshal(input, &s) == nil:
-		items = append(items, inputMessage{Role: "user", Content: s})
+		items = append(items, llmhttp.Message[string]{Role: "user", Content: s})
 	case json.Unmarshal(input, &list) == nil:
 		for _, it := range list {
 			items = append(items, it)
@@ -88,11 +78,9 @@ type outputItem struct {
 }
 
 func (responses) Response(body []byte, c llmhttp.Capture) llmhttp.Result {
-	var b responseObject
-	if json.Unmarshal(body, &b) != nil {
-		return llmhttp.Result{}
-	}
-	return b.result(c)
+	return llmhttp.ReadResponse(body, func(b *responseObject) llmhttp.Result {
+		return b.result(c)
+	})
 }
 
 // result reads a response object. Its finish reason follows chat
@@ -175,21 +163,19 @@ func outputText(items []json.RawMessage) (text string, textOnly, calls bool) {
 }
 
 func (responses) Stream(c llmhttp.Capture) llmhttp.Stream {
-	return &responsesStream{capture: c, budget: llmhttp.NewBudget(c.MaxOutput)}
+	return &responsesStream{StreamState: llmhttp.NewStreamState(c)}
 }
 
 // responsesStream reads the events of a streamed response: the final
 // response object comes whole in its terminal event; the text deltas stand
 // in for it when the stream stops early.
 type responsesStream struct {
-	capture llmhttp.Capture
-	budget  *llmhttp.Budget
+	llmhttp.StreamState
 
-	id, model string
-	text      strings.Builder
-	final     *responseObject
-	err       *apiError
-	ended     bool
+	text  strings.Builder
+	final *responseObject
+	err   *apiError
+	ended bool
 }
 
 type responsesEvent struct {
@@ -202,22 +188,18 @@ type responsesEvent struct {
 }
 
 func (s *responsesStream) Event(name string, data []byte) bool {
-	var ev responsesEvent
-	if data != nil && json.Unmarshal(data, &ev) != nil {
+	ev, ok := llmhttp.DecodeEvent[responsesEvent](data)
+	if !ok {
 		return false
 	}
-	typ := ev.Type
-	if typ == "" {
-		typ = name
-	}
-	switch typ {
+	switch cmp.Or(ev.Type, name) {
 	case "response.created", "response.in_progress", "response.queued":
 		if ev.Response != nil {
-			s.id, s.model = ev.Response.ID, ev.Response.Model
+			s.ID, s.Model = ev.Response.ID, ev.Response.Model
 		}
 	case "response.output_text.delta":
-		if s.capture.On {
-			s.text.WriteString(s.budget.Take(ev.Delta))
+		if s.Capture.On {
+			s.text.WriteString(s.Budget.Take(ev.Delta))
 		}
 	case "response.completed", "response.incomplete", "response.failed":
 		s.final, s.ended = ev.Response, true
@@ -236,10 +218,10 @@ func (s *responsesStream) Event(name string, data []byte) bool {
 func (s *responsesStream) Result() llmhttp.Result {
 	var r llmhttp.Result
 	if s.final != nil {
-		r = s.final.result(s.capture)
+		r = s.final.result(s.Capture)
 	} else {
-		r = llmhttp.Result{ID: s.id, Model: s.model, Finished: s.ended}
-		if s.capture.On && s.text.Len() > 0 {
+		r = llmhttp.Result{ID: s.ID, Model: s.Model, Finished: s.ended}
+		if s.Capture.On && s.text.Len() > 0 {
 			r.Output = llmhttp.TextOutput(s.text.String())
 		}
 	}

@@ -33,9 +33,7 @@ const responsesAnswer = `{
 
 func TestResponses(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, responsesAnswer))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, responsesAnswer))
 	ctx, tr := pl.StartTrace(t)
 	resp, err := client.Responses.New(ctx, responses.ResponseNewParams{
 		Model:           "o4-mini",
@@ -48,20 +46,9 @@ func TestResponses(t *testing.T) {
 	tr.End()
 
 	s, _, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":                    "llm",
-		"gen_ai.operation.name":                "chat",
-		"gen_ai.provider.name":                 "openai",
-		"gen_ai.request.model":                 "o4-mini",
-		"gen_ai.request.max_tokens":            int64(600),
-		"gen_ai.response.model":                "o4-mini-2025-04-16",
-		"gen_ai.response.id":                   "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b",
-		"gen_ai.response.finish_reasons":       []string{"stop"},
-		"gen_ai.usage.input_tokens":            int64(2280),
-		"gen_ai.usage.output_tokens":           int64(312),
-		"gen_ai.usage.cache_read.input_tokens": int64(2048),
-		"gen_ai.usage.reasoning.output_tokens": int64(256),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("openai", "o4-mini").Answer("o4-mini-2025-04-16", "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b", "stop").
+		Tokens(2280, 312, 2048).
+		With(map[string]any{"gen_ai.request.max_tokens": int64(600), "gen_ai.usage.reasoning.output_tokens": int64(256)}).Assert(t, s)
 	assert.Equal(t, "llm", sp.Type)
 	assert.Equal(t, "o4-mini-2025-04-16", sp.ModelID)
 	assert.JSONEq(t, `[{"role":"system","content":"Answer as Acme's support agent."},{"role":"user","content":"Where is my order #1042?"}]`, string(sp.Input))
@@ -84,9 +71,7 @@ const functionCallAnswer = `{
 // output, is recorded as given.
 func TestResponsesToolUse(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, functionCallAnswer))
-	client := newClient(prov, pl)
+	pl, _, client := newClient(t, llmtest.ReplyJSON(200, functionCallAnswer))
 	ctx, tr := pl.StartTrace(t)
 	out := responses.ResponseInputItemParamOfFunctionCallOutput(`{"customer":"acme"}`)
 	out.OfFunctionCallOutput.CallID = openai.String("call_0prev")
@@ -111,9 +96,8 @@ func responseEvent(name, payload string) string { return llmtest.Named(name, pay
 
 func TestResponsesStream(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
 	const inProgress = `{"id":"resp_s1","object":"response","created_at":1741477000,"status":"in_progress","model":"gpt-4.1-mini-2025-04-14","output":[],"usage":null}`
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		responseEvent("response.created", `{"type":"response.created","sequence_number":0,"response":`+inProgress+`}`),
 		responseEvent("response.in_progress", `{"type":"response.in_progress","sequence_number":1,"response":`+inProgress+`}`),
 		responseEvent("response.output_item.added", `{"type":"response.output_item.added","sequence_number":2,"output_index":0,
@@ -126,7 +110,6 @@ func TestResponsesStream(t *testing.T) {
 		  "output":[{"id":"msg_s1","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Order #1042 shipped on Monday.","annotations":[]}]}],
 		  "usage":{"input_tokens":41,"input_tokens_details":{"cached_tokens":0},"output_tokens":9,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":50}}}`),
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Responses.NewStreaming(ctx, responses.ResponseNewParams{
 		Model: "gpt-4.1-mini",
@@ -144,17 +127,7 @@ func TestResponsesStream(t *testing.T) {
 	tr.End()
 
 	s, _, sp := pl.OneSpan(t)
-	assert.Equal(t, map[string]any{
-		"tracium.span.type":              "llm",
-		"gen_ai.operation.name":          "chat",
-		"gen_ai.provider.name":           "openai",
-		"gen_ai.request.model":           "gpt-4.1-mini",
-		"gen_ai.response.model":          "gpt-4.1-mini-2025-04-14",
-		"gen_ai.response.id":             "resp_s1",
-		"gen_ai.response.finish_reasons": []string{"stop"},
-		"gen_ai.usage.input_tokens":      int64(41),
-		"gen_ai.usage.output_tokens":     int64(9),
-	}, llmtest.CallAttrs(s))
+	llmtest.Chat("openai", "gpt-4.1-mini").Answer("gpt-4.1-mini-2025-04-14", "resp_s1", "stop").Tokens(41, 9, -1).Assert(t, s)
 	assert.JSONEq(t, `"Order #1042 shipped on Monday."`, string(sp.Output))
 	assert.JSONEq(t, `[{"role":"user","content":"Where is my order #1042?"}]`, string(sp.Input))
 	llmtest.AssertTokens(t, sp, 41, 9, -1)
@@ -164,13 +137,11 @@ func TestResponsesStream(t *testing.T) {
 // An error event in the stream fails the span with its message.
 func TestResponsesStreamError(t *testing.T) {
 	t.Parallel()
-	pl := llmtest.NewPipeline(t)
-	prov := llmtest.NewProvider(t, llmtest.ReplySSE(
+	pl, _, client := newClient(t, llmtest.ReplySSE(
 		responseEvent("response.created", `{"type":"response.created","sequence_number":0,"response":{"id":"resp_e1","object":"response","status":"in_progress","model":"gpt-4.1-mini-2025-04-14","output":[]}}`),
 		responseEvent("response.output_text.delta", `{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_e1","output_index":0,"content_index":0,"delta":"Order"}`),
 		responseEvent("error", `{"type":"error","sequence_number":2,"code":"server_error","message":"The server had an error while processing your request.","param":null}`),
 	))
-	client := newClient(prov, pl)
 	ctx, tr := pl.StartTrace(t)
 	stream := client.Responses.NewStreaming(ctx, responses.ResponseNewParams{
 		Model: "gpt-4.1-mini",

@@ -84,3 +84,25 @@ type Result struct {
 	// body, a stream's terminal event or the last chunk's finish reason.
 	Finished bool
 }
+
+// ReadRequest decodes a JSON request body into a B and has read fill in r
+// from it; a body that is not JSON of B's shape gives a request of typ alone.
+func ReadRequest[B any](typ tracium.SpanType, body []byte, read func(b *B, r *Request)) Request {
+	r := Request{Type: typ}
+	var b B
+	if json.Unmarshal(body, &b) == nil {
+		read(&b, &r)
+	}
+	return r
+}
+
+// ReadResponse decodes a complete JSON response body into a B and returns
+// what read makes of it; a body that is not JSON of B's shape gives an empty
+// result.
+func ReadResponse[B any](body []byte, read func(b *B) Result) Result {
+	var b B
+	if json.Unmarshal(body, &b) != nil {
+		return Result{}
+	}
+	return read(&b)
+}

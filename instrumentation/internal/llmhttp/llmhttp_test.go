@@ -139,3 +139,37 @@ func TestNewConfigEnv(t *testing.T) {
 	require.Len(t, reported, 1)
 	assert.Contains(t, reported[0].Error(), `TRACIUM_CAPTURE_CONTENT="nope"`)
 }
+
+// An event's index picks an element, made on first use; one outside
+// [0, MaxIndexes) picks none, so that ever new indexes cannot grow a
+// stream's state without bound.
+func TestAt(t *testing.T) {
+	t.Parallel()
+	var s []*int
+	a := llmhttp.At(&s, 2)
+	require.NotNil(t, a)
+	assert.Len(t, s, 3)
+	assert.Nil(t, s[0], "only the element used is made")
+	assert.Same(t, a, llmhttp.At(&s, 2), "the same element again")
+	assert.Nil(t, llmhttp.At(&s, -1))
+	assert.Nil(t, llmhttp.At(&s, llmhttp.MaxIndexes))
+	assert.NotNil(t, llmhttp.At(&s, llmhttp.MaxIndexes-1))
+	assert.Len(t, s, llmhttp.MaxIndexes)
+}
+
+// Event data decodes into the event type; data too large to read (nil)
+// decodes to the zero event, data that is not JSON of its shape to none.
+func TestDecodeEvent(t *testing.T) {
+	t.Parallel()
+	type event struct {
+		Type string `json:"type"`
+	}
+	ev, ok := llmhttp.DecodeEvent[event]([]byte(`{"type":"message_stop"}`))
+	assert.True(t, ok)
+	assert.Equal(t, "message_stop", ev.Type)
+	ev, ok = llmhttp.DecodeEvent[event](nil)
+	assert.True(t, ok)
+	assert.Empty(t, ev.Type)
+	_, ok = llmhttp.DecodeEvent[event]([]byte(`{"type":1}`))
+	assert.False(t, ok)
+}

@@ -90,3 +90,13 @@ func Limit(raw []byte, max int) json.RawMessage {
 	s, _ := Cut(buf.String(), max)
 	return TextOutput(s)
 }
+
+// IsNull reports whether raw is absent or JSON null.
+func IsNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
+
+// Message is a message recorded in a span's input that the request does not
+// give as one: a system prompt or instructions, a plain-text input.
+type Message[C any] struct {
+	Role    string `json:"role"`
+	Content C      `json:"content"`
+}

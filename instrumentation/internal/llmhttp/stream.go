@@ -1,6 +1,7 @@
 package llmhttp
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"sync"
@@ -97,4 +98,44 @@ func (f *finish) apply() {
 		f.c.span.SetStatus(StatusCancelled)
 	}
 	f.c.end()
+}
+
+// MaxIndexes bounds the indexes a stream's events may give (choices, tool
+// calls, content blocks), so that a stream of empty events with ever new
+// indexes cannot grow without bound.
+const MaxIndexes = 128
+
+// At returns the element at index i of *s, growing *s and allocating the
+// element as needed, or nil when i is outside [0, MaxIndexes).
+func At[T any](s *[]*T, i int) *T {
+	if i < 0 || i >= MaxIndexes {
+		return nil
+	}
+	for len(*s) <= i {
+		*s = append(*s, nil)
+	}
+	if (*s)[i] == nil {
+		(*s)[i] = new(T)
+	}
+	return (*s)[i]
+}
+
+// StreamState is what every provider's [Stream] keeps: what content to
+// capture, the budget of the output text, and the response's id and model.
+type StreamState struct {
+	Capture   Capture
+	Budget    *Budget
+	ID, Model string
+}
+
+// NewStreamState returns the state of a stream that captures c.
+func NewStreamState(c Capture) StreamState {
+	return StreamState{Capture: c, Budget: NewBudget(c.MaxOutput)}
+}
+
+// DecodeEvent decodes an event's data into a new E (nil data, an event too
+// large to read, into E's zero value); ok is false when the data is not JSON
+// of E's shape.
+func DecodeEvent[E any](data []byte) (ev E, ok bool) {
+	return ev, data == nil || json.Unmarshal(data, &ev) == nil
 }
