@@ -35,6 +35,12 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
+// setting makes an option of a connection setting shared with the other
+// packages that talk to the API (internal/api decides what empty means).
+func setting(s api.Setting) Option {
+	return optionFunc(func(c *config) { s(&c.api) })
+}
+
 func newConfig(getenv func(string) string, opts []Option) config {
 	for _, o := range opts {
 		if g, ok := o.(getenvOption); ok && g != nil {
@@ -69,13 +75,7 @@ func WithGetenv(getenv func(string) string) Option { return getenvOption(getenv)
 
 // WithAPIKey sets the Tracium API key, sent as X-API-Key. It overrides
 // TRACIUM_API_KEY. An empty key is ignored.
-func WithAPIKey(key string) Option {
-	return optionFunc(func(c *config) {
-		if key != "" {
-			c.api.APIKey = key
-		}
-	})
-}
+func WithAPIKey(key string) Option { return setting(api.SetAPIKey(key)) }
 
 // WithBaseURL sets the API's base URL. It overrides TRACIUM_BASE_URL; the
 // default is https://api.tracium.ai. Surrounding whitespace is removed, a URL
@@ -84,44 +84,24 @@ func WithAPIKey(key string) Option {
 // explicit http:// URL to a host that is not loopback is an error from
 // [New] and [NewOTLP] unless [WithInsecure] is given. An empty URL is
 // ignored.
-func WithBaseURL(u string) Option {
-	return optionFunc(func(c *config) {
-		if u != "" {
-			c.api.BaseURL = u
-		}
-	})
-}
+func WithBaseURL(u string) Option { return setting(api.SetBaseURL(u)) }
 
 // WithInsecure allows a plain http:// base URL whose host is not loopback,
 // which sends the API key and the spans unencrypted (a Collector or proxy
 // on a private network, say). It has the effect of
 // TRACIUM_ALLOW_INSECURE=true. Without it, such a URL is an error.
-func WithInsecure() Option {
-	return optionFunc(func(c *config) { c.api.AllowInsecure = true })
-}
+func WithInsecure() Option { return setting(api.SetInsecure()) }
 
 // WithTimeout bounds each HTTP attempt. It overrides TRACIUM_TIMEOUT; the
 // default is 10s. Retries are bounded by the export context as well. Zero or
 // a negative value is ignored.
-func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.api.Timeout = d
-		}
-	})
-}
+func WithTimeout(d time.Duration) Option { return setting(api.SetTimeout(d)) }
 
 // WithHeaders sets extra headers sent with every request. It replaces
-// TRACIUM_HEADERS. X-API-Key, Content-Type, X-Tenant-ID, User-Agent,
-// Content-Length and Host cannot be set this way: [New] returns an error.
-func WithHeaders(h map[string]string) Option {
-	return optionFunc(func(c *config) {
-		c.api.Headers = make(map[string]string, len(h))
-		for k, v := range h {
-			c.api.Headers[k] = v
-		}
-	})
-}
+// TRACIUM_HEADERS as a whole; an empty map removes them, nil keeps them.
+// X-API-Key, Content-Type, X-Tenant-ID, User-Agent, Content-Length and Host
+// cannot be set this way: [New] returns an error. The map is copied.
+func WithHeaders(h map[string]string) Option { return setting(api.SetHeaders(h)) }
 
 // WithHTTPClient sets the HTTP client. The default is a private client with
 // its own transport. A client given here keeps its transport, TLS settings,
@@ -130,23 +110,11 @@ func WithHeaders(h map[string]string) Option {
 // any redirect away from the base URL's scheme, host and port (so the API
 // key, X-Tenant-ID and the spans never reach another host) before applying
 // the client's own policy. nil keeps the default.
-func WithHTTPClient(hc *http.Client) Option {
-	return optionFunc(func(c *config) {
-		if hc != nil {
-			c.api.HTTPClient = hc
-		}
-	})
-}
+func WithHTTPClient(hc *http.Client) Option { return setting(api.SetHTTPClient(hc)) }
 
 // WithUserAgent replaces the User-Agent header, "tracium-go/<version>" by
 // default. An empty value is ignored.
-func WithUserAgent(ua string) Option {
-	return optionFunc(func(c *config) {
-		if ua != "" {
-			c.api.UserAgent = ua
-		}
-	})
-}
+func WithUserAgent(ua string) Option { return setting(api.SetUserAgent(ua)) }
 
 // WithRetry configures retries. The default retries 408, 429, 5xx, timeouts and
 // connection resets with exponential backoff (100ms doubling up to 5s, with
@@ -155,9 +123,7 @@ func WithUserAgent(ua string) Option {
 // parked trace is retried in the background (see the package
 // documentation, "Failures"). RetryConfig{Disabled: true} turns retries
 // off, and parks nothing.
-func WithRetry(r RetryConfig) Option {
-	return optionFunc(func(c *config) { c.api.Retry = r })
-}
+func WithRetry(r RetryConfig) Option { return setting(api.SetRetry(r)) }
 
 // WithMaxTraces bounds how many agent traces the exporter keeps state for at
 // once (traces started and not yet ended). The default is 65536. When it is
