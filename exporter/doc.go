@@ -248,7 +248,7 @@
 //   - TRACIUM_HEADERS: extra headers, as k1=v1,k2=v2 with percent-encoded
 //     values. [WithHeaders] overrides it.
 //   - TRACIUM_WORKSPACE_ID: the workspace header of [NewOTLP] (the native
-//     exporter sends each trace's own workspace). [WithWorkspace] overrides
+//     exporter sends each trace's own workspace). [WithOTLPWorkspace] overrides
 //     it.
 //
 // A malformed variable is reported to the OTel error handler and its

@@ -137,17 +137,24 @@ func WithMaxTraces(n int) Option {
 	})
 }
 
-// WithWorkspace sets the workspace sent as the X-Workspace-ID header in OTLP
-// mode ([NewOTLP]). It overrides TRACIUM_WORKSPACE_ID. The native exporter
-// sends each trace's own workspace in its start body instead, and ignores
-// this option.
-func WithWorkspace(id string) Option {
+// WithOTLPWorkspace sets the workspace sent as the X-Workspace-ID header of
+// every request in OTLP mode ([NewOTLP]). It overrides TRACIUM_WORKSPACE_ID.
+// [New] ignores it: the native exporter sends each trace's own workspace in
+// the trace's start body (see tracium.WithWorkspace and
+// tracium.WithDefaultWorkspace). An empty id is ignored.
+func WithOTLPWorkspace(id string) Option {
 	return optionFunc(func(c *config) {
 		if id != "" {
 			c.workspace = id
 		}
 	})
 }
+
+// WithWorkspace is WithOTLPWorkspace.
+//
+// Deprecated: use [WithOTLPWorkspace], whose name says that only [NewOTLP]
+// reads it.
+func WithWorkspace(id string) Option { return WithOTLPWorkspace(id) }
 
 // WithMaxConcurrentTraces sets how many traces of one batch are sent at
 // once; the requests of one trace are always sent one after the other, in

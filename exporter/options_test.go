@@ -153,7 +153,7 @@ func TestOTLPMode(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	exp, err := exporter.NewOTLP(context.Background(), exporter.WithBaseURL(srv.URL+"/collector"),
-		exporter.WithAPIKey("otlp-key-123456"), exporter.WithWorkspace("ws_otlp"), exporter.WithTimeout(5*time.Second))
+		exporter.WithAPIKey("otlp-key-123456"), exporter.WithOTLPWorkspace("ws_otlp"), exporter.WithTimeout(5*time.Second))
 	require.NoError(t, err)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
 	ten, _ := tenant.New("acme")

@@ -39,7 +39,7 @@ func WithOTLPOptions(opts ...otlptracehttp.Option) Option { return otlpOption(op
 // Tracium, for applications that send their spans through an OpenTelemetry
 // Collector: the endpoint is the base URL (TRACIUM_BASE_URL or
 // [WithBaseURL], normalized as for [New]) plus [OTLPPath]; the API key goes
-// in X-API-Key when one is set, the workspace ([WithWorkspace] or
+// in X-API-Key when one is set, the workspace ([WithOTLPWorkspace] or
 // TRACIUM_WORKSPACE_ID) in X-Workspace-ID, and [WithHeaders],
 // [WithTimeout], [WithHTTPClient] and [WithUserAgent] apply. Spans carry the
 // same tracium.* and gen_ai.* attributes as with [New]: the Collector can

@@ -103,7 +103,7 @@ func WithExporterOptions(opts ...exporter.Option) Option {
 // exporters it builds do not use the shared client: give them one HTTP
 // client between them, or each destination has a connection pool of its
 // own. Use it for OTLP mode (exporter.NewOTLP, with
-// exporter.WithWorkspace(d.Workspace) to send the workspace header) or
+// exporter.WithOTLPWorkspace(d.Workspace) to send the workspace header) or
 // for tests; an OTLP exporter puts spans of all its destination's tenants
 // in shared requests. When the exporter has a
 // BeginTrace(sdktrace.ReadOnlySpan) method, as the Tracium exporter has,

@@ -226,7 +226,7 @@ func waitRunning(col *otelcol.Collector, done <-chan error) error {
 func newService(t *testing.T, ctx context.Context, endpoint, workspaceID string) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
 	t.Helper()
 	exp, err := exporter.NewOTLP(ctx, exporter.WithBaseURL("http://"+endpoint),
-		exporter.WithAPIKey(serviceKey), exporter.WithWorkspace(workspaceID))
+		exporter.WithAPIKey(serviceKey), exporter.WithOTLPWorkspace(workspaceID))
 	require.NoError(t, err)
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(

@@ -69,7 +69,7 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 		defer func() { _ = stop(context.WithoutCancel(ctx)) }()
 		opts = append(opts, exporter.WithBaseURL(endpoint), exporter.WithAPIKey(localAPIKey))
 	}
-	opts = append(opts, exporter.WithWorkspace(workspaceID))
+	opts = append(opts, exporter.WithOTLPWorkspace(workspaceID))
 	exp, err := exporter.NewOTLP(ctx, opts...)
 	if err != nil {
 		return err
