@@ -162,6 +162,9 @@ type processorConfig struct {
 	// maxDepths bounds the live foreign spans remembered (0: the
 	// default); set by tests.
 	maxDepths int
+	// maxSiblings bounds the open spans tracked to detect parallel
+	// siblings (0: the default); set by tests.
+	maxSiblings int
 }
 
 // ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
@@ -253,6 +256,9 @@ type spanConfig struct {
 	start    time.Time
 	capture  bool
 	attrs    []attribute.KeyValue
+	// group and seq are set by [WithParallelGroup] (group "": not set).
+	group string
+	seq   int
 }
 
 // TraceOption configures [StartTrace].

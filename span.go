@@ -83,8 +83,9 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 
 	sc := agentctx.From(ctx)
 	depth := 0
+	parent := trace.SpanContextFromContext(ctx).SpanID()
 	if sc != nil {
-		depth = sc.ChildDepth(trace.SpanContextFromContext(ctx).SpanID())
+		depth = sc.ChildDepth(parent)
 	}
 	tracer := spanTracer(ctx, sc)
 	attrs := spanAttrs(op, typ, sc, depth, c)
@@ -99,7 +100,7 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 		return sctx, Span{span}
 	}
 	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})
-	sctx, span := tracer.Start(node, name, so...)
+	sctx, span := tracer.Start(withParallelGroup(node, parent, c), name, so...)
 	warnIfNotRecording(span)
 	node.Scope.SpanID = span.SpanContext().SpanID()
 	return sctx, Span{span}

@@ -36,6 +36,8 @@ func TestKeysPinned(t *testing.T) {
 		semconv.SpanTagsKey:                   "tracium.span.tags",
 		semconv.SpanMetadataKey:               "tracium.span.metadata",
 		semconv.ErrorKey:                      "tracium.error",
+		semconv.ParallelGroupIDKey:            "tracium.span.parallel_group_id",
+		semconv.SequenceNumberKey:             "tracium.span.sequence_number",
 		semconv.GenAIOperationNameKey:         "gen_ai.operation.name",
 		semconv.GenAIProviderNameKey:          "gen_ai.provider.name",
 		semconv.GenAIRequestModelKey:          "gen_ai.request.model",

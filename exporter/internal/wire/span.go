@@ -30,6 +30,12 @@ type Fields struct {
 	Depth    int64
 	HasDepth bool
 
+	// ParallelGroup and Sequence are the span's parallel group and place
+	// in it (HasSequence: the place was read).
+	ParallelGroup string
+	Sequence      int64
+	HasSequence   bool
+
 	InputTokens, OutputTokens, CachedTokens, ReasoningTokens int64
 	HasInputTokens, HasOutputTokens, HasCached, HasReasoning bool
 
@@ -88,6 +94,10 @@ func Read(s sdktrace.ReadOnlySpan, f *Fields) {
 			if f.Depth > maxDepthLevel { // a foreign attribute gone wild
 				f.Depth, f.HasDepth = 0, false
 			}
+		case semconv.ParallelGroupIDKey:
+			f.ParallelGroup = kv.Value.AsString()
+		case semconv.SequenceNumberKey:
+			f.Sequence, f.HasSequence = intOf(kv.Value)
 		case semconv.GenAIUsageInputTokensKey:
 			f.InputTokens, f.HasInputTokens = intOf(kv.Value)
 		case semconv.GenAIUsageOutputTokensKey:
@@ -223,6 +233,7 @@ func AppendSpan(b []byte, f *Fields, traceModel string) []byte {
 	}
 	b = appendKey(b, "depth_level")
 	b = appendInt(b, depth)
+	b = appendParallel(b, f)
 	b = appendModel(b, f, traceModel)
 	b = appendTenant(b, f.Tenant)
 	if in := firstOf(f.Input, f.InputMessages); in != "" {
@@ -287,6 +298,7 @@ func AppendAgentSpan(b []byte, f *Fields) []byte {
 	}
 	b = appendKey(b, "depth_level")
 	b = appendInt(b, f.ParentDepth)
+	b = appendParallel(b, f)
 	if m, _ := validate.Text("model id", f.TraceModel, validate.MaxModelID); m != "" {
 		b = appendKey(b, "model_id")
 		b = appendString(b, m)
@@ -302,6 +314,28 @@ func AppendAgentSpan(b []byte, f *Fields) []byte {
 	b = appendString(b, f.TraceID)
 	b = append(b, '}')
 	return append(b, '}')
+}
+
+// maxSequence is the largest sequence_number sent: the API stores it as a
+// 32-bit integer.
+const maxSequence = 1<<31 - 1
+
+// appendParallel appends parallel_group_id and sequence_number (contract
+// 3.5), both or neither: a span carries them only when it is in a parallel
+// group, with a group id that is not blank and at most 256 characters and
+// a place from 0 to 2^31-1.
+func appendParallel(b []byte, f *Fields) []byte {
+	if f.ParallelGroup == "" || !f.HasSequence || f.Sequence > maxSequence {
+		return b
+	}
+	g, err := validate.Text("parallel group id", f.ParallelGroup, validate.MaxSpanID)
+	if g == "" || err != nil {
+		return b
+	}
+	b = appendKey(b, "parallel_group_id")
+	b = appendString(b, g)
+	b = appendKey(b, "sequence_number")
+	return appendInt(b, f.Sequence)
 }
 
 func firstOf(a, b string) string {
