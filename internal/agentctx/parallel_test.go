@@ -282,3 +282,44 @@ func TestNilSiblings(t *testing.T) {
 	tab.Close()
 	assert.Zero(t, tab.Len())
 }
+
+// BenchmarkSiblings is the detection's share of a span's cost: Start and
+// End of one span under a parent, alone (the common case) and beside an
+// open sibling (joining a group: two attributes set).
+func BenchmarkSiblings(b *testing.B) {
+	tp := sdktrace.NewTracerProvider()
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tracer := tp.Tracer("bench")
+	ctx, root := tracer.Start(context.Background(), "root")
+	defer root.End()
+	_, s := tracer.Start(ctx, "child")
+	defer s.End()
+	parent := root.SpanContext()
+	id := s.SpanContext().SpanID()
+	b.Run("alone", func(b *testing.B) {
+		tab := agentctx.NewSiblings(0)
+		b.ReportAllocs()
+		for b.Loop() {
+			tab.Start(parent, s)
+			tab.End(parent, id)
+		}
+	})
+	b.Run("not-tracked", func(b *testing.B) { // End of a span the table never saw
+		tab := agentctx.NewSiblings(0)
+		b.ReportAllocs()
+		for b.Loop() {
+			tab.End(parent, id)
+		}
+	})
+	b.Run("beside-open", func(b *testing.B) {
+		tab := agentctx.NewSiblings(0)
+		_, open := tracer.Start(ctx, "open")
+		defer open.End()
+		tab.Start(parent, open)
+		b.ReportAllocs()
+		for b.Loop() {
+			tab.Start(parent, s)
+			tab.End(parent, id)
+		}
+	})
+}
