@@ -91,3 +91,22 @@ func ExampleStartSpan_parallel() {
 	// lookup-customer: sequence 1, same group as lookup-order: true
 	// answer: no group
 }
+
+// A batch job runs its shards in processes of its own: each shard's span
+// names the group and its place by hand.
+func ExampleWithParallelGroup() {
+	srv := traciumtest.NewServer()
+	defer srv.Close()
+	exp, _ := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+
+	ctx, tr := tracium.StartTrace(context.Background(), "batch-bot", tracium.WithTracerProvider(tp))
+	_, s := tracium.StartSpan(ctx, tracium.Tool, "shard", tracium.WithParallelGroup("nightly-2026-01-27", 3))
+	s.End()
+	tr.End()
+	_ = tp.Shutdown(ctx)
+
+	got := srv.Traces()[0].Spans[0]
+	fmt.Println(got.ParallelGroupID, *got.SequenceNumber)
+	// Output: nightly-2026-01-27 3
+}
