@@ -56,10 +56,13 @@
 // starts while a sibling has started and not yet ended, the two form a
 // parallel group, or the new one joins the group of the open ones. Overlaps
 // chain: siblings A, B, C where B overlaps A and C overlaps B are one group.
-// Members are numbered from 0 in the order they started; the group id is a
-// random UUID (version 4, lowercase, hyphenated). A span that starts when no
-// sibling is open has no group (unless one starts beside it before it ends),
-// so siblings run one after another carry neither field. The [SpanProcessor]
+// Members are numbered from 0 in the order they started. The group id is
+// a UUID in the usual lowercase hyphenated form: for a detected group,
+// version 8, made of the parent's and the first member's span ids (so two
+// Tracium processors on one provider name it alike); for [Parallel], random
+// (version 4). A span that starts when no sibling is open has no group
+// (unless one starts beside it before it ends), so siblings run one after
+// another carry neither field. The [SpanProcessor]
 // detects this as spans start, for spans of any instrumentation inside an
 // agent trace, setting the attributes tracium.span.parallel_group_id and
 // tracium.span.sequence_number on the new span and, when a group forms, on

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/validate"
+	"github.com/tracium-ai/tracium-go/semconv"
 )
 
 // Parallel runs each fn in a goroutine of its own and waits for all of
@@ -87,9 +88,23 @@ func withParallelGroup(ctx context.Context, parent trace.SpanID, c spanConfig) c
 // the one it forms with the siblings open beside it, if any.
 func (p *SpanProcessor) startParallel(parent context.Context, s sdktrace.ReadWriteSpan) {
 	ps := s.Parent()
-	if id, seq, ok := agentctx.ExplicitGroup(parent, ps.SpanID()); ok {
-		s.SetAttributes(agentctx.GroupAttrs(id, seq)...)
+	if e := agentctx.ExplicitFor(parent, ps.SpanID()); e != nil {
+		// With two Tracium processors on one provider, the second must
+		// not take a second number of the group for the same span.
+		if !e.Counted() || !hasParallelGroup(s) {
+			s.SetAttributes(agentctx.GroupAttrs(e.Place())...)
+		}
 		return
 	}
 	p.siblings.Start(ps, s)
+}
+
+// hasParallelGroup reports whether s already is in a parallel group.
+func hasParallelGroup(s sdktrace.ReadOnlySpan) bool {
+	for _, kv := range s.Attributes() {
+		if kv.Key == semconv.ParallelGroupIDKey {
+			return true
+		}
+	}
+	return false
 }

@@ -11,13 +11,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+// uuidRE matches group ids: version 4 (random, Parallel) or 8 (derived,
+// detected).
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[48][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // newWire returns a provider whose spans go to a loopback Tracium through
 // the Tracium processor and exporter, and the function that shuts it down
@@ -56,7 +60,7 @@ func assertGroup(t *testing.T, spans []traciumtest.Span, what string) string {
 	t.Helper()
 	require.NotEmpty(t, spans, what)
 	id := spans[0].ParallelGroupID
-	assert.Regexp(t, uuidRE, id, "%s: group id a random UUID", what)
+	assert.Regexp(t, uuidRE, id, "%s: group id a UUID", what)
 	var seqs []int
 	for _, s := range spans {
 		assert.Equal(t, id, s.ParallelGroupID, "%s: one group (span %s)", what, s.ID)
@@ -281,4 +285,32 @@ func TestParallelConcurrentSafe(t *testing.T) {
 		ids[assertGroup(t, spansNamed(tr, "worker"), "trace "+tr.ID)] = true
 	}
 	assert.Len(t, ids, traces, "a group per trace")
+}
+
+// Two Tracium processors on one provider (say, one per destination): the
+// members of a Parallel group are still numbered once each.
+func TestParallelTwoProcessors(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(nil)),
+		sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(nil)),
+		sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
+	branch := func(ctx context.Context) error {
+		_, s := tracium.StartSpan(ctx, tracium.Tool, "branch")
+		s.End()
+		return nil
+	}
+	require.NoError(t, tracium.Parallel(ctx, branch, branch, branch))
+	tr.End()
+	var seqs []int64
+	for _, s := range rec.Ended() {
+		if s.Name() == "branch" {
+			seqs = append(seqs, attrs(s)[semconv.SequenceNumberKey].AsInt64())
+		}
+	}
+	slices.Sort(seqs)
+	assert.Equal(t, []int64{0, 1, 2}, seqs, "each number once")
 }

@@ -130,7 +130,7 @@ func (t *Siblings) Start(parent trace.SpanContext, s trace.Span) {
 			return ending
 		})
 		if len(f.open) > 0 {
-			f.group = NewGroupID()
+			f.group = derivedGroupID(k.parent, f.open[0].id)
 			for _, o := range f.open {
 				o.span.SetAttributes(GroupAttrs(f.group, f.next)...)
 				f.next++
@@ -228,6 +228,25 @@ func NewGroupID() string {
 	var u [16]byte
 	_, _ = rand.Read(u[:]) // never fails (crypto/rand, Go 1.24+)
 	u[6] = u[6]&0x0f | 0x40
+	return formatUUID(u)
+}
+
+// derivedGroupID returns the id of the detected group of the children of
+// parent whose first member is first: a version 8 (custom) UUID made of
+// the two span ids, so that every Tracium processor of a provider names
+// the group alike, and no entropy is spent. Span ids are random, so the id
+// is as unique as a random one.
+func derivedGroupID(parent, first trace.SpanID) string {
+	var u [16]byte
+	copy(u[:8], parent[:])
+	copy(u[8:], first[:])
+	u[6] = u[6]&0x0f | 0x80
+	return formatUUID(u)
+}
+
+// formatUUID sets the RFC 9562 variant and formats u in the usual
+// lowercase hyphenated form.
+func formatUUID(u [16]byte) string {
 	u[8] = u[8]&0x3f | 0x80
 	var b [36]byte
 	hex.Encode(b[0:8], u[0:4])
@@ -252,10 +271,10 @@ type Group struct {
 // explicitKey is the context key of an explicit group assignment.
 type explicitKey struct{}
 
-// explicit says: a span started in this context whose parent is parent
-// belongs to group (numbered from its counter), or, when group is nil,
-// to group id at place seq.
-type explicit struct {
+// Explicit is an explicit group assignment carried by a context: a span
+// started in it whose parent is the assignment's parent belongs to a
+// [Group] (numbered from its counter), or to a fixed group and place.
+type Explicit struct {
 	parent trace.SpanID
 	group  *Group
 	id     string
@@ -266,26 +285,35 @@ type explicit struct {
 // parent (whatever their instrumentation) are members of g. Spans started
 // deeper, under those members, are not.
 func WithGroup(ctx context.Context, parent trace.SpanID, g *Group) context.Context {
-	return context.WithValue(ctx, explicitKey{}, &explicit{parent: parent, group: g})
+	return context.WithValue(ctx, explicitKey{}, &Explicit{parent: parent, group: g})
 }
 
 // WithFixedGroup returns a context in which a span started directly under
 // parent is at place seq of parallel group id.
 func WithFixedGroup(ctx context.Context, parent trace.SpanID, id string, seq int) context.Context {
-	return context.WithValue(ctx, explicitKey{}, &explicit{parent: parent, id: id, seq: seq})
+	return context.WithValue(ctx, explicitKey{}, &Explicit{parent: parent, id: id, seq: seq})
 }
 
-// ExplicitGroup returns the group and place that ctx declares for a span
-// starting in it under parent, taking the next number of the group; ok is
-// false when ctx declares none for that parent (the innermost declaration
-// of ctx counts).
-func ExplicitGroup(ctx context.Context, parent trace.SpanID) (id string, seq int, ok bool) {
-	e, _ := ctx.Value(explicitKey{}).(*explicit)
+// ExplicitFor returns the group assignment ctx declares for a span starting
+// in it under parent, or nil when it declares none for that parent (the
+// innermost declaration of ctx counts).
+func ExplicitFor(ctx context.Context, parent trace.SpanID) *Explicit {
+	e, _ := ctx.Value(explicitKey{}).(*Explicit)
 	if e == nil || e.parent != parent {
-		return "", 0, false
+		return nil
 	}
+	return e
+}
+
+// Counted reports whether the assignment numbers its members as they start
+// ([WithGroup]), rather than giving a fixed place.
+func (e *Explicit) Counted() bool { return e.group != nil }
+
+// Place returns the group id and the place of the span starting now: the
+// fixed one, or the group's next number.
+func (e *Explicit) Place() (id string, seq int) {
 	if e.group == nil {
-		return e.id, e.seq, true
+		return e.id, e.seq
 	}
-	return e.group.ID, int(e.group.next.Add(1) - 1), true
+	return e.group.ID, int(e.group.next.Add(1) - 1)
 }

@@ -246,30 +246,59 @@ func TestNewGroupID(t *testing.T) {
 	assert.Len(t, seen, 100, "random")
 }
 
+// A detected group is named after its parent and first member: a version 8
+// UUID, the same in every processor that sees the group form.
+func TestDetectedGroupID(t *testing.T) {
+	t.Parallel()
+	uuid8 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	ids := map[string]bool{}
+	for range 2 {
+		e := newSiblingsEnv(t, 0)
+		ctx, root := e.tracer.Start(context.Background(), "root")
+		_, a := e.tracer.Start(ctx, "a")
+		_, b := e.tracer.Start(ctx, "b")
+		for _, tab := range []*agentctx.Siblings{e.tab, agentctx.NewSiblings(0)} {
+			tab.Start(parentOf(a), a)
+			tab.Start(parentOf(b), b)
+			id, _ := group(a)
+			ids[id] = true
+			gb, _ := group(b)
+			assert.Equal(t, id, gb)
+			assert.Regexp(t, uuid8, id)
+		}
+		a.End()
+		b.End()
+		root.End()
+	}
+	assert.Len(t, ids, 2, "two tables agree on a group; other groups differ")
+}
+
 func TestExplicitGroup(t *testing.T) {
 	t.Parallel()
 	p := trace.SpanID{1}
 	ctx := context.Background()
-	_, _, ok := agentctx.ExplicitGroup(ctx, p)
-	assert.False(t, ok, "none declared")
+	assert.Nil(t, agentctx.ExplicitFor(ctx, p), "none declared")
 
 	g := &agentctx.Group{ID: "g"}
 	gctx := agentctx.WithGroup(ctx, p, g)
 	for want := range 3 {
-		id, seq, ok := agentctx.ExplicitGroup(gctx, p)
-		assert.True(t, ok)
+		e := agentctx.ExplicitFor(gctx, p)
+		require.NotNil(t, e)
+		assert.True(t, e.Counted())
+		id, seq := e.Place()
 		assert.Equal(t, "g", id)
 		assert.Equal(t, want, seq, "numbered as they start")
 	}
-	_, _, ok = agentctx.ExplicitGroup(gctx, trace.SpanID{2})
-	assert.False(t, ok, "a span under another parent is no member")
+	assert.Nil(t, agentctx.ExplicitFor(gctx, trace.SpanID{2}), "a span under another parent is no member")
 
 	fctx := agentctx.WithFixedGroup(gctx, p, "fixed", 7)
-	id, seq, ok := agentctx.ExplicitGroup(fctx, p)
-	assert.True(t, ok)
+	e := agentctx.ExplicitFor(fctx, p)
+	require.NotNil(t, e)
+	assert.False(t, e.Counted())
+	id, seq := e.Place()
 	assert.Equal(t, "fixed", id, "the innermost declaration wins")
 	assert.Equal(t, 7, seq)
-	id, seq, _ = agentctx.ExplicitGroup(gctx, p)
+	id, seq = agentctx.ExplicitFor(gctx, p).Place()
 	assert.Equal(t, []any{"g", 3}, []any{id, seq}, "the fixed place took no number of g")
 }
 
