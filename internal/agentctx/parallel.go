@@ -3,6 +3,7 @@ package agentctx
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"slices"
 	"sync"
@@ -51,22 +52,17 @@ type Siblings struct {
 
 type siblingShard struct {
 	mu     sync.Mutex
-	fams   map[familyKey]*family
-	free   []*family // emptied families, kept for reuse (at most maxFree)
+	fams   map[uint64]*family // by parent span id
+	free   []*family          // emptied families, kept for reuse (at most maxFree)
 	closed bool
 }
 
 const maxFree = 8
 
-// familyKey names a parent: span ids are unique within an OTel trace.
-type familyKey struct {
-	trace  trace.TraceID
-	parent trace.SpanID
-}
-
 // family is the open children of one parent, in start order, and the
 // parallel group they form (group "" while at most one has been open).
 type family struct {
+	trace trace.TraceID // the parent's: a parent is named by its trace and span id
 	open  []sibling
 	group string
 	next  int
@@ -85,13 +81,17 @@ func NewSiblings(max int) *Siblings {
 	}
 	t := &Siblings{max: int64(max)}
 	for i := range t.shards {
-		t.shards[i].fams = make(map[familyKey]*family)
+		t.shards[i].fams = make(map[uint64]*family)
 	}
 	return t
 }
 
-func (t *Siblings) shard(k familyKey) *siblingShard {
-	return &t.shards[k.parent[7]%siblingShards] // span ids are random
+// key returns the map key and shard of parent. Families are keyed by the
+// parent's span id alone, which hashes fast; the trace id is checked
+// against the family's.
+func (t *Siblings) key(parent trace.SpanContext) (uint64, *siblingShard) {
+	id := parent.SpanID()
+	return binary.LittleEndian.Uint64(id[:]), &t.shards[id[7]%siblingShards] // span ids are random
 }
 
 // Start tracks span s, which has just started under parent, and puts it
@@ -106,8 +106,7 @@ func (t *Siblings) Start(parent trace.SpanContext, s trace.Span) {
 		t.n.Add(-1)
 		return
 	}
-	k := familyKey{parent.TraceID(), parent.SpanID()}
-	sh := t.shard(k)
+	k, sh := t.key(parent)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
@@ -115,9 +114,16 @@ func (t *Siblings) Start(parent trace.SpanContext, s trace.Span) {
 		return
 	}
 	f := sh.fams[k]
-	if f == nil {
+	switch {
+	case f == nil:
 		f = sh.newFamily()
+		f.trace = parent.TraceID()
 		sh.fams[k] = f
+	case f.trace != parent.TraceID():
+		// The same span id as an open parent of another trace: 2^-64
+		// odds; the span goes untracked rather than grouped wrongly.
+		t.n.Add(-1)
+		return
 	}
 	if len(f.open) > 0 && f.group == "" {
 		f.open = slices.DeleteFunc(f.open, func(o sibling) bool {
@@ -130,7 +136,7 @@ func (t *Siblings) Start(parent trace.SpanContext, s trace.Span) {
 			return ending
 		})
 		if len(f.open) > 0 {
-			f.group = derivedGroupID(k.parent, f.open[0].id)
+			f.group = derivedGroupID(parent.SpanID(), f.open[0].id)
 			for _, o := range f.open {
 				o.span.SetAttributes(GroupAttrs(f.group, f.next)...)
 				f.next++
@@ -151,12 +157,11 @@ func (t *Siblings) End(parent trace.SpanContext, id trace.SpanID) {
 	if t == nil || t.n.Load() == 0 || !parent.SpanID().IsValid() {
 		return
 	}
-	k := familyKey{parent.TraceID(), parent.SpanID()}
-	sh := t.shard(k)
+	k, sh := t.key(parent)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	f := sh.fams[k]
-	if f == nil {
+	if f == nil || f.trace != parent.TraceID() {
 		return
 	}
 	for i := range f.open {
@@ -187,7 +192,7 @@ func (sh *siblingShard) newFamily() *family {
 
 func (sh *siblingShard) release(f *family) {
 	if len(sh.free) < maxFree && cap(f.open) <= 64 {
-		f.open, f.group, f.next = f.open[:0], "", 0
+		f.open, f.group, f.next, f.trace = f.open[:0], "", 0, trace.TraceID{}
 		sh.free = append(sh.free, f)
 	}
 }
