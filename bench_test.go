@@ -58,6 +58,22 @@ func BenchmarkStartSpan(b *testing.B) {
 			s.End()
 		}
 	})
+	// Every span starts beside an open sibling: the cost of joining a
+	// parallel group (two more attributes) on top of the detection that the
+	// case above pays for every span.
+	b.Run("tracium-parallel", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		ctx, tr := tracium.StartTrace(context.Background(), "bench", tracium.WithTracerProvider(tp))
+		defer tr.End()
+		_, open := tracium.StartSpan(ctx, tracium.Tool, "long")
+		defer open.End()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel("gpt-4o-mini"))
+			s.End()
+		}
+	})
 	b.Run("otel", func(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))
 		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })

@@ -80,6 +80,34 @@
 // the trace's keys winning. Bad defaults are reported once, when the
 // processor is built, and left out.
 //
+// # Parallel spans
+//
+// Sibling spans (spans with one parent) whose lifetimes overlap are sent
+// with parallel_group_id and sequence_number (contract 3.5): when a span
+// starts while a sibling has started and not yet ended, the two form a
+// parallel group, or the new one joins the group of the open ones. Overlaps
+// chain: siblings A, B, C where B overlaps A and C overlaps B are one group.
+// Members are numbered from 0 in the order they started. The group id is
+// a UUID in the usual lowercase hyphenated form: for a detected group,
+// version 8, made of the parent's and the first member's span ids (so two
+// Tracium processors on one provider name it alike); for [Parallel], random
+// (version 4). A span that starts when no sibling is open has no group
+// (unless one starts beside it before it ends), so siblings run one after
+// another carry neither field. The [SpanProcessor]
+// detects this as spans start, for spans of any instrumentation inside an
+// agent trace, setting the attributes tracium.span.parallel_group_id and
+// tracium.span.sequence_number on the new span and, when a group forms, on
+// the open sibling; it tracks open spans per parent, at most 65536 at once
+// (beyond, a span is not grouped), and forgets them as they end and at
+// Shutdown. A span recorded after the fact ([RecordSpan]) counts as open only
+// while it is being recorded. A sibling that ends at the very moment another
+// starts may go out without the group.
+//
+// [Parallel] runs functions in goroutines and makes one group of the spans
+// they start directly under the span of its context, overlapping or not;
+// [WithParallelGroup] sets a span's group and place by hand. Both override
+// detection.
+//
 // # Attributes
 //
 // Spans carry the tracium.* keys and the OpenTelemetry GenAI keys of package

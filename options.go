@@ -168,6 +168,9 @@ type processorConfig struct {
 	defaultVersion   string
 	defaultTags      []string
 	defaultMetadata  map[string]any
+	// maxSiblings bounds the open spans tracked to detect parallel
+	// siblings (0: the default); set by tests.
+	maxSiblings int
 }
 
 // ProcessorOption configures [NewSpanProcessor]. Every ProcessorOption is
@@ -342,6 +345,9 @@ type spanConfig struct {
 	capture  bool
 	attrs    []attribute.KeyValue
 	imported *imported // RecordSpan's explicit identity; nil for StartSpan
+	// group and seq are set by [WithParallelGroup] (group "": not set).
+	group string
+	seq   int
 }
 
 // TraceOption configures [StartTrace].

@@ -40,6 +40,10 @@ type TraceBeginner interface {
 //     [WithBatchOptions]) that counts what it drops, and, when the exporter
 //     is a [TraceBeginner] (the Tracium exporter), tells it of each agent
 //     trace as soon as it starts;
+//   - puts sibling spans of agent traces that run at the same time into a
+//     parallel group, and the members of explicit groups ([Parallel],
+//     [WithParallelGroup]) into theirs (see "Parallel spans" in the
+//     package documentation), tracking at most 65536 open spans at once;
 //   - accounts for every span it is handed: [SpanProcessor.Stats].
 //
 // OnStart and OnEnd never block on I/O. The processor owns its queue and,
@@ -53,6 +57,9 @@ type SpanProcessor struct {
 	// depths holds the depth of the live foreign spans this processor
 	// stamped; bounded, and emptied at Shutdown.
 	depths *agentctx.Depths
+	// siblings holds the open spans of agent traces by parent, to group
+	// parallel siblings (parallel.go); bounded, and emptied at Shutdown.
+	siblings *agentctx.Siblings
 
 	counts   batch.Counters
 	expStats func() exporter.Stats // nil when the exporter keeps no Stats
@@ -92,6 +99,7 @@ func newSpanProcessor(getenv func(string) string, exp sdktrace.SpanExporter, c p
 		workspace: defaultWorkspace(getenv, c.workspace),
 		defaults:  newTraceDefaults(c),
 		depths:    agentctx.NewDepths(c.maxDepths),
+		siblings:  agentctx.NewSiblings(c.maxSiblings),
 	}
 	if exp == nil {
 		return p
@@ -134,6 +142,7 @@ func (p *SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan
 		} else {
 			p.stampForeign(sc, s)
 		}
+		p.startParallel(parent, s)
 	}
 	if p.next != nil {
 		p.next.OnStart(parent, s)
@@ -169,6 +178,7 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if s.InstrumentationScope().Name != ScopeName {
 		p.depths.Forget(s.SpanContext().SpanID())
 	}
+	p.siblings.End(s.Parent(), s.SpanContext().SpanID())
 	if p.next != nil {
 		p.next.OnEnd(s)
 	}
@@ -184,6 +194,7 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 // after the first do nothing.
 func (p *SpanProcessor) Shutdown(ctx context.Context) error {
 	p.depths.Close() // the foreign spans that never ended
+	p.siblings.Close()
 	if p.next == nil {
 		return nil
 	}

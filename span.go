@@ -84,8 +84,9 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 
 	sc := agentctx.From(ctx)
 	depth := 0
+	parent := trace.SpanContextFromContext(ctx).SpanID()
 	if sc != nil {
-		depth = sc.ChildDepth(trace.SpanContextFromContext(ctx).SpanID())
+		depth = sc.ChildDepth(parent)
 		if c.imported != nil {
 			depth = c.imported.depthIn(sc.Trace, depth)
 		}
@@ -107,7 +108,7 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 		id = c.imported.spanID
 	}
 	node := agentctx.With(ctx, agentctx.Scope{Trace: sc.Trace, Depth: depth})
-	sctx, span := tracer.Start(node, name, so...)
+	sctx, span := tracer.Start(withParallelGroup(node, parent, c), name, so...)
 	warnIfNotRecording(span)
 	node.Scope.SpanID = span.SpanContext().SpanID()
 	return sctx, Span{s: span, id: id}

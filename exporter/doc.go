@@ -61,9 +61,11 @@
 // Every span field of the contract that OTel can supply is filled: id (the
 // OTel span id in hex), span_type, status, started_at, completed_at, name,
 // parent_span_id (omitted for spans directly under the agent root),
-// depth_level, model_id, tenant_id, input, output, error, latency_ms,
-// input_tokens, output_tokens, cached_input_tokens, metadata and tags.
-// Reasoning tokens have no field: they go in metadata as
+// depth_level, parallel_group_id and sequence_number (both or neither, for
+// spans in a parallel group: attributes tracium.span.parallel_group_id and
+// tracium.span.sequence_number), model_id, tenant_id, input, output, error,
+// latency_ms, input_tokens, output_tokens, cached_input_tokens, metadata and
+// tags. Reasoning tokens have no field: they go in metadata as
 // reasoning_output_tokens. A span imported with its own identity
 // (tracium.RecordSpan) carries tracium.span.id, tracium.span.parent_id and
 // tracium.span.latency_ms, which replace the id, the parent_span_id and the

@@ -80,6 +80,13 @@ const (
 	// ErrorKey holds the span's or trace's full error text when it is longer
 	// than what belongs in the OTel status description (a panic's stack).
 	ErrorKey = attribute.Key("tracium.error")
+	// ParallelGroupIDKey names the group of sibling spans that ran in
+	// parallel, the span is one of (contract 3.5: parallel_group_id). It is
+	// sent only together with [SequenceNumberKey].
+	ParallelGroupIDKey = attribute.Key("tracium.span.parallel_group_id")
+	// SequenceNumberKey is the span's place in its parallel group, from 0
+	// in the order the spans started (contract 3.5: sequence_number).
+	SequenceNumberKey = attribute.Key("tracium.span.sequence_number")
 )
 
 // Imported identity: set by tracium.RecordSpan for a span recorded elsewhere

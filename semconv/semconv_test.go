@@ -41,6 +41,8 @@ func TestKeysPinned(t *testing.T) {
 		semconv.SpanIDKey:                     "tracium.span.id",
 		semconv.ParentSpanIDKey:               "tracium.span.parent_id",
 		semconv.LatencyKey:                    "tracium.span.latency_ms",
+		semconv.ParallelGroupIDKey:            "tracium.span.parallel_group_id",
+		semconv.SequenceNumberKey:             "tracium.span.sequence_number",
 		semconv.GenAIOperationNameKey:         "gen_ai.operation.name",
 		semconv.GenAIProviderNameKey:          "gen_ai.provider.name",
 		semconv.GenAIRequestModelKey:          "gen_ai.request.model",

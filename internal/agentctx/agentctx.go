@@ -6,7 +6,9 @@
 // A Scope is stored by value inside one context node, so entering a span costs
 // one allocation for both the node and the scope. Nothing here is
 // process-wide: the depths of spans of other instrumentation are kept in a
-// [Depths] table owned by the span processor that stamped them.
+// [Depths] table owned by the span processor that stamped them, and the open
+// spans that parallel groups are detected among in a [Siblings] table
+// (parallel.go), likewise.
 package agentctx
 
 import (

@@ -36,6 +36,11 @@ type Fields struct {
 	SpanID, ParentSpanID string
 	Latency              int64
 	HasLatency           bool
+	// ParallelGroup and Sequence are the span's parallel group and place
+	// in it (HasSequence: the place was read).
+	ParallelGroup string
+	Sequence      int64
+	HasSequence   bool
 
 	InputTokens, OutputTokens, CachedTokens, ReasoningTokens int64
 	HasInputTokens, HasOutputTokens, HasCached, HasReasoning bool
@@ -101,6 +106,10 @@ func Read(s sdktrace.ReadOnlySpan, f *Fields) {
 			f.ParentSpanID, _ = validate.SpanID("parent span id", kv.Value.AsString())
 		case semconv.LatencyKey:
 			f.Latency, f.HasLatency = intOf(kv.Value)
+		case semconv.ParallelGroupIDKey:
+			f.ParallelGroup = kv.Value.AsString()
+		case semconv.SequenceNumberKey:
+			f.Sequence, f.HasSequence = intOf(kv.Value)
 		case semconv.GenAIUsageInputTokensKey:
 			f.InputTokens, f.HasInputTokens = intOf(kv.Value)
 		case semconv.GenAIUsageOutputTokensKey:
@@ -245,6 +254,7 @@ func AppendSpan(b []byte, f *Fields, traceModel string) []byte {
 	}
 	b = appendKey(b, "depth_level")
 	b = appendInt(b, depth)
+	b = appendParallel(b, f)
 	b = appendModel(b, f, traceModel)
 	b = appendTenant(b, f.Tenant)
 	if in := firstOf(f.Input, f.InputMessages); in != "" {
@@ -314,6 +324,7 @@ func AppendAgentSpan(b []byte, f *Fields) []byte {
 	}
 	b = appendKey(b, "depth_level")
 	b = appendInt(b, f.ParentDepth)
+	b = appendParallel(b, f)
 	if m, _ := validate.Text("model id", f.TraceModel, validate.MaxModelID); m != "" {
 		b = appendKey(b, "model_id")
 		b = appendString(b, m)
@@ -329,6 +340,28 @@ func AppendAgentSpan(b []byte, f *Fields) []byte {
 	b = appendString(b, f.TraceID)
 	b = append(b, '}')
 	return append(b, '}')
+}
+
+// maxSequence is the largest sequence_number sent: the API stores it as a
+// 32-bit integer.
+const maxSequence = 1<<31 - 1
+
+// appendParallel appends parallel_group_id and sequence_number (contract
+// 3.5), both or neither: a span carries them only when it is in a parallel
+// group, with a group id that is not blank and at most 256 characters and
+// a place from 0 to 2^31-1.
+func appendParallel(b []byte, f *Fields) []byte {
+	if f.ParallelGroup == "" || !f.HasSequence || f.Sequence > maxSequence {
+		return b
+	}
+	g, err := validate.Text("parallel group id", f.ParallelGroup, validate.MaxSpanID)
+	if g == "" || err != nil {
+		return b
+	}
+	b = appendKey(b, "parallel_group_id")
+	b = appendString(b, g)
+	b = appendKey(b, "sequence_number")
+	return appendInt(b, f.Sequence)
 }
 
 func firstOf(a, b string) string {
