@@ -12,6 +12,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -142,4 +143,31 @@ func TestRecordSpanImportedBadIdentity(t *testing.T) {
 	bl := spanNamed(t, tr, "bad-latency")
 	require.NotNil(t, bl.LatencyMS)
 	assert.Equal(t, int64(1000), *bl.LatencyMS, "the latency from start to end")
+}
+
+// Spans that ran in parallel elsewhere are imported one after the other
+// with their group and places; a span without a group has neither field,
+// and a bad group (blank id) is reported and left out.
+func TestRecordSpanImportedParallelGroup(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	tr := importInto(t, func(ctx context.Context) {
+		tracium.RecordSpan(ctx, tracium.Tool, "a", tracium.Record{SpanID: "a", ParallelGroupID: " grp-1 ", SequenceNumber: 0})
+		tracium.RecordSpan(ctx, tracium.Tool, "b", tracium.Record{SpanID: "b", ParallelGroupID: "grp-1", SequenceNumber: 1})
+		tracium.RecordSpan(ctx, tracium.Tool, "alone", tracium.Record{SpanID: "alone"})
+		tracium.RecordSpan(ctx, tracium.Tool, "bad", tracium.Record{SpanID: "bad", ParallelGroupID: "   ", SequenceNumber: 3})
+	})
+	for id, want := range map[string]int{"a": 0, "b": 1} {
+		sp, ok := tr.Span(id)
+		require.True(t, ok, "span %s", id)
+		assert.Equal(t, "grp-1", sp.ParallelGroupID, "%s parallel_group_id", id)
+		require.NotNil(t, sp.SequenceNumber, "%s sequence_number", id)
+		assert.Equal(t, want, *sp.SequenceNumber, "%s sequence_number", id)
+	}
+	for _, id := range []string{"alone", "bad"} {
+		sp, ok := tr.Span(id)
+		require.True(t, ok, "span %s", id)
+		assert.Empty(t, sp.ParallelGroupID, "%s parallel_group_id", id)
+		assert.Nil(t, sp.SequenceNumber, "%s sequence_number", id)
+	}
+	assert.Contains(t, errs.Messages(), "tracium: parallel group: invalid group id: empty")
 }

@@ -424,13 +424,20 @@ type Record struct {
 	// under the agent root, 1 below that, and so on. It must be 0 to
 	// 2^31-1. Nil means the depth is derived (see ParentSpanID).
 	Depth *int
+	// ParallelGroupID, when not empty, puts the span in that parallel group
+	// at place SequenceNumber (parallel_group_id and sequence_number on the
+	// wire), with the rules of [WithParallelGroup]: for spans that ran in
+	// parallel elsewhere and are imported one by one.
+	ParallelGroupID string
+	SequenceNumber  int
 }
 
 // RecordSpan records, in one call, a span that already happened, in the
 // agent trace ctx carries. It returns the span's handle, already ended.
 //
 // A span recorded elsewhere keeps its own identity with [Record.SpanID],
-// [Record.ParentSpanID], [Record.Depth] and [Record.Latency]. A value that
+// [Record.ParentSpanID], [Record.Depth], [Record.Latency] and its parallel
+// group, [Record.ParallelGroupID] and [Record.SequenceNumber]. A value that
 // breaks the contract's rules (an id that is blank or over 256 characters,
 // a negative depth or latency) is reported to the OTel error handler and
 // left out: the span is still recorded, with what tracium-go derives in its
@@ -444,6 +451,9 @@ func RecordSpan(ctx context.Context, spanType SpanType, name string, r Record) S
 		imported: newImported("record span", r)}
 	if r.Input != nil {
 		c.input, c.hasInput = r.Input, true
+	}
+	if r.ParallelGroupID != "" {
+		c = WithParallelGroup(r.ParallelGroupID, r.SequenceNumber).applySpan(c)
 	}
 	_, s := startSpan(ctx, spanType, name, c)
 	if r.Output != nil {
