@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // RetryConfig configures retries of failed requests of a [Client]; see the
@@ -46,11 +47,7 @@ func newClientConfig(getenv func(string) string, opts []Option) clientConfig {
 // WithAPIKey sets the Tracium API key, sent as X-API-Key. It overrides
 // TRACIUM_API_KEY. An empty key is ignored.
 func WithAPIKey(key string) Option {
-	return optionFunc(func(c *clientConfig) {
-		if key != "" {
-			c.api.APIKey = key
-		}
-	})
+	return optionFunc(func(c *clientConfig) { setopt.Set(&c.api.APIKey, key) })
 }
 
 // WithBaseURL sets the API's base URL. It overrides TRACIUM_BASE_URL; the
@@ -60,11 +57,7 @@ func WithAPIKey(key string) Option {
 // explicit http:// URL to a host that is not loopback is an error unless
 // [WithInsecure] is given. An empty URL is ignored.
 func WithBaseURL(u string) Option {
-	return optionFunc(func(c *clientConfig) {
-		if u != "" {
-			c.api.BaseURL = u
-		}
-	})
+	return optionFunc(func(c *clientConfig) { setopt.Set(&c.api.BaseURL, u) })
 }
 
 // WithInsecure allows a plain http:// base URL whose host is not loopback,
@@ -80,11 +73,7 @@ func WithInsecure() Option {
 // context given to it and by [RetryConfig].MaxElapsedTime. Zero or a
 // negative value is ignored.
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *clientConfig) {
-		if d > 0 {
-			c.api.Timeout = d
-		}
-	})
+	return optionFunc(func(c *clientConfig) { setopt.Positive(&c.api.Timeout, d) })
 }
 
 // WithHeaders sets extra headers sent with every request. It replaces
@@ -108,21 +97,13 @@ func WithHeaders(h map[string]string) Option {
 // and the payload never reach another host) before applying the client's
 // own policy. nil keeps the default.
 func WithHTTPClient(hc *http.Client) Option {
-	return optionFunc(func(c *clientConfig) {
-		if hc != nil {
-			c.api.HTTPClient = hc
-		}
-	})
+	return optionFunc(func(c *clientConfig) { setopt.Set(&c.api.HTTPClient, hc) })
 }
 
 // WithUserAgent replaces the User-Agent header, "tracium-go/<version>" by
 // default. An empty value is ignored.
 func WithUserAgent(ua string) Option {
-	return optionFunc(func(c *clientConfig) {
-		if ua != "" {
-			c.api.UserAgent = ua
-		}
-	})
+	return optionFunc(func(c *clientConfig) { setopt.Set(&c.api.UserAgent, ua) })
 }
 
 // WithRetry configures retries. The default retries 408, 429, 5xx, timeouts and

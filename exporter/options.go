@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // RetryConfig configures retries of failed requests; see the package
@@ -70,11 +71,7 @@ func WithGetenv(getenv func(string) string) Option { return getenvOption(getenv)
 // WithAPIKey sets the Tracium API key, sent as X-API-Key. It overrides
 // TRACIUM_API_KEY. An empty key is ignored.
 func WithAPIKey(key string) Option {
-	return optionFunc(func(c *config) {
-		if key != "" {
-			c.api.APIKey = key
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Set(&c.api.APIKey, key) })
 }
 
 // WithBaseURL sets the API's base URL. It overrides TRACIUM_BASE_URL; the
@@ -85,11 +82,7 @@ func WithAPIKey(key string) Option {
 // [New] and [NewOTLP] unless [WithInsecure] is given. An empty URL is
 // ignored.
 func WithBaseURL(u string) Option {
-	return optionFunc(func(c *config) {
-		if u != "" {
-			c.api.BaseURL = u
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Set(&c.api.BaseURL, u) })
 }
 
 // WithInsecure allows a plain http:// base URL whose host is not loopback,
@@ -104,11 +97,7 @@ func WithInsecure() Option {
 // default is 10s. Retries are bounded by the export context as well. Zero or
 // a negative value is ignored.
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.api.Timeout = d
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.api.Timeout, d) })
 }
 
 // WithHeaders sets extra headers sent with every request. It replaces
@@ -131,21 +120,13 @@ func WithHeaders(h map[string]string) Option {
 // key, X-Tenant-ID and the spans never reach another host) before applying
 // the client's own policy. nil keeps the default.
 func WithHTTPClient(hc *http.Client) Option {
-	return optionFunc(func(c *config) {
-		if hc != nil {
-			c.api.HTTPClient = hc
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Set(&c.api.HTTPClient, hc) })
 }
 
 // WithUserAgent replaces the User-Agent header, "tracium-go/<version>" by
 // default. An empty value is ignored.
 func WithUserAgent(ua string) Option {
-	return optionFunc(func(c *config) {
-		if ua != "" {
-			c.api.UserAgent = ua
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Set(&c.api.UserAgent, ua) })
 }
 
 // WithRetry configures retries. The default retries 408, 429, 5xx, timeouts and
@@ -164,11 +145,7 @@ func WithRetry(r RetryConfig) Option {
 // reached, the oldest trace's state is dropped (its later spans are still
 // posted) and the drop is counted. Values below 1 are ignored.
 func WithMaxTraces(n int) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxTraces = n
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.maxTraces, n) })
 }
 
 // WithWorkspace sets the workspace sent as the X-Workspace-ID header in OTLP
@@ -176,11 +153,7 @@ func WithMaxTraces(n int) Option {
 // sends each trace's own workspace in its start body instead, and ignores
 // this option.
 func WithWorkspace(id string) Option {
-	return optionFunc(func(c *config) {
-		if id != "" {
-			c.workspace = id
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Set(&c.workspace, id) })
 }
 
 // WithMaxConcurrentTraces sets how many traces of one batch are sent at
@@ -188,11 +161,7 @@ func WithWorkspace(id string) Option {
 // order. The default is 4; 1 sends the whole batch sequentially. Values
 // below 1 are ignored.
 func WithMaxConcurrentTraces(n int) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.parallel = n
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.parallel, n) })
 }
 
 // SpoolConfig configures the durable spool; see [WithSpool] and the
