@@ -33,12 +33,7 @@ func newPipeline(t *testing.T, batch []sdktrace.BatchSpanProcessorOption, opts .
 	t.Helper()
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
-	opts = append([]exporter.Option{
-		exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
-		exporter.WithRetry(exporter.RetryConfig{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}),
-	}, opts...)
-	exp, err := exporter.New(opts...)
-	require.NoError(t, err)
+	exp := newExporter(t, srv, opts...)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(
 		tracium.NewSpanProcessor(exp, tracium.WithBatchOptions(batch...))))
 	p := &pipeline{srv: srv, exp: exp, tp: tp}

@@ -324,17 +324,7 @@ func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 	require.NoError(t, err, "exporter.New")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
 	ctx, tr := tracium.StartTrace(context.Background(), "edge-bot", tracium.WithTracerProvider(tp))
-	for i := range 200 {
-		_, s := tracium.StartSpan(ctx, tracium.Tool, fmt.Sprintf("step-%d", i))
-		s.End()
-	}
-	tr.End()
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, tp.Shutdown(sctx), "Shutdown")
-
-	got, ok := srv.Trace(tr.ID())
-	require.True(t, ok, "the trace reached the server")
+	got := deliverSteps(t, ctx, tr, tp, srv, 200)
 	assert.Equal(t, 1, got.Starts, "starts sent")
 	assert.Len(t, got.Spans, 200, "spans stored")
 	assert.Equal(t, traciumtest.StatusCompleted, got.Status, "trace status")
@@ -356,17 +346,7 @@ func TestPaddedTenantFromBaggageKeepsTheTrace(t *testing.T) {
 
 	ctx := p.Extract(context.Background(), otelpropagation.MapCarrier{"baggage": "tracium.tenant=%20acme%20"})
 	ctx, tr := tracium.StartTrace(ctx, "edge-bot", tracium.WithTracerProvider(tp))
-	for i := range 20 {
-		_, s := tracium.StartSpan(ctx, tracium.Tool, fmt.Sprintf("step-%d", i))
-		s.End()
-	}
-	tr.End()
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, tp.Shutdown(sctx), "Shutdown")
-
-	got, ok := srv.Trace(tr.ID())
-	require.True(t, ok, "the trace reached the server")
+	got := deliverSteps(t, ctx, tr, tp, srv, 20)
 	assert.Len(t, got.Spans, 20, "spans stored")
 	assert.Empty(t, got.TenantID, "tenant of the trace")
 }
@@ -393,4 +373,21 @@ func TestNonASCIITenantHeaderMatchesBody(t *testing.T) {
 	assert.Equal(t, ten.String(), got.TenantID, "tenant_id of the start body")
 	assert.Equal(t, []string{ten.String()}, got.HeaderTenants, "X-Tenant-ID values")
 	require.Len(t, got.Spans, 1, "spans stored")
+}
+
+// deliverSteps ends n tool spans under tr (whose context is ctx), then tr,
+// shuts tp down (20s at most) and returns the trace the server stored.
+func deliverSteps(t *testing.T, ctx context.Context, tr *tracium.Trace, tp *sdktrace.TracerProvider, srv *traciumtest.Server, n int) traciumtest.Trace {
+	t.Helper()
+	for i := range n {
+		_, s := tracium.StartSpan(ctx, tracium.Tool, fmt.Sprintf("step-%d", i))
+		s.End()
+	}
+	tr.End()
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, tp.Shutdown(sctx), "Shutdown")
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok, "the trace reached the server")
+	return got
 }

@@ -50,6 +50,16 @@ func newExporter(t *testing.T, srv *traciumtest.Server, opts ...exporter.Option)
 	return exp
 }
 
+// newBlackHoleExporter returns an exporter to a server that never answers,
+// with no per-attempt timeout: only the callers' contexts end its requests.
+func newBlackHoleExporter(t *testing.T) *exporter.Exporter {
+	t.Helper()
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault(traciumtest.Fault{BlackHole: true})
+	return newExporter(t, srv, exporter.WithTimeout(time.Hour))
+}
+
 // Transient answers are retried, honouring Retry-After, and everything
 // arrives once the server recovers.
 func TestRetryTransientFaults(t *testing.T) {
@@ -148,10 +158,7 @@ func TestUnauthorized(t *testing.T) {
 // Shutdown returns by its deadline.
 func TestBlackHoleHonoursContexts(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	srv.InjectFault(traciumtest.Fault{BlackHole: true})
-	exp := newExporter(t, srv, exporter.WithTimeout(time.Hour))
+	exp := newBlackHoleExporter(t)
 	_, spans := stubs(t, "bot", 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -260,10 +267,7 @@ func newSpanRecorder() *tracetest.SpanRecorder { return tracetest.NewSpanRecorde
 // outlives the provider.
 func TestProcessorShutdownStopsExporterOnTimeout(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	srv.InjectFault(traciumtest.Fault{BlackHole: true})
-	exp := newExporter(t, srv, exporter.WithTimeout(time.Hour))
+	exp := newBlackHoleExporter(t)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
 		tracium.WithBatchOptions(sdktrace.WithExportTimeout(time.Hour)))))
 	for range 3 {

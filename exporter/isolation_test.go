@@ -232,9 +232,7 @@ func TestExportParkingIsBounded(t *testing.T) {
 	t.Parallel()
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
-		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
-	require.NoError(t, err)
+	exp := newParkingExporter(t, srv)
 	tp, rec := testutil.NewRecorded(t)
 	endJoinedSpans(tp, "unknown", 100)
 	require.Len(t, rec.Ended(), 100)
@@ -243,7 +241,7 @@ func TestExportParkingIsBounded(t *testing.T) {
 	// machine; the 4 workers then wait in place until it ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	err = exp.ExportSpans(ctx, rec.Ended())
+	err := exp.ExportSpans(ctx, rec.Ended())
 	require.Error(t, err, "the traces retried in place failed")
 	st := exp.Stats()
 	inPlace := st.SpansDropped
@@ -430,9 +428,7 @@ func TestExportStuckJoinedTracesReportedWithCount(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
 	srv := traciumtest.NewServer()
 	t.Cleanup(srv.Close)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
-		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
-	require.NoError(t, err)
+	exp := newParkingExporter(t, srv)
 	tp, rec := testutil.NewRecorded(t)
 	endJoinedSpans(tp, "stuck", 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -448,4 +444,15 @@ func TestExportStuckJoinedTracesReportedWithCount(t *testing.T) {
 	msgs := errs.Messages()
 	assert.LessOrEqual(t, countContaining(msgs, "stuck-"), 2, "rate-limited: %q", msgs)
 	assert.Equal(t, 1, countContaining(msgs, "9 more reports held back"), "the count of the other nine is reported: %q", msgs)
+}
+
+// newParkingExporter returns an exporter to srv that retries for a minute,
+// so that the joined traces the API does not know are parked, not dropped.
+// The test shuts it down itself, if at all.
+func newParkingExporter(t *testing.T, srv *traciumtest.Server) *exporter.Exporter {
+	t.Helper()
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
+		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
+	require.NoError(t, err)
+	return exp
 }
