@@ -15,6 +15,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -123,8 +124,7 @@ func TestProcessorAccountingQueueFullExact(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			if tt.fault != nil {
 				srv.InjectFault(*tt.fault)
 			}
@@ -179,8 +179,7 @@ func TestProcessorAccountingQueueFullExact(t *testing.T) {
 // ExportSpans' result alone would call undeliverable.
 func TestInitAccountsWithTheTraciumExporter(t *testing.T) {
 	captureErrors(t) // the refusals under test are reported, by design
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Method: "POST", PathPrefix: "/agents/traces/", Status: 400, Times: 4})
 	p, err := tracium.Init(context.Background(), tracium.WithExporterOptions(
 		exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
@@ -237,8 +236,7 @@ func TestProcessorAccountingOtherExporter(t *testing.T) {
 // shutdown, none undeliverable.
 func TestProcessorAccountingShutdownDeadlineSettles(t *testing.T) {
 	captureErrors(t) // the cut requests are reported, by design
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{BlackHole: true})
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err, "exporter.New")

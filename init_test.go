@@ -12,15 +12,14 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
-	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 // Init reads TRACIUM_* and OTEL_* from the environment. Not parallel:
 // t.Setenv.
 func TestInitFromEnv(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
 	t.Setenv("TRACIUM_BASE_URL", srv.URL())
 	t.Setenv("TRACIUM_WORKSPACE_ID", "ws_env")
@@ -44,8 +43,7 @@ func TestInitFromEnv(t *testing.T) {
 }
 
 func TestInitResource(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
 	t.Setenv("TRACIUM_BASE_URL", srv.URL())
 	t.Setenv("OTEL_SERVICE_NAME", "from-env")
@@ -89,8 +87,7 @@ func TestInitErrors(t *testing.T) {
 // a provider the application installed. Not parallel: global state. It runs
 // once per process: after it the global provider is set.
 func TestInitWithGlobal(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
 	t.Setenv("TRACIUM_BASE_URL", srv.URL())
 
@@ -122,8 +119,7 @@ func TestInitWithGlobal(t *testing.T) {
 // Init redacts by default, can be told not to, and drops content when
 // TRACIUM_CAPTURE_CONTENT=false or WithContentCapture(false) says so.
 func TestInitRedactionAndContentCapture(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
 	t.Setenv("TRACIUM_BASE_URL", srv.URL())
 	const secret = "card 4111 1111 1111 1111"

@@ -315,8 +315,7 @@ func hangingStart(t *testing.T, target string) *httptest.Server {
 // once.
 func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	proxy := hangingStart(t, srv.URL())
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(proxy.URL),
 		exporter.WithTimeout(300*time.Millisecond), exporter.WithRetry(exporter.RetryConfig{
@@ -336,8 +335,7 @@ func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 // is delivered without a tenant.
 func TestPaddedTenantFromBaggageKeepsTheTrace(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err, "exporter.New")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
@@ -355,8 +353,7 @@ func TestPaddedTenantFromBaggageKeepsTheTrace(t *testing.T) {
 // bodies: net/http sends header bytes as they are.
 func TestNonASCIITenantHeaderMatchesBody(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err, "exporter.New")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))

@@ -20,6 +20,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -54,8 +55,7 @@ func newExporter(t *testing.T, srv *traciumtest.Server, opts ...exporter.Option)
 // with no per-attempt timeout: only the callers' contexts end its requests.
 func newBlackHoleExporter(t *testing.T) *exporter.Exporter {
 	t.Helper()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{BlackHole: true})
 	return newExporter(t, srv, exporter.WithTimeout(time.Hour))
 }
@@ -75,8 +75,7 @@ func TestRetryTransientFaults(t *testing.T) {
 	} {
 		t.Run(strings.TrimSpace(fmtFault(f)), func(t *testing.T) {
 			t.Parallel()
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			srv.InjectFault(f)
 			exp := newExporter(t, srv)
 			id, spans := stubs(t, "bot", 3)
@@ -107,8 +106,7 @@ func fmtFault(f traciumtest.Fault) string {
 // and the error names the trace, not the key.
 func TestFinalErrorKeepsTheRestOfTheBatch(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp := newExporter(t, srv)
 	badID, bad := stubs(t, "bad", 2)
 	goodID, good := stubs(t, "good", 2)
@@ -140,8 +138,7 @@ func TestFinalErrorKeepsTheRestOfTheBatch(t *testing.T) {
 // with one clear error and no retry storm.
 func TestUnauthorized(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp, err := exporter.New(exporter.WithAPIKey("wrong-key-123"), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
@@ -189,8 +186,7 @@ func TestBlackHoleHonoursContexts(t *testing.T) {
 // answered 409: that counts as started, and nothing is lost or doubled.
 func TestLostStartAnswerIsNotDoubled(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Method: "POST", PathPrefix: "/agents/traces", Latency: time.Second, Times: 1})
 	exp := newExporter(t, srv, exporter.WithTimeout(200*time.Millisecond))
 	id, spans := stubs(t, "bot", 2)
@@ -213,8 +209,7 @@ func TestLostStartAnswerIsNotDoubled(t *testing.T) {
 // whatever fails.
 func TestAPIKeyNeverInErrors(t *testing.T) {
 	const key = "sk-very-secret-key-0001"
-	srv := traciumtest.NewServer(traciumtest.WithAPIKey(key))
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t, traciumtest.WithAPIKey(key))
 	var mu sync.Mutex
 	var seen []string
 	prev := otel.GetErrorHandler()
@@ -287,8 +282,7 @@ func TestProcessorShutdownStopsExporterOnTimeout(t *testing.T) {
 // over: their roots were exported, even if nothing reached the API.
 func TestNoStateLeftForEndedTracesWhenDead(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Status: 503})
 	exp := newExporter(t, srv, exporter.WithRetry(exporter.RetryConfig{Disabled: true}))
 	for range 20 {
@@ -302,8 +296,7 @@ func TestNoStateLeftForEndedTracesWhenDead(t *testing.T) {
 // An end answered 409 was accepted before (its first answer was lost).
 func TestEndAnsweredConflictIsAccepted(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{PathPrefix: "/agents/traces/", Method: "POST", Status: 409, Times: 0})
 	exp := newExporter(t, srv)
 	_, spans := stubs(t, "bot", 0)

@@ -126,8 +126,7 @@ func sawRequest(t *testing.T, srv *traciumtest.Server, prefix string, answered b
 // parallel: it captures the global error handler.
 func TestExportUnknownJoinedTraceDoesNotStallOthers(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp, tp := isolationPipeline(t, srv)
 
 	// The upstream service: its trace runs on a provider that exports
@@ -191,8 +190,7 @@ func TestExportFailingTraceDoesNotHoldOthers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			errs := testutil.CaptureErrors(t)
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			exp, tp := isolationPipeline(t, srv, exporter.WithTimeout(3*time.Second))
 
 			bad, err := tenant.New("t-bad")
@@ -230,8 +228,7 @@ func TestExportFailingTraceDoesNotHoldOthers(t *testing.T) {
 // export's deadline, as before parking, and dropped.
 func TestExportParkingIsBounded(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp := newParkingExporter(t, srv)
 	tp, rec := testutil.NewRecorded(t)
 	endJoinedSpans(tp, "unknown", 100)
@@ -323,8 +320,7 @@ func TestExportSameCustomTraceIDTwoTenants(t *testing.T) {
 // the trace-id rule once trimmed, so the trimmed id is what every later
 // request of the trace uses: all its spans and its completion arrive.
 func TestExportAssignedTraceIDWithWhitespace(t *testing.T) {
-	srv := traciumtest.NewServer(traciumtest.WithTraceIDAssigner(func(id string) string { return "srv-" + id }))
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t, traciumtest.WithTraceIDAssigner(func(id string) string { return "srv-" + id }))
 	// A real proxy in front of the server pads the id of each start answer.
 	target, err := url.Parse(srv.URL())
 	require.NoError(t, err)
@@ -384,8 +380,7 @@ func TestExportAssignedTraceIDWithWhitespace(t *testing.T) {
 // other service's start has arrived: produced = delivered, nothing lost.
 func TestExportParkedJoinedSpansSpooledAtShutdown(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	dir := t.TempDir()
 	open := func() *exporter.Exporter {
 		exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
@@ -426,8 +421,7 @@ func TestExportParkedJoinedSpansSpooledAtShutdown(t *testing.T) {
 // parallel: it captures the global error handler.
 func TestExportStuckJoinedTracesReportedWithCount(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp := newParkingExporter(t, srv)
 	tp, rec := testutil.NewRecorded(t)
 	endJoinedSpans(tp, "stuck", 10)

@@ -21,6 +21,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -48,8 +49,7 @@ func TestTenantIsolationConcurrentSafe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 requests; scripts/test.sh runs it (no -short)")
 	}
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	frontTP, backTP := service(t, srv), service(t, srv)
 
 	backProp, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(backTP))

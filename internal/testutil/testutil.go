@@ -1,7 +1,7 @@
 // Package testutil holds the helpers the black-box tests of several
 // packages share: a provider recording spans behind the Tracium processor,
-// attribute look-ups, and a recording OTel error handler. Only tests import
-// it.
+// attribute look-ups, a recording OTel error handler, and a test server
+// closed when the test ends. Only tests import it.
 package testutil
 
 import (
@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 // NewRecorded returns a provider with the Tracium processor (stamping only)
@@ -68,6 +69,13 @@ func (r *Errors) Handle(err error) {
 	r.mu.Unlock()
 }
 
+// Errors returns the errors recorded so far.
+func (r *Errors) Errors() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error(nil), r.errs...)
+}
+
 // Messages returns the texts of the errors recorded so far.
 func (r *Errors) Messages() []string {
 	r.mu.Lock()
@@ -89,4 +97,13 @@ func CaptureErrors(t testing.TB) *Errors {
 	otel.SetErrorHandler(r)
 	t.Cleanup(func() { otel.SetErrorHandler(prev) })
 	return r
+}
+
+// NewServer starts a [traciumtest.Server] with opts and closes it when the
+// test ends.
+func NewServer(t testing.TB, opts ...traciumtest.Option) *traciumtest.Server {
+	t.Helper()
+	srv := traciumtest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
 }
