@@ -47,34 +47,24 @@ func receivedSpans(srv *traciumtest.Server) uint64 {
 	return n
 }
 
-// droppedMetric returns the tracium.span.dropped series by cause, and the
+// collectAccounting returns the tracium.span.dropped series by cause, and the
 // tracium.span.delivered and tracium.span.ended sums.
 func collectAccounting(t *testing.T, r *sdkmetric.ManualReader) (dropped map[string]int64, delivered, ended int64) {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, r.Collect(context.Background(), &rm), "ManualReader.Collect")
 	dropped = map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				switch m.Name {
-				case semconv.SpanDroppedInstrument:
-					cause, _ := dp.Attributes.Value(semconv.ErrorTypeKey)
-					dropped[cause.AsString()] += dp.Value
-				case semconv.SpanDeliveredInstrument:
-					delivered += dp.Value
-				case semconv.SpanEndedInstrument:
-					ended += dp.Value
-				}
-				typ, _ := dp.Attributes.Value(semconv.ComponentTypeKey)
-				assert.Equal(t, attribute.StringValue("tracium_span_processor"), typ, "%s: otel.component.type", m.Name)
-			}
+	testutil.Int64Sums(t, r, func(name string, dp metricdata.DataPoint[int64]) {
+		switch name {
+		case semconv.SpanDroppedInstrument:
+			cause, _ := dp.Attributes.Value(semconv.ErrorTypeKey)
+			dropped[cause.AsString()] += dp.Value
+		case semconv.SpanDeliveredInstrument:
+			delivered += dp.Value
+		case semconv.SpanEndedInstrument:
+			ended += dp.Value
 		}
-	}
+		typ, _ := dp.Attributes.Value(semconv.ComponentTypeKey)
+		assert.Equal(t, attribute.StringValue("tracium_span_processor"), typ, "%s: otel.component.type", name)
+	})
 	return dropped, delivered, ended
 }
 

@@ -79,24 +79,13 @@ func TestRoutingCountersSurviveEviction(t *testing.T) {
 	assert.Equal(t, uint64(produced), received+st.Dropped.Total()+st.SpansOutside+st.SpansNoTenant+st.SpansUnresolved+st.SpansNoRoom+st.SpansDropped,
 		"produced = delivered + dropped")
 
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, reader.Collect(context.Background(), &rm), "ManualReader.Collect")
 	got := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				key := m.Name
-				if cause, ok := dp.Attributes.Value(semconv.ErrorTypeKey); ok {
-					key += "/" + cause.AsString()
-				}
-				got[key] += dp.Value
-			}
+	testutil.Int64Sums(t, reader, func(name string, dp metricdata.DataPoint[int64]) {
+		if cause, ok := dp.Attributes.Value(semconv.ErrorTypeKey); ok {
+			name += "/" + cause.AsString()
 		}
-	}
+		got[name] += dp.Value
+	})
 	assert.Equal(t, int64(produced), got[semconv.SpanEndedInstrument], "tracium.span.ended")
 	assert.Equal(t, int64(st.SpansDelivered), got[semconv.SpanDeliveredInstrument], "tracium.span.delivered")
 	st.Dropped.ByCause(func(cause string, n uint64) {

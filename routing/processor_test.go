@@ -383,12 +383,19 @@ func TestProcessorMaxTenants(t *testing.T) {
 	assert.Equal(t, 1, router.Stats().Destinations, "Stats.Destinations")
 }
 
-func TestProcessorShutdownHonoursContext(t *testing.T) {
+// newStuckRouter returns a router whose one tenant, acme, has a server that
+// never answers, with a trace of acme ended and on its way there.
+func newStuckRouter(t *testing.T) (map[string]*tenantServer, *sdktrace.TracerProvider, *routing.Processor) {
+	t.Helper()
 	servers := newTenantServers(t, "acme")
 	servers["acme"].srv.InjectFault(traciumtest.Fault{BlackHole: true})
 	tp, router := newProvider(t, resolverOf(servers))
 	runTrace(t, tp, "acme")
+	return servers, tp, router
+}
 
+func TestProcessorShutdownHonoursContext(t *testing.T) {
+	_, tp, router := newStuckRouter(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -407,11 +414,7 @@ func TestProcessorShutdownHonoursContext(t *testing.T) {
 }
 
 func TestProcessorForceFlushHonoursContext(t *testing.T) {
-	servers := newTenantServers(t, "acme")
-	servers["acme"].srv.InjectFault(traciumtest.Fault{BlackHole: true})
-	tp, router := newProvider(t, resolverOf(servers))
-	runTrace(t, tp, "acme")
-
+	servers, tp, router := newStuckRouter(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	assert.ErrorIs(t, router.ForceFlush(ctx), context.DeadlineExceeded, "ForceFlush")

@@ -13,37 +13,27 @@ import (
 
 func TestPositive(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		v    time.Duration
-		want time.Duration
-	}{
-		{"positive replaces", time.Second, time.Second},
-		{"zero keeps", 0, time.Minute},
-		{"negative keeps", -time.Second, time.Minute},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := time.Minute
-			setopt.Positive(&got, tt.v)
-			assert.Equal(t, tt.want, got)
-		})
-	}
+	d := time.Minute
+	setopt.Positive(&d, 0)
+	assert.Equal(t, time.Minute, d, "zero keeps the default")
+	setopt.Positive(&d, -time.Second)
+	assert.Equal(t, time.Minute, d, "a negative value keeps the default")
+	setopt.Positive(&d, time.Second)
+	assert.Equal(t, time.Second, d, "a positive value replaces it")
 }
 
 func TestSet(t *testing.T) {
 	t.Parallel()
 	s := "default"
 	setopt.Set(&s, "")
-	assert.Equal(t, "default", s, "empty string keeps the default")
+	assert.Equal(t, "default", s, "an empty string keeps the default")
 	setopt.Set(&s, "given")
 	assert.Equal(t, "given", s)
 
 	def := metric.MeterProvider(noop.NewMeterProvider())
 	mp := def
 	setopt.Set(&mp, nil)
-	assert.Equal(t, def, mp, "nil interface keeps the default")
+	assert.Equal(t, def, mp, "a nil interface keeps the default")
 	other := metric.MeterProvider(&noop.MeterProvider{})
 	setopt.Set(&mp, other)
 	assert.Same(t, other, mp)

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -106,4 +108,21 @@ func NewServer(t testing.TB, opts ...traciumtest.Option) *traciumtest.Server {
 	srv := traciumtest.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// Int64Sums collects r and calls f with every data point of every int64 sum
+// (the tracium.span.* counters), with the instrument's name.
+func Int64Sums(t testing.TB, r *sdkmetric.ManualReader, f func(name string, dp metricdata.DataPoint[int64])) {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, r.Collect(context.Background(), &rm), "ManualReader.Collect")
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok {
+				for _, dp := range sum.DataPoints {
+					f(m.Name, dp)
+				}
+			}
+		}
+	}
 }
