@@ -48,9 +48,7 @@ func TestInitThenPackageStartTraceDelivers(t *testing.T) {
 		return
 	}
 	errs := testutil.CaptureErrors(t)
-	srv := testutil.NewServer(t)
-	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
-	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	srv := serverFromEnv(t)
 	ctx := context.Background()
 
 	p, err := tracium.Init(ctx)
@@ -90,9 +88,7 @@ func TestStartTraceWithoutProviderWarnsOnce(t *testing.T) {
 	ctx := context.Background()
 	for range 3 {
 		tctx, tr := tracium.StartTrace(ctx, "support-bot")
-		_, s := tracium.StartSpan(tctx, tracium.Tool, "t")
-		s.End()
-		tr.End()
+		endWithOneSpan(tctx, tr)
 	}
 	got := errs.Messages()
 	require.Len(t, got, 1, "one warning for three traces and three spans")
@@ -113,9 +109,7 @@ func TestStartFailureReportedOnce(t *testing.T) {
 		exporter.WithAPIKey("sk_wrong_0123456789abcdef"), exporter.WithBaseURL(srv.URL())))
 	require.NoError(t, err)
 	ctx, tr := p.StartTrace(context.Background(), "support-bot")
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
-	s.End()
-	tr.End()
+	endWithOneSpan(ctx, tr)
 	require.NoError(t, p.Shutdown(context.Background()))
 
 	got := errs.Messages()

@@ -335,16 +335,13 @@ func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 // is delivered without a tenant.
 func TestPaddedTenantFromBaggageKeepsTheTrace(t *testing.T) {
 	t.Parallel()
-	srv := testutil.NewServer(t)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err, "exporter.New")
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	pl := newPipeline(t, nil)
 	p, err := propagation.New(propagation.WithPolicy(propagation.Trust()))
 	require.NoError(t, err, "propagation.New")
 
 	ctx := p.Extract(context.Background(), otelpropagation.MapCarrier{"baggage": "tracium.tenant=%20acme%20"})
-	ctx, tr := tracium.StartTrace(ctx, "edge-bot", tracium.WithTracerProvider(tp))
-	got := deliverSteps(t, ctx, tr, tp, srv, 20)
+	ctx, tr := tracium.StartTrace(ctx, "edge-bot", tracium.WithTracerProvider(pl.tp))
+	got := deliverSteps(t, ctx, tr, pl.tp, pl.srv, 20)
 	assert.Len(t, got.Spans, 20, "spans stored")
 	assert.Empty(t, got.TenantID, "tenant of the trace")
 }
@@ -353,20 +350,11 @@ func TestPaddedTenantFromBaggageKeepsTheTrace(t *testing.T) {
 // bodies: net/http sends header bytes as they are.
 func TestNonASCIITenantHeaderMatchesBody(t *testing.T) {
 	t.Parallel()
-	srv := testutil.NewServer(t)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err, "exporter.New")
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	pl := newPipeline(t, nil)
 	ten, err := tenant.New("café 東京 ☕")
 	require.NoError(t, err, "tenant.New")
-	ctx, tr := tracium.StartTrace(tenant.With(context.Background(), ten), "edge-bot", tracium.WithTracerProvider(tp))
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "step")
-	s.End()
-	tr.End()
-	require.NoError(t, tp.Shutdown(context.Background()), "Shutdown")
-
-	got, ok := srv.Trace(tr.ID())
-	require.True(t, ok, "the trace reached the server")
+	ctx, tr := tracium.StartTrace(tenant.With(context.Background(), ten), "edge-bot", tracium.WithTracerProvider(pl.tp))
+	got := deliverSteps(t, ctx, tr, pl.tp, pl.srv, 1)
 	assert.Equal(t, ten.String(), got.TenantID, "tenant_id of the start body")
 	assert.Equal(t, []string{ten.String()}, got.HeaderTenants, "X-Tenant-ID values")
 	require.Len(t, got.Spans, 1, "spans stored")
