@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -44,10 +43,8 @@ type otherOrigin struct {
 
 func newOtherOrigin(t *testing.T) *otherOrigin {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	require.NoError(t, err, "net.Listen on 127.0.0.2")
 	o := &otherOrigin{}
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	o.Server = testutil.NewHTTPServerOn(t, testutil.OtherHost, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		o.requests.Add(1)
 		if r.Header.Get("X-Api-Key") != "" {
 			o.withKey.Add(1)
@@ -59,9 +56,6 @@ func newOtherOrigin(t *testing.T) *otherOrigin {
 			o.withBody.Add(1)
 		}
 	}))
-	o.Listener = ln
-	o.Start()
-	t.Cleanup(o.Close)
 	return o
 }
 

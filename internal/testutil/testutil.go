@@ -6,6 +6,9 @@ package testutil
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -125,4 +128,22 @@ func Int64Sums(t testing.TB, r *sdkmetric.ManualReader, f func(name string, dp m
 			}
 		}
 	}
+}
+
+// OtherHost is a loopback address other than httptest's 127.0.0.1: a server
+// there is another origin, for the tests that check what never leaves the
+// API's.
+const OtherHost = "127.0.0.2:0"
+
+// NewHTTPServerOn starts an HTTP test server with h on addr (such as
+// [OtherHost]) and closes it when the test ends.
+func NewHTTPServerOn(t testing.TB, addr string, h http.Handler) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err, "net.Listen(%s)", addr)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
