@@ -218,12 +218,7 @@ type RemoteResult struct {
 // an answer that is not JSON) is returned as an error, with no results; use
 // [IsRetryable] and [StatusCode] to inspect it.
 func (c *Client) Check(ctx context.Context, r CheckRequest) ([]RemoteResult, error) {
-	const op = "drift check"
-	q, err := r.query()
-	if err != nil {
-		return nil, fmt.Errorf("tracium drift: %s: %w", op, err)
-	}
-	return c.results(ctx, op, "/drift/check", q)
+	return c.results(ctx, "drift check", "/drift/check", r)
 }
 
 // CheckPromptEmbeddings asks the API to run the prompt-embeddings drift
@@ -232,15 +227,21 @@ func (c *Client) Check(ctx context.Context, r CheckRequest) ([]RemoteResult, err
 // current_days are always sent, with their defaults 0.05, 60 and 1 for zero
 // fields. The answer is read and errors are reported as for [Client.Check].
 func (c *Client) CheckPromptEmbeddings(ctx context.Context, r PromptEmbeddingsRequest) ([]RemoteResult, error) {
-	const op = "prompt embeddings drift check"
+	return c.results(ctx, "prompt embeddings drift check", "/drift/prompt-embeddings/check", r)
+}
+
+// request is a drift check's input: its query string, or why it has none.
+type request interface {
+	query() (url.Values, error)
+}
+
+// results runs the drift check r (op, for errors) at path: nothing is sent
+// when r is invalid.
+func (c *Client) results(ctx context.Context, op, path string, r request) ([]RemoteResult, error) {
 	q, err := r.query()
 	if err != nil {
 		return nil, fmt.Errorf("tracium drift: %s: %w", op, err)
 	}
-	return c.results(ctx, op, "/drift/prompt-embeddings/check", q)
-}
-
-func (c *Client) results(ctx context.Context, op, path string, q url.Values) ([]RemoteResult, error) {
 	body, err := c.do(ctx, api.Request{Method: http.MethodPost, Path: path, Query: q})
 	if err != nil {
 		return nil, err
