@@ -6,6 +6,7 @@ package testutil
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -146,4 +148,41 @@ func NewHTTPServerOn(t testing.TB, addr string, h http.Handler) *httptest.Server
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// Concurrently calls do with each of the n values next returns, from
+// workers goroutines, and returns when every call has returned. next runs
+// on the caller's goroutine, in order, so a seeded rand may back it.
+func Concurrently(n, workers int, next func() string, do func(string)) {
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for v := range jobs {
+				do(v)
+			}
+		})
+	}
+	for range n {
+		jobs <- next()
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// GetAsTenant sends GET url with ten in the tenant header over client, and
+// returns the answer's status and body.
+func GetAsTenant(client *http.Client, url, ten string) (int, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set(tenant.Header, ten)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
 }
