@@ -1,7 +1,10 @@
 // Package testutil holds the helpers the black-box tests of several
 // packages share: a provider recording spans behind the Tracium processor,
-// attribute look-ups, a recording OTel error handler, and a test server
-// closed when the test ends. Only tests import it.
+// attribute look-ups, a recording OTel error handler, the collected
+// tracium.span.* sums, test servers closed when the test ends (the Tracium
+// API's, and plain ones on another loopback host), concurrent requests as
+// many tenants, and the fuzz rule of tenant and workspace ids. Only tests
+// import it.
 package testutil
 
 import (
@@ -10,8 +13,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
@@ -185,4 +191,41 @@ func GetAsTenant(client *http.Client, url, ten string) (int, []byte, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, body, err
+}
+
+// ID is what tenant.ID and workspace.ID share.
+type ID interface {
+	comparable
+	String() string
+	IsZero() bool
+}
+
+// FuzzID fuzzes the New of an id type from seeds: it never panics, accepts
+// exactly the ids the rule allows (not empty, UTF-8, at most max
+// characters, no control character, no surrounding whitespace), gives the
+// zero ID and an error starting with prefix for the others, and an accepted
+// id round-trips through a context (with, from) unchanged.
+func FuzzID[T ID](f *testing.F, prefix string, max int, newID func(string) (T, error),
+	with func(context.Context, T) context.Context, from func(context.Context) (T, bool), seeds ...string) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := newID(s)
+		valid := s != "" && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max &&
+			strings.IndexFunc(s, unicode.IsControl) < 0 && strings.TrimFunc(s, unicode.IsSpace) == s
+		if valid != (err == nil) {
+			t.Fatalf("New(%q): err=%v, rule says valid=%v", s, err, valid)
+		}
+		if err != nil {
+			if !id.IsZero() || !strings.HasPrefix(err.Error(), prefix) {
+				t.Fatalf("New(%q): a failure must give the zero ID and a clear error, got %q, %v", s, id, err)
+			}
+			return
+		}
+		got, ok := from(with(context.Background(), id))
+		if !ok || got.String() != s {
+			t.Fatalf("round trip of %q gave %q", s, got)
+		}
+	})
 }
