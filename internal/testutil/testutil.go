@@ -91,10 +91,9 @@ func (r *Errors) Errors() []error {
 
 // Messages returns the texts of the errors recorded so far.
 func (r *Errors) Messages() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]string, len(r.errs))
-	for i, e := range r.errs {
+	errs := r.Errors()
+	out := make([]string, len(errs))
+	for i, e := range errs {
 		out[i] = e.Error()
 	}
 	return out
