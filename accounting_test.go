@@ -15,6 +15,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -46,34 +47,24 @@ func receivedSpans(srv *traciumtest.Server) uint64 {
 	return n
 }
 
-// droppedMetric returns the tracium.span.dropped series by cause, and the
+// collectAccounting returns the tracium.span.dropped series by cause, and the
 // tracium.span.delivered and tracium.span.ended sums.
 func collectAccounting(t *testing.T, r *sdkmetric.ManualReader) (dropped map[string]int64, delivered, ended int64) {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, r.Collect(context.Background(), &rm), "ManualReader.Collect")
 	dropped = map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				switch m.Name {
-				case semconv.SpanDroppedInstrument:
-					cause, _ := dp.Attributes.Value(semconv.ErrorTypeKey)
-					dropped[cause.AsString()] += dp.Value
-				case semconv.SpanDeliveredInstrument:
-					delivered += dp.Value
-				case semconv.SpanEndedInstrument:
-					ended += dp.Value
-				}
-				typ, _ := dp.Attributes.Value(semconv.ComponentTypeKey)
-				assert.Equal(t, attribute.StringValue("tracium_span_processor"), typ, "%s: otel.component.type", m.Name)
-			}
+	testutil.Int64Sums(t, r, func(name string, dp metricdata.DataPoint[int64]) {
+		switch name {
+		case semconv.SpanDroppedInstrument:
+			cause, _ := dp.Attributes.Value(semconv.ErrorTypeKey)
+			dropped[cause.AsString()] += dp.Value
+		case semconv.SpanDeliveredInstrument:
+			delivered += dp.Value
+		case semconv.SpanEndedInstrument:
+			ended += dp.Value
 		}
-	}
+		typ, _ := dp.Attributes.Value(semconv.ComponentTypeKey)
+		assert.Equal(t, attribute.StringValue("tracium_span_processor"), typ, "%s: otel.component.type", name)
+	})
 	return dropped, delivered, ended
 }
 
@@ -123,8 +114,7 @@ func TestProcessorAccountingQueueFullExact(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			if tt.fault != nil {
 				srv.InjectFault(*tt.fault)
 			}
@@ -179,8 +169,7 @@ func TestProcessorAccountingQueueFullExact(t *testing.T) {
 // ExportSpans' result alone would call undeliverable.
 func TestInitAccountsWithTheTraciumExporter(t *testing.T) {
 	captureErrors(t) // the refusals under test are reported, by design
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Method: "POST", PathPrefix: "/agents/traces/", Status: 400, Times: 4})
 	p, err := tracium.Init(context.Background(), tracium.WithExporterOptions(
 		exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
@@ -237,8 +226,7 @@ func TestProcessorAccountingOtherExporter(t *testing.T) {
 // shutdown, none undeliverable.
 func TestProcessorAccountingShutdownDeadlineSettles(t *testing.T) {
 	captureErrors(t) // the cut requests are reported, by design
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{BlackHole: true})
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err, "exporter.New")

@@ -5,15 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -39,24 +38,6 @@ func inFreshProcess(t *testing.T) bool {
 	return false
 }
 
-// errorLog collects what reaches the OTel error handler.
-type errorLog struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func (l *errorLog) Handle(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err.Error())
-}
-
-func (l *errorLog) all() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.errs...)
-}
-
 // The README's first block (Init, no WithGlobal) and its "Traces and spans"
 // block (package-level StartTrace and StartSpan), run together as a new user
 // would, deliver the trace: the package-level calls use the last Init's
@@ -66,12 +47,8 @@ func TestInitThenPackageStartTraceDelivers(t *testing.T) {
 	if !inFreshProcess(t) {
 		return
 	}
-	errs := &errorLog{}
-	otel.SetErrorHandler(errs)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
-	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	errs := testutil.CaptureErrors(t)
+	srv := serverFromEnv(t)
 	ctx := context.Background()
 
 	p, err := tracium.Init(ctx)
@@ -97,7 +74,7 @@ func TestInitThenPackageStartTraceDelivers(t *testing.T) {
 	gotLazy, ok := srv.Trace(lazy.ID())
 	require.True(t, ok, "the automatic trace reached the API")
 	assert.Len(t, gotLazy.Spans, 1)
-	assert.Empty(t, errs.all())
+	assert.Empty(t, errs.Messages())
 }
 
 // Recording on a provider that records nothing (none installed; or the
@@ -107,16 +84,13 @@ func TestStartTraceWithoutProviderWarnsOnce(t *testing.T) {
 	if !inFreshProcess(t) {
 		return
 	}
-	errs := &errorLog{}
-	otel.SetErrorHandler(errs)
+	errs := testutil.CaptureErrors(t)
 	ctx := context.Background()
 	for range 3 {
 		tctx, tr := tracium.StartTrace(ctx, "support-bot")
-		_, s := tracium.StartSpan(tctx, tracium.Tool, "t")
-		s.End()
-		tr.End()
+		endWithOneSpan(tctx, tr)
 	}
-	got := errs.all()
+	got := errs.Messages()
 	require.Len(t, got, 1, "one warning for three traces and three spans")
 	assert.Contains(t, got[0], "records nothing")
 	assert.Contains(t, got[0], "tracium.Init(ctx)")
@@ -129,20 +103,16 @@ func TestStartFailureReportedOnce(t *testing.T) {
 	if !inFreshProcess(t) {
 		return
 	}
-	errs := &errorLog{}
-	otel.SetErrorHandler(errs)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	errs := testutil.CaptureErrors(t)
+	srv := testutil.NewServer(t)
 	p, err := tracium.Init(context.Background(), tracium.WithExporterOptions(
 		exporter.WithAPIKey("sk_wrong_0123456789abcdef"), exporter.WithBaseURL(srv.URL())))
 	require.NoError(t, err)
 	ctx, tr := p.StartTrace(context.Background(), "support-bot")
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
-	s.End()
-	tr.End()
+	endWithOneSpan(ctx, tr)
 	require.NoError(t, p.Shutdown(context.Background()))
 
-	got := errs.all()
+	got := errs.Messages()
 	require.Len(t, got, 1, "one failure, one report: %q", got)
 	assert.Contains(t, got[0], `401 Unauthorized: {"detail":"X-API-Key: not a valid API key"}`)
 	st := p.Exporter().Stats()
@@ -155,8 +125,7 @@ func TestStartFailureReportedOnce(t *testing.T) {
 // fails Init with the API's message and the setting to change; a valid one
 // passes. Without the option Init sends nothing.
 func TestInitWithCredentialCheck(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	t.Setenv("TRACIUM_BASE_URL", srv.URL())
 
 	t.Setenv("TRACIUM_API_KEY", "sk_wrong_0123456789abcdef")
@@ -185,8 +154,7 @@ func TestInitSDKDisabled(t *testing.T) {
 	if !inFreshProcess(t) {
 		return
 	}
-	errs := &errorLog{}
-	otel.SetErrorHandler(errs)
+	errs := testutil.CaptureErrors(t)
 	t.Setenv("TRACIUM_API_KEY", "")
 	t.Setenv("OTEL_SDK_DISABLED", "TRUE")
 	ctx := context.Background()
@@ -202,7 +170,7 @@ func TestInitSDKDisabled(t *testing.T) {
 	tr2.End()
 	require.NoError(t, p.ForceFlush(ctx))
 	require.NoError(t, p.Shutdown(ctx))
-	assert.Empty(t, errs.all())
+	assert.Empty(t, errs.Messages())
 
 	t.Setenv("OTEL_SDK_DISABLED", "false")
 	_, err = tracium.Init(ctx)

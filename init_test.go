@@ -12,17 +12,34 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
+// serverFromEnv starts a test server and points TRACIUM_API_KEY and
+// TRACIUM_BASE_URL at it, for Init to read. Not for parallel tests:
+// t.Setenv.
+func serverFromEnv(t *testing.T) *traciumtest.Server {
+	t.Helper()
+	srv := testutil.NewServer(t)
+	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
+	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	return srv
+}
+
+// endWithOneSpan ends a tool span started in ctx, the context of tr, then
+// tr.
+func endWithOneSpan(ctx context.Context, tr *tracium.Trace) {
+	_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
+	s.End()
+	tr.End()
+}
+
 // Init reads TRACIUM_* and OTEL_* from the environment. Not parallel:
 // t.Setenv.
 func TestInitFromEnv(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
-	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	srv := serverFromEnv(t)
 	t.Setenv("TRACIUM_WORKSPACE_ID", "ws_env")
 	t.Setenv("OTEL_SERVICE_NAME", "checkout")
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
@@ -30,9 +47,7 @@ func TestInitFromEnv(t *testing.T) {
 	p, err := tracium.Init(context.Background())
 	require.NoError(t, err)
 	ctx, tr := p.StartTrace(context.Background(), "bot")
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
-	s.End()
-	tr.End()
+	endWithOneSpan(ctx, tr)
 	require.NoError(t, p.ForceFlush(context.Background()))
 	require.NoError(t, p.Shutdown(context.Background()))
 	require.NoError(t, p.Shutdown(context.Background()), "a second Shutdown is a no-op")
@@ -44,10 +59,7 @@ func TestInitFromEnv(t *testing.T) {
 }
 
 func TestInitResource(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
-	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	serverFromEnv(t)
 	t.Setenv("OTEL_SERVICE_NAME", "from-env")
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
 	for _, tt := range []struct {
@@ -89,10 +101,7 @@ func TestInitErrors(t *testing.T) {
 // a provider the application installed. Not parallel: global state. It runs
 // once per process: after it the global provider is set.
 func TestInitWithGlobal(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
-	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	srv := serverFromEnv(t)
 
 	p1, err := tracium.Init(context.Background(), tracium.WithGlobal())
 	require.NoError(t, err)
@@ -100,9 +109,7 @@ func TestInitWithGlobal(t *testing.T) {
 	assert.Same(t, p1.TracerProvider(), otel.GetTracerProvider(), "installed over the placeholder")
 
 	ctx, tr := tracium.StartTrace(context.Background(), "global-bot")
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
-	s.End()
-	tr.End()
+	endWithOneSpan(ctx, tr)
 	require.NoError(t, p1.ForceFlush(context.Background()))
 	got, ok := srv.Trace(tr.ID())
 	require.True(t, ok, "StartTrace with no provider option uses the global one")
@@ -122,10 +129,7 @@ func TestInitWithGlobal(t *testing.T) {
 // Init redacts by default, can be told not to, and drops content when
 // TRACIUM_CAPTURE_CONTENT=false or WithContentCapture(false) says so.
 func TestInitRedactionAndContentCapture(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	t.Setenv("TRACIUM_API_KEY", srv.APIKey())
-	t.Setenv("TRACIUM_BASE_URL", srv.URL())
+	srv := serverFromEnv(t)
 	const secret = "card 4111 1111 1111 1111"
 	tests := []struct {
 		name    string

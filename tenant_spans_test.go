@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
@@ -39,32 +39,13 @@ func TestTenantMiddlewareSpansConcurrentSafe(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	const requests, workers = 1000, 32
-	jobs := make(chan string)
-	var wg sync.WaitGroup
 	var failed atomic.Int64
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ten := range jobs {
-				req, _ := http.NewRequest("GET", srv.URL, nil)
-				req.Header.Set(tenant.Header, ten)
-				resp, err := srv.Client().Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-	}
 	rng := rand.New(rand.NewPCG(7, 11))
-	for range requests {
-		jobs <- fmt.Sprintf("tenant-%03d", rng.IntN(100))
-	}
-	close(jobs)
-	wg.Wait()
+	testutil.Concurrently(requests, workers, func() string { return fmt.Sprintf("tenant-%03d", rng.IntN(100)) }, func(ten string) {
+		if _, _, err := testutil.GetAsTenant(srv.Client(), srv.URL, ten); err != nil {
+			failed.Add(1)
+		}
+	})
 	require.Zero(t, failed.Load())
 
 	ended := rec.Ended()

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/tracium-ai/tracium-go/drift"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -28,8 +29,7 @@ func noEnv(string) string { return "" }
 
 func newServer(t *testing.T, opts ...traciumtest.Option) *traciumtest.Server {
 	t.Helper()
-	srv := traciumtest.NewServer(opts...)
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t, opts...)
 	return srv
 }
 

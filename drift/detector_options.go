@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // Defaults of the [Detector]'s options.
@@ -125,11 +127,7 @@ func WithMinSamples(n int) DetectorOption {
 // [Detector.Rebaseline]). The baseline is then frozen. The default is
 // [DefaultBaselineSize] (1000). Values below 1 are ignored.
 func WithBaselineSize(n int) DetectorOption {
-	return detectorOptionFunc(func(c *detectorConfig) {
-		if n > 0 {
-			c.baseline = n
-		}
-	})
+	return detectorOptionFunc(func(c *detectorConfig) { setopt.Positive(&c.baseline, n) })
 }
 
 // WithWindowSize sets M, the size of the current window: the most recent
@@ -151,11 +149,7 @@ func WithWindowSize(m int) DetectorOption {
 // counted in [Stats].EvictedKeys. The default is [DefaultMaxKeys] (1000).
 // Values below 1 are ignored.
 func WithMaxKeys(n int) DetectorOption {
-	return detectorOptionFunc(func(c *detectorConfig) {
-		if n > 0 {
-			c.maxKeys = n
-		}
-	})
+	return detectorOptionFunc(func(c *detectorConfig) { setopt.Positive(&c.maxKeys, n) })
 }
 
 // WithMaxPendingTraces caps the number of agent traces whose token cost is
@@ -164,11 +158,7 @@ func WithMaxKeys(n int) DetectorOption {
 // [Stats].EvictedTraces. The default is [DefaultMaxPendingTraces] (10000).
 // Values below 1 are ignored.
 func WithMaxPendingTraces(n int) DetectorOption {
-	return detectorOptionFunc(func(c *detectorConfig) {
-		if n > 0 {
-			c.maxPending = n
-		}
-	})
+	return detectorOptionFunc(func(c *detectorConfig) { setopt.Positive(&c.maxPending, n) })
 }
 
 // WithPerAgent keys the detector's state by agent name
@@ -206,11 +196,7 @@ func WithCallback(f func([]Result)) DetectorOption {
 // results of that key go to the [WithCallback] function. The default is
 // [DefaultEvaluateEvery] (100). Values below 1 are ignored.
 func WithEvaluateEvery(k int) DetectorOption {
-	return detectorOptionFunc(func(c *detectorConfig) {
-		if k > 0 {
-			c.every = k
-		}
-	})
+	return detectorOptionFunc(func(c *detectorConfig) { setopt.Positive(&c.every, k) })
 }
 
 // WithMeterProvider exports the results as OpenTelemetry metrics through mp:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -15,22 +14,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracium-ai/tracium-go/drift"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 )
 
 // The drift client never sends the key or a payload to a host other than
 // the base URL's, whatever the redirect and the client.
 func TestClientRedirectNeverLeavesOrigin(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	require.NoError(t, err, "net.Listen on 127.0.0.2")
 	var otherGot atomic.Int32
-	other := httptest.NewUnstartedServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	other := testutil.NewHTTPServerOn(t, testutil.OtherHost, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		otherGot.Add(1)
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
-	other.Listener = ln
-	other.Start()
-	t.Cleanup(other.Close)
 
 	for _, cl := range []struct {
 		name string

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tracium-ai/tracium-go/drift"
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/semconv"
 )
 
@@ -34,18 +35,12 @@ type agentTrace struct {
 	remote            bool // spans of a trace joined from elsewhere: no root
 }
 
+// stamp is what agentctx, the code that stamps the spans of a real agent
+// trace, makes of a's identity.
 func (a agentTrace) stamp() []attribute.KeyValue {
-	kv := []attribute.KeyValue{semconv.TraceIDKey.String(a.id), semconv.AgentNameKey.String(a.agent)}
-	if a.ws != "" {
-		kv = append(kv, semconv.WorkspaceIDKey.String(a.ws))
-	}
-	if a.tenant != "" {
-		kv = append(kv, semconv.TenantIDKey.String(a.tenant))
-	}
-	if a.remote {
-		kv = append(kv, semconv.RemoteKey.Bool(true))
-	}
-	return kv
+	t := &agentctx.Trace{ID: a.id, AgentName: a.agent, Tenant: a.tenant, Workspace: a.ws, Remote: a.remote}
+	t.Seal()
+	return t.Stamp()
 }
 
 func usageAttrs(u usage) []attribute.KeyValue {

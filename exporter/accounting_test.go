@@ -11,6 +11,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -49,8 +50,7 @@ func TestExporterDropsByCause(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			if tt.fault != nil {
 				srv.InjectFault(*tt.fault)
 			}

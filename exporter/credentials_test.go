@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracium-ai/tracium-go/exporter"
-	"github.com/tracium-ai/tracium-go/traciumtest"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 )
 
 // refusedURL returns the URL of a loopback port that was listened on and
@@ -74,8 +74,7 @@ func nxdomainResolver(t *testing.T, queries *atomic.Int32) *http.Client {
 // CheckCredentials against real failures on loopback: each error names the
 // cause once, and the setting that fixes it.
 func TestCheckCredentials(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
 	t.Cleanup(tlsSrv.Close)
 	const wrongKey = "sk_wrong_0123456789abcdef"

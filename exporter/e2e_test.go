@@ -16,6 +16,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -31,14 +32,8 @@ type pipeline struct {
 
 func newPipeline(t *testing.T, batch []sdktrace.BatchSpanProcessorOption, opts ...exporter.Option) *pipeline {
 	t.Helper()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	opts = append([]exporter.Option{
-		exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
-		exporter.WithRetry(exporter.RetryConfig{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}),
-	}, opts...)
-	exp, err := exporter.New(opts...)
-	require.NoError(t, err)
+	srv := testutil.NewServer(t)
+	exp := newExporter(t, srv, opts...)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(
 		tracium.NewSpanProcessor(exp, tracium.WithBatchOptions(batch...))))
 	p := &pipeline{srv: srv, exp: exp, tp: tp}
@@ -364,8 +359,7 @@ func TestForeignAndOutsideSpans(t *testing.T) {
 // A start answered with another id: later calls use the server's id, and the
 // mismatch is reported once.
 func TestServerAssignedTraceID(t *testing.T) {
-	srv := traciumtest.NewServer(traciumtest.WithTraceIDAssigner(func(id string) string { return "srv-" + id }))
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t, traciumtest.WithTraceIDAssigner(func(id string) string { return "srv-" + id }))
 	var mu sync.Mutex
 	var reported []string
 	prev := otel.GetErrorHandler()
@@ -402,8 +396,7 @@ func TestServerAssignedTraceID(t *testing.T) {
 // their stamp, nothing waits on 404s, and the root completes it.
 func TestChildrenBeforeRootWithoutProcessor(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithMaxExportBatchSize(1)))

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -44,10 +43,8 @@ type otherOrigin struct {
 
 func newOtherOrigin(t *testing.T) *otherOrigin {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	require.NoError(t, err, "net.Listen on 127.0.0.2")
 	o := &otherOrigin{}
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	o.Server = testutil.NewHTTPServerOn(t, testutil.OtherHost, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		o.requests.Add(1)
 		if r.Header.Get("X-Api-Key") != "" {
 			o.withKey.Add(1)
@@ -59,9 +56,6 @@ func newOtherOrigin(t *testing.T) *otherOrigin {
 			o.withBody.Add(1)
 		}
 	}))
-	o.Listener = ln
-	o.Start()
-	t.Cleanup(o.Close)
 	return o
 }
 
@@ -315,8 +309,7 @@ func hangingStart(t *testing.T, target string) *httptest.Server {
 // once.
 func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	proxy := hangingStart(t, srv.URL())
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(proxy.URL),
 		// The attempt timeout is long enough for the answer's status line
@@ -326,17 +319,7 @@ func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 	require.NoError(t, err, "exporter.New")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
 	ctx, tr := tracium.StartTrace(context.Background(), "edge-bot", tracium.WithTracerProvider(tp))
-	for i := range 200 {
-		_, s := tracium.StartSpan(ctx, tracium.Tool, fmt.Sprintf("step-%d", i))
-		s.End()
-	}
-	tr.End()
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, tp.Shutdown(sctx), "Shutdown")
-
-	got, ok := srv.Trace(tr.ID())
-	require.True(t, ok, "the trace reached the server")
+	got := deliverSteps(t, ctx, tr, tp, srv, 200)
 	assert.Equal(t, 1, got.Starts, "starts sent")
 	assert.Len(t, got.Spans, 200, "spans stored")
 	assert.Equal(t, traciumtest.StatusCompleted, got.Status, "trace status")
@@ -348,27 +331,13 @@ func TestStartAcceptedWhenItsBodyNeverEnds(t *testing.T) {
 // is delivered without a tenant.
 func TestPaddedTenantFromBaggageKeepsTheTrace(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err, "exporter.New")
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	pl := newPipeline(t, nil)
 	p, err := propagation.New(propagation.WithPolicy(propagation.Trust()))
 	require.NoError(t, err, "propagation.New")
 
 	ctx := p.Extract(context.Background(), otelpropagation.MapCarrier{"baggage": "tracium.tenant=%20acme%20"})
-	ctx, tr := tracium.StartTrace(ctx, "edge-bot", tracium.WithTracerProvider(tp))
-	for i := range 20 {
-		_, s := tracium.StartSpan(ctx, tracium.Tool, fmt.Sprintf("step-%d", i))
-		s.End()
-	}
-	tr.End()
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	require.NoError(t, tp.Shutdown(sctx), "Shutdown")
-
-	got, ok := srv.Trace(tr.ID())
-	require.True(t, ok, "the trace reached the server")
+	ctx, tr := tracium.StartTrace(ctx, "edge-bot", tracium.WithTracerProvider(pl.tp))
+	got := deliverSteps(t, ctx, tr, pl.tp, pl.srv, 20)
 	assert.Len(t, got.Spans, 20, "spans stored")
 	assert.Empty(t, got.TenantID, "tenant of the trace")
 }
@@ -377,22 +346,29 @@ func TestPaddedTenantFromBaggageKeepsTheTrace(t *testing.T) {
 // bodies: net/http sends header bytes as they are.
 func TestNonASCIITenantHeaderMatchesBody(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err, "exporter.New")
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
+	pl := newPipeline(t, nil)
 	ten, err := tenant.New("café 東京 ☕")
 	require.NoError(t, err, "tenant.New")
-	ctx, tr := tracium.StartTrace(tenant.With(context.Background(), ten), "edge-bot", tracium.WithTracerProvider(tp))
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "step")
-	s.End()
-	tr.End()
-	require.NoError(t, tp.Shutdown(context.Background()), "Shutdown")
-
-	got, ok := srv.Trace(tr.ID())
-	require.True(t, ok, "the trace reached the server")
+	ctx, tr := tracium.StartTrace(tenant.With(context.Background(), ten), "edge-bot", tracium.WithTracerProvider(pl.tp))
+	got := deliverSteps(t, ctx, tr, pl.tp, pl.srv, 1)
 	assert.Equal(t, ten.String(), got.TenantID, "tenant_id of the start body")
 	assert.Equal(t, []string{ten.String()}, got.HeaderTenants, "X-Tenant-ID values")
 	require.Len(t, got.Spans, 1, "spans stored")
+}
+
+// deliverSteps ends n tool spans under tr (whose context is ctx), then tr,
+// shuts tp down (20s at most) and returns the trace the server stored.
+func deliverSteps(t *testing.T, ctx context.Context, tr *tracium.Trace, tp *sdktrace.TracerProvider, srv *traciumtest.Server, n int) traciumtest.Trace {
+	t.Helper()
+	for i := range n {
+		_, s := tracium.StartSpan(ctx, tracium.Tool, fmt.Sprintf("step-%d", i))
+		s.End()
+	}
+	tr.End()
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, tp.Shutdown(sctx), "Shutdown")
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok, "the trace reached the server")
+	return got
 }

@@ -20,6 +20,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -50,6 +51,15 @@ func newExporter(t *testing.T, srv *traciumtest.Server, opts ...exporter.Option)
 	return exp
 }
 
+// newBlackHoleExporter returns an exporter to a server that never answers,
+// with no per-attempt timeout: only the callers' contexts end its requests.
+func newBlackHoleExporter(t *testing.T) *exporter.Exporter {
+	t.Helper()
+	srv := testutil.NewServer(t)
+	srv.InjectFault(traciumtest.Fault{BlackHole: true})
+	return newExporter(t, srv, exporter.WithTimeout(time.Hour))
+}
+
 // Transient answers are retried, honouring Retry-After, and everything
 // arrives once the server recovers.
 func TestRetryTransientFaults(t *testing.T) {
@@ -65,8 +75,7 @@ func TestRetryTransientFaults(t *testing.T) {
 	} {
 		t.Run(strings.TrimSpace(fmtFault(f)), func(t *testing.T) {
 			t.Parallel()
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			srv.InjectFault(f)
 			exp := newExporter(t, srv)
 			id, spans := stubs(t, "bot", 3)
@@ -97,8 +106,7 @@ func fmtFault(f traciumtest.Fault) string {
 // and the error names the trace, not the key.
 func TestFinalErrorKeepsTheRestOfTheBatch(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp := newExporter(t, srv)
 	badID, bad := stubs(t, "bad", 2)
 	goodID, good := stubs(t, "good", 2)
@@ -130,8 +138,7 @@ func TestFinalErrorKeepsTheRestOfTheBatch(t *testing.T) {
 // with one clear error and no retry storm.
 func TestUnauthorized(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp, err := exporter.New(exporter.WithAPIKey("wrong-key-123"), exporter.WithBaseURL(srv.URL()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
@@ -148,10 +155,7 @@ func TestUnauthorized(t *testing.T) {
 // Shutdown returns by its deadline.
 func TestBlackHoleHonoursContexts(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	srv.InjectFault(traciumtest.Fault{BlackHole: true})
-	exp := newExporter(t, srv, exporter.WithTimeout(time.Hour))
+	exp := newBlackHoleExporter(t)
 	_, spans := stubs(t, "bot", 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -182,8 +186,7 @@ func TestBlackHoleHonoursContexts(t *testing.T) {
 // answered 409: that counts as started, and nothing is lost or doubled.
 func TestLostStartAnswerIsNotDoubled(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Method: "POST", PathPrefix: "/agents/traces", Latency: time.Second, Times: 1})
 	exp := newExporter(t, srv, exporter.WithTimeout(200*time.Millisecond))
 	id, spans := stubs(t, "bot", 2)
@@ -206,8 +209,7 @@ func TestLostStartAnswerIsNotDoubled(t *testing.T) {
 // whatever fails.
 func TestAPIKeyNeverInErrors(t *testing.T) {
 	const key = "sk-very-secret-key-0001"
-	srv := traciumtest.NewServer(traciumtest.WithAPIKey(key))
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t, traciumtest.WithAPIKey(key))
 	var mu sync.Mutex
 	var seen []string
 	prev := otel.GetErrorHandler()
@@ -260,10 +262,7 @@ func newSpanRecorder() *tracetest.SpanRecorder { return tracetest.NewSpanRecorde
 // outlives the provider.
 func TestProcessorShutdownStopsExporterOnTimeout(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	srv.InjectFault(traciumtest.Fault{BlackHole: true})
-	exp := newExporter(t, srv, exporter.WithTimeout(time.Hour))
+	exp := newBlackHoleExporter(t)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
 		tracium.WithBatchOptions(sdktrace.WithExportTimeout(time.Hour)))))
 	for range 3 {
@@ -283,8 +282,7 @@ func TestProcessorShutdownStopsExporterOnTimeout(t *testing.T) {
 // over: their roots were exported, even if nothing reached the API.
 func TestNoStateLeftForEndedTracesWhenDead(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Status: 503})
 	exp := newExporter(t, srv, exporter.WithRetry(exporter.RetryConfig{Disabled: true}))
 	for range 20 {
@@ -298,8 +296,7 @@ func TestNoStateLeftForEndedTracesWhenDead(t *testing.T) {
 // An end answered 409 was accepted before (its first answer was lost).
 func TestEndAnsweredConflictIsAccepted(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{PathPrefix: "/agents/traces/", Method: "POST", Status: 409, Times: 0})
 	exp := newExporter(t, srv)
 	_, spans := stubs(t, "bot", 0)

@@ -118,8 +118,7 @@ func TestFaultMatrix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			errs := testutil.CaptureErrors(t)
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			key := tt.key
 			if key == "" {
 				key = srv.APIKey()

@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
-	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 // FuzzExportSpan feeds arbitrary attribute values (invalid UTF-8, huge
@@ -30,8 +30,7 @@ func FuzzExportSpan(f *testing.F) {
 	f.Add("é", strings.Repeat("t", 200), strings.Repeat("n", 600), "\xff\xfe", "[1,2", "t\x00n", "w\nx", "\x01", "m", math.Inf(1), int64(1)<<62, strings.Repeat("e", 20000), true)
 	f.Add(" ", "tool", "x", `{"a":"\ud800"}`, "null", strings.Repeat("t", 300), "ws", "a,b", "", -1.5, int64(0), "\u2028", false)
 
-	srv := traciumtest.NewServer()
-	f.Cleanup(srv.Close)
+	srv := testutil.NewServer(f)
 	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
 		exporter.WithRetry(exporter.RetryConfig{Disabled: true}))
 	if err != nil {

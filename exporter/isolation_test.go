@@ -126,8 +126,7 @@ func sawRequest(t *testing.T, srv *traciumtest.Server, prefix string, answered b
 // parallel: it captures the global error handler.
 func TestExportUnknownJoinedTraceDoesNotStallOthers(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp, tp := isolationPipeline(t, srv)
 
 	// The upstream service: its trace runs on a provider that exports
@@ -191,8 +190,7 @@ func TestExportFailingTraceDoesNotHoldOthers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			errs := testutil.CaptureErrors(t)
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			exp, tp := isolationPipeline(t, srv, exporter.WithTimeout(3*time.Second))
 
 			bad, err := tenant.New("t-bad")
@@ -230,11 +228,8 @@ func TestExportFailingTraceDoesNotHoldOthers(t *testing.T) {
 // export's deadline, as before parking, and dropped.
 func TestExportParkingIsBounded(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
-		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
-	require.NoError(t, err)
+	srv := testutil.NewServer(t)
+	exp := newParkingExporter(t, srv)
 	tp, rec := testutil.NewRecorded(t)
 	endJoinedSpans(tp, "unknown", 100)
 	require.Len(t, rec.Ended(), 100)
@@ -243,7 +238,7 @@ func TestExportParkingIsBounded(t *testing.T) {
 	// machine; the 4 workers then wait in place until it ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	err = exp.ExportSpans(ctx, rec.Ended())
+	err := exp.ExportSpans(ctx, rec.Ended())
 	require.Error(t, err, "the traces retried in place failed")
 	st := exp.Stats()
 	inPlace := st.SpansDropped
@@ -325,8 +320,7 @@ func TestExportSameCustomTraceIDTwoTenants(t *testing.T) {
 // the trace-id rule once trimmed, so the trimmed id is what every later
 // request of the trace uses: all its spans and its completion arrive.
 func TestExportAssignedTraceIDWithWhitespace(t *testing.T) {
-	srv := traciumtest.NewServer(traciumtest.WithTraceIDAssigner(func(id string) string { return "srv-" + id }))
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t, traciumtest.WithTraceIDAssigner(func(id string) string { return "srv-" + id }))
 	// A real proxy in front of the server pads the id of each start answer.
 	target, err := url.Parse(srv.URL())
 	require.NoError(t, err)
@@ -386,8 +380,7 @@ func TestExportAssignedTraceIDWithWhitespace(t *testing.T) {
 // other service's start has arrived: produced = delivered, nothing lost.
 func TestExportParkedJoinedSpansSpooledAtShutdown(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	dir := t.TempDir()
 	open := func() *exporter.Exporter {
 		exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
@@ -428,11 +421,8 @@ func TestExportParkedJoinedSpansSpooledAtShutdown(t *testing.T) {
 // parallel: it captures the global error handler.
 func TestExportStuckJoinedTracesReportedWithCount(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
-		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
-	require.NoError(t, err)
+	srv := testutil.NewServer(t)
+	exp := newParkingExporter(t, srv)
 	tp, rec := testutil.NewRecorded(t)
 	endJoinedSpans(tp, "stuck", 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -448,4 +438,15 @@ func TestExportStuckJoinedTracesReportedWithCount(t *testing.T) {
 	msgs := errs.Messages()
 	assert.LessOrEqual(t, countContaining(msgs, "stuck-"), 2, "rate-limited: %q", msgs)
 	assert.Equal(t, 1, countContaining(msgs, "9 more reports held back"), "the count of the other nine is reported: %q", msgs)
+}
+
+// newParkingExporter returns an exporter to srv that retries for a minute,
+// so that the joined traces the API does not know are parked, not dropped.
+// The test shuts it down itself, if at all.
+func newParkingExporter(t *testing.T, srv *traciumtest.Server) *exporter.Exporter {
+	t.Helper()
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()),
+		exporter.WithRetry(exporter.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: time.Minute}))
+	require.NoError(t, err)
+	return exp
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // RetryConfig configures retries of failed requests; see the package
@@ -130,11 +131,7 @@ func WithRetry(r RetryConfig) Option { return setting(api.SetRetry(r)) }
 // reached, the oldest trace's state is dropped (its later spans are still
 // posted) and the drop is counted. Values below 1 are ignored.
 func WithMaxTraces(n int) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxTraces = n
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.maxTraces, n) })
 }
 
 // WithOTLPWorkspace sets the workspace sent as the X-Workspace-ID header of
@@ -161,11 +158,7 @@ func WithWorkspace(id string) Option { return WithOTLPWorkspace(id) }
 // order. The default is 4; 1 sends the whole batch sequentially. Values
 // below 1 are ignored.
 func WithMaxConcurrentTraces(n int) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.parallel = n
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.parallel, n) })
 }
 
 // SpoolConfig configures the durable spool; see [WithSpool] and the

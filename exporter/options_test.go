@@ -17,6 +17,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -24,10 +25,8 @@ import (
 // Environment variables configure the exporter; code options win over them.
 // Not parallel: t.Setenv.
 func TestEnvAndOptionPrecedence(t *testing.T) {
-	srv := traciumtest.NewServer(traciumtest.WithAPIKey("env-key-123456"))
-	t.Cleanup(srv.Close)
-	other := traciumtest.NewServer(traciumtest.WithAPIKey("code-key-123456"))
-	t.Cleanup(other.Close)
+	srv := testutil.NewServer(t, traciumtest.WithAPIKey("env-key-123456"))
+	other := testutil.NewServer(t, traciumtest.WithAPIKey("code-key-123456"))
 
 	t.Setenv("TRACIUM_API_KEY", "env-key-123456")
 	t.Setenv("TRACIUM_BASE_URL", "  "+srv.URL()+"  ")
@@ -91,8 +90,7 @@ func TestNewErrors(t *testing.T) {
 // The X-Tenant-ID header of each request is its trace's tenant.
 func TestTenantHeaderPerTrace(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp := newExporter(t, srv)
 	var all []sdktrace.ReadOnlySpan
 	ids := map[string]string{}

@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -23,8 +24,7 @@ func TestShutdownDeliversEverything(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100,000 spans; scripts/test.sh runs it (no -short)")
 	}
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	exp := newExporter(t, srv)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
 		tracium.WithBatchOptions(sdktrace.WithBlocking(), sdktrace.WithMaxExportBatchSize(2048), sdktrace.WithMaxQueueSize(8192)))))

@@ -19,6 +19,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -212,8 +213,7 @@ func TestSpoolKill(t *testing.T) {
 
 func testSpoolKill(t *testing.T, killMidReplay bool) {
 	begin := time.Now()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Status: 503})
 	dir := t.TempDir()
 

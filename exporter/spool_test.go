@@ -275,8 +275,7 @@ func TestSpoolOutageThenRecovery(t *testing.T) {
 func TestSpoolSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Status: 503})
 
 	exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: dir})
@@ -319,8 +318,7 @@ func TestSpoolNeverKeepsFinalFailures(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := traciumtest.NewServer()
-			t.Cleanup(srv.Close)
+			srv := testutil.NewServer(t)
 			exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: t.TempDir()})
 			id, spans := stubs(t, "bot", 3)
 			srv.InjectFault(tt.fault(id))
@@ -338,8 +336,7 @@ func TestSpoolNeverKeepsFinalFailures(t *testing.T) {
 // Not parallel: it captures the OTel error handler.
 func TestSpoolFull(t *testing.T) {
 	h := testutil.CaptureErrors(t)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Status: 503})
 	dir := t.TempDir()
 	exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: dir, MaxBytes: 64 << 10})
@@ -377,8 +374,7 @@ func TestSpoolFull(t *testing.T) {
 func TestSpoolDamagedFiles(t *testing.T) {
 	h := testutil.CaptureErrors(t)
 	dir := t.TempDir()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Status: 503})
 	exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: dir})
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
@@ -432,8 +428,7 @@ func TestSpoolDamagedFiles(t *testing.T) {
 func TestSpoolShutdownHonoursContext(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{BlackHole: true})
 	exp, err := exporter.New(append(spoolOptions(srv, exporter.SpoolConfig{Dir: dir, ReplayTimeout: time.Hour}),
 		exporter.WithTimeout(time.Hour))...)
@@ -462,8 +457,7 @@ func TestSpoolShutdownHonoursContext(t *testing.T) {
 
 func TestSpoolOptionErrors(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	busy := t.TempDir()
@@ -500,8 +494,7 @@ func TestSpoolOptionErrors(t *testing.T) {
 func TestSpoolExportFlushShutdownConcurrentSafe(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Status: 503, Times: 40})
 	exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: dir})
 
@@ -622,8 +615,7 @@ func TestSpoolCursorOnFullDiskReportedOnce(t *testing.T) {
 // the API took other requests.
 func TestSpoolPoisonHeadDoesNotHoldLiveTraffic(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Method: "GET", PathPrefix: "/auth/me", Status: 404})
 	exp := newSpoolExporter(t, srv, exporter.SpoolConfig{Dir: t.TempDir()})
 

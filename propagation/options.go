@@ -11,6 +11,7 @@ import (
 
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/ratelimit"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 	"github.com/tracium-ai/tracium-go/internal/version"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -115,11 +116,7 @@ func WithDefaultWorkspace(id workspace.ID) Option {
 // captured header can be replayed. The default is [DefaultMaxAge]; d <= 0
 // keeps it.
 func WithMaxAge(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.maxAge = d
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.maxAge, d) })
 }
 
 // WithErrorInterval sets how often, at most, rejected inbound members are
@@ -265,9 +262,5 @@ func WithForwarding() TransportOption {
 // W3C trace context a receiver needs to nest its spans. The default is none:
 // otelhttp's transport injects it. nil keeps the default.
 func WithPropagators(p otelpropagation.TextMapPropagator) TransportOption {
-	return transportOptionFunc(func(c *transportConfig) {
-		if p != nil {
-			c.prop = p
-		}
-	})
+	return transportOptionFunc(func(c *transportConfig) { setopt.Set(&c.prop, p) })
 }

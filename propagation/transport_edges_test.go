@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	otelpropagation "go.opentelemetry.io/otel/propagation"
 
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
@@ -66,17 +66,12 @@ func TestTransportMergesEverySpellingForAllowedHost(t *testing.T) {
 // copies them to the redirected request).
 func TestTransportRedirectToOtherHost(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	require.NoError(t, err, "net.Listen on 127.0.0.2")
 	other := &recorder{}
-	other.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	other.Server = testutil.NewHTTPServerOn(t, testutil.OtherHost, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		other.mu.Lock()
 		other.headers = append(other.headers, r.Header.Clone())
 		other.mu.Unlock()
 	}))
-	other.Listener = ln
-	other.Start()
-	t.Cleanup(other.Close)
 	allowed := newRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+"/landed", http.StatusTemporaryRedirect)
 	}))

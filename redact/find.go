@@ -2,6 +2,7 @@ package redact
 
 import (
 	"encoding/base64"
+	"iter"
 	"strings"
 )
 
@@ -145,13 +146,7 @@ func findBasic(s string, i int) (int, int) {
 // findJWT finds what [JWT] matches.
 func findJWT(s string, i int) (int, int) {
 	b64url := func(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
-	for i < len(s) {
-		k := strings.Index(s[i:], "eyJ")
-		if k < 0 {
-			break
-		}
-		j := i + k
-		i = j + 1
+	for j := range indexes(s, i, "eyJ") {
 		if j > 0 && isWordByte(s[j-1]) {
 			continue
 		}
@@ -177,13 +172,7 @@ func findURLCredentials(s string, i int) (int, int) {
 	stop := func(c byte) bool {
 		return isSpace(c) || strings.IndexByte(`/?#@"'<>`, c) >= 0
 	}
-	for i < len(s) {
-		k := strings.Index(s[i:], "://")
-		if k < 0 {
-			break
-		}
-		j := i + k
-		i = j + 1
+	for j := range indexes(s, i, "://") {
 		if !hasScheme(s, j) {
 			continue
 		}
@@ -199,6 +188,20 @@ func findURLCredentials(s string, i int) (int, int) {
 		}
 	}
 	return -1, -1
+}
+
+// indexes yields the index of every occurrence of sub in s at or after i,
+// overlapping ones included, in order.
+func indexes(s string, i int, sub string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i < len(s) {
+			k := strings.Index(s[i:], sub)
+			if k < 0 || !yield(i+k) {
+				return
+			}
+			i += k + 1
+		}
+	}
 }
 
 // hasScheme reports whether s[:j] ends with a URL scheme: a letter at a

@@ -23,6 +23,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -274,8 +275,7 @@ var pipelines = []pipeline{
 // receiver's.
 func plantAll(t *testing.T, pl pipeline, resourceText string) (api, otlp [][]byte) {
 	t.Helper()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	sink := &otlpSink{}
 	osrv := httptest.NewServer(sink)
 	t.Cleanup(osrv.Close)
@@ -426,8 +426,7 @@ func agentNameChars(s string) bool {
 // span names, tags, input, output, metadata and the error.
 func TestOrdinaryTextArrivesUnchanged(t *testing.T) {
 	t.Parallel()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	p, err := tracium.Init(context.Background(),
 		tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
 	require.NoError(t, err)

@@ -18,7 +18,6 @@ import (
 	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
-	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 func mustNew(t *testing.T, c redact.Config) *redact.Redactor {
@@ -81,8 +80,7 @@ func TestJSON(t *testing.T) {
 func TestExporterMasksBeforeSending(t *testing.T) {
 	t.Parallel()
 	for _, drop := range []bool{false, true} {
-		srv := traciumtest.NewServer()
-		t.Cleanup(srv.Close)
+		srv := testutil.NewServer(t)
 		exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
 		require.NoError(t, err)
 		cfg := redact.Default()

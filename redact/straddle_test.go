@@ -13,15 +13,14 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
-	"github.com/tracium-ai/tracium-go/traciumtest"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 )
 
 // sendThroughInit runs f on a provider from Init (default redaction) and
 // returns every request body the API received.
 func sendThroughInit(t *testing.T, f func(ctx context.Context, p *tracium.Provider)) string {
 	t.Helper()
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	ctx := context.Background()
 	p, err := tracium.Init(ctx, tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
 	require.NoError(t, err, "Init")

@@ -16,6 +16,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/routing"
 	"github.com/tracium-ai/tracium-go/semconv"
@@ -31,9 +32,8 @@ import (
 // router's Stats and metrics, exactly, once Shutdown returned: the counts
 // of the evicted destinations' queues and exporters are kept.
 func TestRoutingCountersSurviveEviction(t *testing.T) {
-	recordErrors(t) // the refusals under test are reported, by design
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	testutil.CaptureErrors(t) // the refusals under test are reported, by design
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{Method: "POST", PathPrefix: "/agents/traces/", Status: 400, Times: 150})
 	resolve := func(_ context.Context, ten string) (routing.Destination, error) {
 		return routing.Destination{APIKey: srv.APIKey(), BaseURL: srv.URL(), Workspace: "ws_" + ten}, nil
@@ -79,24 +79,13 @@ func TestRoutingCountersSurviveEviction(t *testing.T) {
 	assert.Equal(t, uint64(produced), received+st.Dropped.Total()+st.SpansOutside+st.SpansNoTenant+st.SpansUnresolved+st.SpansNoRoom+st.SpansDropped,
 		"produced = delivered + dropped")
 
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, reader.Collect(context.Background(), &rm), "ManualReader.Collect")
 	got := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				key := m.Name
-				if cause, ok := dp.Attributes.Value(semconv.ErrorTypeKey); ok {
-					key += "/" + cause.AsString()
-				}
-				got[key] += dp.Value
-			}
+	testutil.Int64Sums(t, reader, func(name string, dp metricdata.DataPoint[int64]) {
+		if cause, ok := dp.Attributes.Value(semconv.ErrorTypeKey); ok {
+			name += "/" + cause.AsString()
 		}
-	}
+		got[name] += dp.Value
+	})
 	assert.Equal(t, int64(produced), got[semconv.SpanEndedInstrument], "tracium.span.ended")
 	assert.Equal(t, int64(st.SpansDelivered), got[semconv.SpanDeliveredInstrument], "tracium.span.delivered")
 	st.Dropped.ByCause(func(cause string, n uint64) {
@@ -145,9 +134,8 @@ func joinedTrace(t *testing.T, tp *sdktrace.TracerProvider, ten, id string) {
 // down, so the parked spans, given up by that shutdown, are counted
 // dropped (shutdown) and routed = delivered + dropped holds, exactly.
 func TestRoutingEvictionCountsParkedSpans(t *testing.T) {
-	recordErrors(t) // the given-up trace is reported, by design
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	testutil.CaptureErrors(t) // the given-up trace is reported, by design
+	srv := testutil.NewServer(t)
 	watchers := make(chan *exportWatcher, 2)
 	router, err := routing.NewProcessor(
 		func(_ context.Context, ten string) (routing.Destination, error) {
@@ -204,9 +192,8 @@ func TestRoutingEvictionCountsParkedSpans(t *testing.T) {
 // routed span is settled, and those queued or under way at the deadline
 // are dropped with cause shutdown, none undeliverable.
 func TestRoutingShutdownDeadlineSettles(t *testing.T) {
-	recordErrors(t) // the cut requests are reported, by design
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	testutil.CaptureErrors(t) // the cut requests are reported, by design
+	srv := testutil.NewServer(t)
 	srv.InjectFault(traciumtest.Fault{BlackHole: true})
 	router, err := newRouter(func(_ context.Context, ten string) (routing.Destination, error) {
 		return routing.Destination{APIKey: srv.APIKey(), BaseURL: srv.URL(), Workspace: "ws_" + ten}, nil

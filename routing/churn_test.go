@@ -19,6 +19,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/routing"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -68,9 +69,8 @@ func TestChurnKeepsFilesAndGoroutinesBounded(t *testing.T) {
 		workers   = 32
 		perWorker = 60 // traces: 1920 in all, each of 3 spans
 	)
-	errs := recordErrors(t)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	errs := testutil.CaptureErrors(t)
+	srv := testutil.NewServer(t)
 	// A slow API keeps evicted destinations busy flushing, as on a
 	// saturated host.
 	srv.InjectFault(traciumtest.Fault{Latency: 2 * time.Millisecond})
@@ -138,7 +138,7 @@ func TestChurnKeepsFilesAndGoroutinesBounded(t *testing.T) {
 	assert.LessOrEqual(t, gs.v.Load(), int64(goroutineBound), "goroutines (baseline %d)", g0)
 	assert.GreaterOrEqual(t, st.DestinationsEvicted, uint64(maxDests), "the tenants churned through the cap")
 	busy := 0
-	for _, err := range errs.all() {
+	for _, err := range errs.Errors() {
 		if strings.Contains(err.Error(), "spans dropped") {
 			busy++
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/routing"
 )
 
@@ -18,7 +19,7 @@ import (
 // and Shutdown, then checks the accounting, what each server received, and
 // the behaviour after Shutdown. Run it with -race and -count.
 func TestProcessorConcurrentSafe(t *testing.T) {
-	recordErrors(t) // the unknown tenant is reported; keep the output quiet
+	testutil.CaptureErrors(t) // the unknown tenant is reported; keep the output quiet
 	tenants := []string{"a", "b", "c", "d"}
 	servers := newTenantServers(t, tenants...)
 	tp, router := newProvider(t, resolverOf(servers), routing.WithMaxDestinations(2))

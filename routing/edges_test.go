@@ -12,7 +12,6 @@ import (
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/routing"
 	"github.com/tracium-ai/tracium-go/semconv"
-	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 // A span whose tenant attribute has surrounding whitespace (written by
@@ -21,8 +20,7 @@ import (
 // unresolved and reported. Not parallel: it captures the OTel error handler.
 func TestPaddedTenantIsNotRouted(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	var resolved atomic.Int32
 	p, err := routing.NewProcessor(func(context.Context, string) (routing.Destination, error) {
 		resolved.Add(1)

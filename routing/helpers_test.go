@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/routing"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -65,8 +65,7 @@ func newTenantServers(t *testing.T, tenants ...string) map[string]*tenantServer 
 	out := make(map[string]*tenantServer, len(tenants))
 	for _, ten := range tenants {
 		key := "key-of-" + ten
-		srv := traciumtest.NewServer(traciumtest.WithAPIKey(key))
-		t.Cleanup(srv.Close)
+		srv := testutil.NewServer(t, traciumtest.WithAPIKey(key))
 		out[ten] = &tenantServer{tenant: ten, key: key, srv: srv}
 	}
 	return out
@@ -110,35 +109,6 @@ func startOpen(t *testing.T, tp *sdktrace.TracerProvider, ten string) *tracium.T
 	require.NoError(t, err, "tenant.New")
 	_, tr := tracium.StartTrace(tenant.With(context.Background(), id), "support-bot", tracium.WithTracerProvider(tp))
 	return tr
-}
-
-// errRecorder records what reaches the OTel error handler.
-type errRecorder struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (r *errRecorder) Handle(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, err)
-}
-
-func (r *errRecorder) all() []error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]error(nil), r.errs...)
-}
-
-// recordErrors installs an errRecorder as the OTel error handler until the
-// test ends. Tests that use it cannot run in parallel.
-func recordErrors(t *testing.T) *errRecorder {
-	t.Helper()
-	old := otel.GetErrorHandler()
-	rec := &errRecorder{}
-	otel.SetErrorHandler(rec)
-	t.Cleanup(func() { otel.SetErrorHandler(old) })
-	return rec
 }
 
 // recExporter is a span exporter that keeps what it received, and how

@@ -7,6 +7,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // Defaults of the options.
@@ -146,22 +147,14 @@ func WithBatchOptions(opts ...sdktrace.BatchSpanProcessorOption) Option {
 // spans, which costs a second start request (answered 409, which counts as
 // accepted). Values below 1 are ignored.
 func WithMaxDestinations(n int) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxDests = n
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.maxDests, n) })
 }
 
 // WithMaxTenants bounds how many tenants' resolutions are cached; the least
 // recently used one is forgotten first. The default is
 // [DefaultMaxTenants]. Values below 1 are ignored.
 func WithMaxTenants(n int) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxTenants = n
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.maxTenants, n) })
 }
 
 // WithCacheTTL sets how long a successful resolution is used before the
@@ -170,11 +163,7 @@ func WithMaxTenants(n int) Option {
 // eviction. While the resolver is asked again, the other goroutines keep
 // using the old answer. Zero is ignored.
 func WithCacheTTL(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d != 0 {
-			c.ttl = d
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Set(&c.ttl, d) })
 }
 
 // WithErrorTTL sets how long a failed resolution (an error, [ErrSkip], or a
@@ -182,22 +171,14 @@ func WithCacheTTL(d time.Duration) Option {
 // spans are dropped without asking the resolver again until then. The
 // default is [DefaultErrorTTL]. Zero or a negative value is ignored.
 func WithErrorTTL(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.errTTL = d
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.errTTL, d) })
 }
 
 // WithResolveTimeout bounds each resolver call: its ctx ends after d. The
 // spans a call holds (see [Resolver]) wait for it that long at most. The
 // default is [DefaultResolveTimeout]. Zero or a negative value is ignored.
 func WithResolveTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.resolveTimeout = d
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.resolveTimeout, d) })
 }
 
 // WithResolveWait sets how long the start of an agent root (OnStart, run
@@ -210,11 +191,7 @@ func WithResolveTimeout(d time.Duration) Option {
 // that the first traces of a tenant still get their destination's
 // workspace. Zero or a negative value is ignored.
 func WithResolveWait(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.resolveWait = d
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.resolveWait, d) })
 }
 
 // WithEvictTimeout bounds the background flush and shutdown of a
@@ -222,11 +199,7 @@ func WithResolveWait(d time.Duration) Option {
 // when it ends is lost (and reported). The default is [DefaultEvictTimeout].
 // Zero or a negative value is ignored.
 func WithEvictTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.evictTimeout = d
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.evictTimeout, d) })
 }
 
 // WithMeterProvider makes the processor report its accounting ([Stats]) as
@@ -237,11 +210,7 @@ func WithEvictTimeout(d time.Duration) Option {
 // read from the counters at each collection, cost nothing on the span
 // path and keep reporting the final counts after Shutdown. nil is ignored.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return optionFunc(func(c *config) {
-		if mp != nil {
-			c.meter = mp
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Set(&c.meter, mp) })
 }
 
 // WithMaxConnsPerHost bounds the connections, per API host, of the HTTP
@@ -253,9 +222,5 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // gives an HTTP client (exporter.WithHTTPClient), nor with
 // [WithExporterFunc]. Values below 1 are ignored.
 func WithMaxConnsPerHost(n int) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxConns = n
-		}
-	})
+	return optionFunc(func(c *config) { setopt.Positive(&c.maxConns, n) })
 }

@@ -18,6 +18,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/routing"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
@@ -26,8 +27,7 @@ import (
 )
 
 func TestProcessorWorkspace(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	resolve := routing.Static(map[string]routing.Destination{
 		"acme":   {Workspace: "ws_acme"},
 		"globex": {Workspace: "ws_globex"},
@@ -142,7 +142,7 @@ func TestProcessorNoTenant(t *testing.T) {
 }
 
 func TestProcessorResolverErrors(t *testing.T) {
-	errs := recordErrors(t)
+	errs := testutil.CaptureErrors(t)
 	servers := newTenantServers(t, "good")
 	good := servers["good"]
 	var calls sync.Map // tenant -> *atomic.Int32
@@ -188,7 +188,7 @@ func TestProcessorResolverErrors(t *testing.T) {
 		assert.Equal(t, int32(1), n.(*atomic.Int32).Load(), "resolver calls for %s", ten)
 	}
 
-	got := errs.all()
+	got := errs.Errors()
 	var texts []string
 	for _, err := range got {
 		texts = append(texts, err.Error())
@@ -213,7 +213,7 @@ func containsAny(texts []string, sub string) bool {
 // every goroutine of the test waits, so the TTLs are exact and nothing
 // sleeps for real.
 func TestProcessorCacheTTL(t *testing.T) {
-	errs := recordErrors(t)
+	errs := testutil.CaptureErrors(t)
 	synctest.Test(t, func(t *testing.T) {
 		var (
 			calls   atomic.Int32
@@ -252,7 +252,7 @@ func TestProcessorCacheTTL(t *testing.T) {
 		step("success cached", 4*time.Minute, 2, 8)
 		failing.Store(true)
 		step("after the cache TTL, a failed refresh", 2*time.Minute, 3, 8)
-		assert.Len(t, errs.all(), 2, "one report per failure streak: %v", errs.all())
+		assert.Len(t, errs.Errors(), 2, "one report per failure streak: %v", errs.Errors())
 	})
 }
 
@@ -383,12 +383,19 @@ func TestProcessorMaxTenants(t *testing.T) {
 	assert.Equal(t, 1, router.Stats().Destinations, "Stats.Destinations")
 }
 
-func TestProcessorShutdownHonoursContext(t *testing.T) {
+// newStuckRouter returns a router whose one tenant, acme, has a server that
+// never answers, with a trace of acme ended and on its way there.
+func newStuckRouter(t *testing.T) (map[string]*tenantServer, *sdktrace.TracerProvider, *routing.Processor) {
+	t.Helper()
 	servers := newTenantServers(t, "acme")
 	servers["acme"].srv.InjectFault(traciumtest.Fault{BlackHole: true})
 	tp, router := newProvider(t, resolverOf(servers))
 	runTrace(t, tp, "acme")
+	return servers, tp, router
+}
 
+func TestProcessorShutdownHonoursContext(t *testing.T) {
+	_, tp, router := newStuckRouter(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -407,11 +414,7 @@ func TestProcessorShutdownHonoursContext(t *testing.T) {
 }
 
 func TestProcessorForceFlushHonoursContext(t *testing.T) {
-	servers := newTenantServers(t, "acme")
-	servers["acme"].srv.InjectFault(traciumtest.Fault{BlackHole: true})
-	tp, router := newProvider(t, resolverOf(servers))
-	runTrace(t, tp, "acme")
-
+	servers, tp, router := newStuckRouter(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	assert.ErrorIs(t, router.ForceFlush(ctx), context.DeadlineExceeded, "ForceFlush")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -114,8 +115,7 @@ func TestProcessorThreeTenantsConcurrent(t *testing.T) {
 // share one queue and exporter, and each request still carries one
 // tenant.
 func TestProcessorSharedDestination(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	shared := map[string]*tenantServer{}
 	for _, ten := range []string{"a", "b", "c"} {
 		shared[ten] = &tenantServer{tenant: ten, key: srv.APIKey(), srv: srv}
@@ -162,7 +162,7 @@ func TestProcessorEagerStart(t *testing.T) {
 }
 
 func TestProcessorMisorderedProcessors(t *testing.T) {
-	errs := recordErrors(t)
+	errs := testutil.CaptureErrors(t)
 	servers := newTenantServers(t, "acme")
 	router, err := newRouter(resolverOf(servers))
 	require.NoError(t, err, "NewProcessor")
@@ -177,7 +177,7 @@ func TestProcessorMisorderedProcessors(t *testing.T) {
 			assert.Len(t, tr.Spans, 3, "trace %s spans", id)
 		}
 	}
-	got := errs.all()
+	got := errs.Errors()
 	require.Len(t, got, 1, "one report: %v", got)
 	assert.Contains(t, got[0].Error(), "register tracium.NewSpanProcessor(nil) before the routing processor", "report")
 }

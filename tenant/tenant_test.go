@@ -8,13 +8,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
@@ -104,45 +104,24 @@ func TestMiddlewareNoLeakBetweenRequestsConcurrentSafe(t *testing.T) {
 	var wrong atomic.Int64
 	h := tenant.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _ := tenant.From(r.Context())
-		if id.String() != r.Header.Get("X-Expect") {
+		if id.String() != r.Header.Get(tenant.Header) {
 			wrong.Add(1)
 		}
 		_, _ = io.WriteString(w, id.String())
 	}))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	client := srv.Client()
 	const requests, workers = 1000, 32
-	jobs := make(chan string)
-	var wg sync.WaitGroup
 	var failures atomic.Int64
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ten := range jobs {
-				req, _ := http.NewRequest("GET", srv.URL, nil)
-				req.Header.Set(tenant.Header, ten)
-				req.Header.Set("X-Expect", ten)
-				resp, err := client.Do(req)
-				if err != nil {
-					failures.Add(1)
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if string(body) != ten {
-					wrong.Add(1)
-				}
-			}
-		}()
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range requests {
-		jobs <- fmt.Sprintf("tenant-%d", rng.IntN(50))
-	}
-	close(jobs)
-	wg.Wait()
+	testutil.Concurrently(requests, workers, func() string { return fmt.Sprintf("tenant-%d", rng.IntN(50)) }, func(ten string) {
+		_, body, err := testutil.GetAsTenant(srv.Client(), srv.URL, ten)
+		if err != nil {
+			failures.Add(1)
+		} else if string(body) != ten {
+			wrong.Add(1)
+		}
+	})
 	assert.Zero(t, failures.Load())
 	assert.Zero(t, wrong.Load(), "requests that saw another request's tenant")
 }

@@ -497,14 +497,7 @@ func (s *Server) handleDrift(c *call) {
 		return
 	}
 	q.allow("metrics*", "alert_channels*", "workspace_id")
-	if q.err != nil {
-		s.fail(c, http.StatusBadRequest, "%v", q.err)
-		return
-	}
-	var results []map[string]any
-	if s.cfg.drift != nil {
-		results = s.cfg.drift(cloneValues(q.v))
-	} else {
+	s.replyResults(c, q, s.cfg.drift, func() (results []map[string]any) {
 		for _, m := range q.v["metrics"] {
 			r := map[string]any{
 				"metric":         m,
@@ -517,8 +510,8 @@ func (s *Server) handleDrift(c *call) {
 			}
 			results = append(results, r)
 		}
-	}
-	s.replyResults(c, results)
+		return results
+	})
 }
 
 // handlePromptDrift serves POST /drift/prompt-embeddings/check (2.7).
@@ -531,14 +524,7 @@ func (s *Server) handlePromptDrift(c *call) {
 	threshold := q.number("similarity_threshold", 0.05)
 	baseline := q.days("baseline_days", 60)
 	current := q.days("current_days", 1)
-	if q.err != nil {
-		s.fail(c, http.StatusBadRequest, "%v", q.err)
-		return
-	}
-	var results []map[string]any
-	if s.cfg.promptDrift != nil {
-		results = s.cfg.promptDrift(cloneValues(q.v))
-	} else {
+	s.replyResults(c, q, s.cfg.promptDrift, func() (results []map[string]any) {
 		for _, w := range q.v["workspace_ids"] {
 			results = append(results, map[string]any{
 				"workspace_id":         w,
@@ -549,11 +535,24 @@ func (s *Server) handlePromptDrift(c *call) {
 				"current_days":         current,
 			})
 		}
-	}
-	s.replyResults(c, results)
+		return results
+	})
 }
 
-func (s *Server) replyResults(c *call, results []map[string]any) {
+// replyResults answers a drift check whose query is q: 400 when q has an
+// error, else the results of the test's function given as an option
+// (custom, given a copy of the query) or, without one, of def.
+func (s *Server) replyResults(c *call, q query, custom func(url.Values) []map[string]any, def func() []map[string]any) {
+	if q.err != nil {
+		s.fail(c, http.StatusBadRequest, "%v", q.err)
+		return
+	}
+	var results []map[string]any
+	if custom != nil {
+		results = custom(cloneValues(q.v))
+	} else {
+		results = def()
+	}
 	if results == nil {
 		results = []map[string]any{}
 	}

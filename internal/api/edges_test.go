@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -19,20 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 )
-
-// newServerOn starts a loopback test server on addr ("127.0.0.2:0": another
-// host than httptest's 127.0.0.1).
-func newServerOn(t *testing.T, addr string, h http.HandlerFunc) *httptest.Server {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(t, err, "net.Listen(%s)", addr)
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // A redirect to another host or port must never carry the key, the tenant
 // or the payload there, whatever client the caller passes and whatever the
@@ -44,7 +30,7 @@ func TestDoRedirectNeverLeavesOrigin(t *testing.T) {
 		otherGot.Add(1)
 		_, _ = io.Copy(io.Discard, r.Body)
 	}
-	otherHost := newServerOn(t, "127.0.0.2:0", land)
+	otherHost := testutil.NewHTTPServerOn(t, testutil.OtherHost, http.HandlerFunc(land))
 	otherPort := newServer(t, land)
 
 	clients := []struct {

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"net/http"
 	"time"
+
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // A Setting changes one field of a Config. The connection options of the
@@ -13,20 +15,12 @@ type Setting func(*Config)
 
 // SetAPIKey sets the API key; an empty key leaves it as it was.
 func SetAPIKey(key string) Setting {
-	return func(c *Config) {
-		if key != "" {
-			c.APIKey = key
-		}
-	}
+	return func(c *Config) { setopt.Set(&c.APIKey, key) }
 }
 
 // SetBaseURL sets the base URL; an empty URL leaves it as it was.
 func SetBaseURL(u string) Setting {
-	return func(c *Config) {
-		if u != "" {
-			c.BaseURL = u
-		}
-	}
+	return func(c *Config) { setopt.Set(&c.BaseURL, u) }
 }
 
 // SetInsecure allows a plain http:// base URL whose host is not loopback.
@@ -37,11 +31,7 @@ func SetInsecure() Setting {
 // SetTimeout sets the timeout of each attempt; zero or a negative value
 // leaves it as it was.
 func SetTimeout(d time.Duration) Setting {
-	return func(c *Config) {
-		if d > 0 {
-			c.Timeout = d
-		}
-	}
+	return func(c *Config) { setopt.Positive(&c.Timeout, d) }
 }
 
 // SetHeaders replaces the extra headers with a copy of h; an empty map
@@ -56,20 +46,12 @@ func SetHeaders(h map[string]string) Setting {
 
 // SetHTTPClient sets the HTTP client; nil leaves it as it was.
 func SetHTTPClient(hc *http.Client) Setting {
-	return func(c *Config) {
-		if hc != nil {
-			c.HTTPClient = hc
-		}
-	}
+	return func(c *Config) { setopt.Set(&c.HTTPClient, hc) }
 }
 
 // SetUserAgent sets the User-Agent; an empty value leaves it as it was.
 func SetUserAgent(ua string) Setting {
-	return func(c *Config) {
-		if ua != "" {
-			c.UserAgent = ua
-		}
-	}
+	return func(c *Config) { setopt.Set(&c.UserAgent, ua) }
 }
 
 // SetRetry sets the retry configuration.

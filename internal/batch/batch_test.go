@@ -64,19 +64,26 @@ func TestShutdownConcurrentSafe(t *testing.T) {
 	}
 }
 
+// endFiftySpans ends 50 spans into a processor exporting to exp, with a
+// queue of 100 and batches of 10.
+func endFiftySpans(exp sdktrace.SpanExporter) (*batch.Processor, *batch.Counters) {
+	c := new(batch.Counters)
+	p := batch.New(exp, options(sdktrace.WithMaxQueueSize(100), sdktrace.WithMaxExportBatchSize(10)), c)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
+	for range 50 {
+		_, s := tp.Tracer("test").Start(context.Background(), "s")
+		s.End()
+	}
+	return p, c
+}
+
 // TestShutdownDeadlineCountsTheRest shuts down while the exporter hangs:
 // Shutdown returns at its deadline, and once the export under way returns
 // every span is accounted for.
 func TestShutdownDeadlineCountsTheRest(t *testing.T) {
 	t.Parallel()
 	hang := &hangingExporter{entered: make(chan struct{}, 1)}
-	var c batch.Counters
-	p := batch.New(hang, options(sdktrace.WithMaxQueueSize(100), sdktrace.WithMaxExportBatchSize(10)), &c)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
-	for range 50 {
-		_, s := tp.Tracer("test").Start(context.Background(), "s")
-		s.End()
-	}
+	p, c := endFiftySpans(hang)
 	<-hang.entered // the first batch of 10 is being exported
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -100,13 +107,7 @@ func TestShutdownDeadlineCountsTheRest(t *testing.T) {
 func TestShutdownDeadlineSettlesBeforeReturning(t *testing.T) {
 	t.Parallel()
 	slow := &slowCancelExporter{entered: make(chan struct{}, 1), lag: 100 * time.Millisecond}
-	var c batch.Counters
-	p := batch.New(slow, options(sdktrace.WithMaxQueueSize(100), sdktrace.WithMaxExportBatchSize(10)), &c)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
-	for range 50 {
-		_, s := tp.Tracer("test").Start(context.Background(), "s")
-		s.End()
-	}
+	p, c := endFiftySpans(slow)
 	<-slow.entered
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

@@ -34,26 +34,20 @@ var componentIDs atomic.Int64
 // the process (type/N).
 func RegisterMetrics(mp metric.MeterProvider, scope, componentType string, read func() Observation) (metric.Registration, error) {
 	m := mp.Meter(scope, metric.WithInstrumentationVersion(version.Version), metric.WithSchemaURL(semconv.SchemaURL))
-	ended, err := m.Int64ObservableCounter(semconv.SpanEndedInstrument, metric.WithUnit("{span}"),
-		metric.WithDescription("Sampled spans that ended: the spans produced."))
-	if err != nil {
-		return nil, err
+	var counters [4]metric.Int64ObservableCounter
+	for i, c := range [len(counters)]struct{ name, desc string }{
+		{semconv.SpanEndedInstrument, "Sampled spans that ended: the spans produced."},
+		{semconv.SpanDeliveredInstrument, "Spans the Tracium API accepted."},
+		{semconv.SpanOutsideInstrument, "Spans not sent by design: outside any agent trace, or roots of empty lazy traces."},
+		{semconv.SpanDroppedInstrument, "Spans dropped, by cause (error.type)."},
+	} {
+		var err error
+		counters[i], err = m.Int64ObservableCounter(c.name, metric.WithUnit("{span}"), metric.WithDescription(c.desc))
+		if err != nil {
+			return nil, err
+		}
 	}
-	delivered, err := m.Int64ObservableCounter(semconv.SpanDeliveredInstrument, metric.WithUnit("{span}"),
-		metric.WithDescription("Spans the Tracium API accepted."))
-	if err != nil {
-		return nil, err
-	}
-	outside, err := m.Int64ObservableCounter(semconv.SpanOutsideInstrument, metric.WithUnit("{span}"),
-		metric.WithDescription("Spans not sent by design: outside any agent trace, or roots of empty lazy traces."))
-	if err != nil {
-		return nil, err
-	}
-	dropped, err := m.Int64ObservableCounter(semconv.SpanDroppedInstrument, metric.WithUnit("{span}"),
-		metric.WithDescription("Spans dropped, by cause (error.type)."))
-	if err != nil {
-		return nil, err
-	}
+	ended, delivered, outside, dropped := counters[0], counters[1], counters[2], counters[3]
 	name := fmt.Sprintf("%s/%d", componentType, componentIDs.Add(1)-1)
 	base := []attribute.KeyValue{semconv.ComponentTypeKey.String(componentType), semconv.ComponentNameKey.String(name)}
 	common := metric.WithAttributeSet(attribute.NewSet(base...))

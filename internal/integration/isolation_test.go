@@ -21,6 +21,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -52,8 +53,7 @@ func TestTenantIsolationConcurrentSafe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3,000 requests; scripts/test.sh runs it (no -short)")
 	}
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := testutil.NewServer(t)
 	frontTP, backTP := service(t, srv), service(t, srv)
 
 	backProp, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(backTP))
@@ -92,42 +92,21 @@ func TestTenantIsolationConcurrentSafe(t *testing.T) {
 	// 3,000 requests: 30 per tenant, 32 in flight at once. Ten thousand
 	// found nothing more and took four minutes of the test run's two cores.
 	const requests, tenants, workers = 3_000, 100, 32
-	jobs := make(chan string)
-	var wg sync.WaitGroup
 	var failed atomic.Int64
 	var mu sync.Mutex
 	expect := make(map[string]string, requests) // trace id -> tenant
 	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ten := range jobs {
-				req, _ := http.NewRequest("GET", front.URL, nil)
-				req.Header.Set(tenant.Header, ten)
-				resp, err := front.Client().Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				id, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					failed.Add(1)
-					continue
-				}
-				mu.Lock()
-				expect[string(id)] = ten
-				mu.Unlock()
-			}
-		}()
-	}
 	rng := rand.New(rand.NewPCG(3, 5))
-	for range requests {
-		jobs <- fmt.Sprintf("tenant-%03d", rng.IntN(tenants))
-	}
-	close(jobs)
-	wg.Wait()
+	testutil.Concurrently(requests, workers, func() string { return fmt.Sprintf("tenant-%03d", rng.IntN(tenants)) }, func(ten string) {
+		status, id, err := testutil.GetAsTenant(front.Client(), front.URL, ten)
+		if err != nil || status != 200 {
+			failed.Add(1)
+			return
+		}
+		mu.Lock()
+		expect[string(id)] = ten
+		mu.Unlock()
+	})
 	served := time.Since(start)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

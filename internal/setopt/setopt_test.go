@@ -1,0 +1,40 @@
+package setopt_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/tracium-ai/tracium-go/internal/setopt"
+)
+
+func TestPositive(t *testing.T) {
+	t.Parallel()
+	d := time.Minute
+	setopt.Positive(&d, 0)
+	assert.Equal(t, time.Minute, d, "zero keeps the default")
+	setopt.Positive(&d, -time.Second)
+	assert.Equal(t, time.Minute, d, "a negative value keeps the default")
+	setopt.Positive(&d, time.Second)
+	assert.Equal(t, time.Second, d, "a positive value replaces it")
+}
+
+func TestSet(t *testing.T) {
+	t.Parallel()
+	s := "default"
+	setopt.Set(&s, "")
+	assert.Equal(t, "default", s, "an empty string keeps the default")
+	setopt.Set(&s, "given")
+	assert.Equal(t, "given", s)
+
+	def := metric.MeterProvider(noop.NewMeterProvider())
+	mp := def
+	setopt.Set(&mp, nil)
+	assert.Equal(t, def, mp, "a nil interface keeps the default")
+	other := metric.MeterProvider(&noop.MeterProvider{})
+	setopt.Set(&mp, other)
+	assert.Same(t, other, mp)
+}
