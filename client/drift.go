@@ -164,15 +164,7 @@ type DriftResult struct {
 // retries, an answer that is not JSON) is returned as an error, with no
 // results.
 func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) ([]DriftResult, error) {
-	const op = "drift check"
-	if c == nil {
-		return nil, errNilClient
-	}
-	q, err := r.query()
-	if err != nil {
-		return nil, c.errf(op, "%w", err)
-	}
-	return c.results(ctx, op, "/drift/check", q)
+	return c.check(ctx, "drift check", "/drift/check", r.query)
 }
 
 // CheckPromptEmbeddingsDrift asks the API to run the prompt-embeddings drift
@@ -182,18 +174,19 @@ func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) ([]DriftRe
 // fields. The answer is read and errors are reported as for
 // [Client.CheckDrift].
 func (c *Client) CheckPromptEmbeddingsDrift(ctx context.Context, r PromptEmbeddingsRequest) ([]DriftResult, error) {
-	const op = "prompt embeddings drift check"
+	return c.check(ctx, "prompt embeddings drift check", "/drift/prompt-embeddings/check", r.query)
+}
+
+// check runs the drift check of path, with the query string query makes
+// (an error of operation op, and nothing sent, when it fails).
+func (c *Client) check(ctx context.Context, op, path string, query func() (url.Values, error)) ([]DriftResult, error) {
 	if c == nil {
 		return nil, errNilClient
 	}
-	q, err := r.query()
+	q, err := query()
 	if err != nil {
 		return nil, c.errf(op, "%w", err)
 	}
-	return c.results(ctx, op, "/drift/prompt-embeddings/check", q)
-}
-
-func (c *Client) results(ctx context.Context, op, path string, q url.Values) ([]DriftResult, error) {
 	body, err := c.do(ctx, api.Request{Method: http.MethodPost, Path: path, Query: q})
 	if err != nil {
 		return nil, err
