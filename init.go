@@ -252,7 +252,7 @@ func (p *Provider) Stats() Stats { return p.proc.Stats() }
 // StartTrace starts an agent trace on this provider: [StartTrace] with
 // [WithTracerProvider].
 func (p *Provider) StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (context.Context, *Trace) {
-	opts = append(opts[:len(opts):len(opts)], WithTracerProvider(p.tp))
+	opts = appendCopy(opts, WithTracerProvider(p.tp))
 	return StartTrace(ctx, agentName, opts...)
 }
 

@@ -82,7 +82,7 @@ func SpanFunc[A, R any](spanType SpanType, name string, fn func(context.Context,
 	capture := c.capture
 	return func(ctx context.Context, arg A) (R, error) {
 		if capture {
-			opts = append(opts[:len(opts):len(opts)], WithInput(arg))
+			opts = appendCopy(opts, WithInput(arg))
 		}
 		return RunSpan(ctx, spanType, name, func(ctx context.Context, _ Span) (R, error) {
 			return fn(ctx, arg)
