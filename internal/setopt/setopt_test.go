@@ -38,3 +38,22 @@ func TestSet(t *testing.T) {
 	setopt.Set(&mp, other)
 	assert.Same(t, other, mp)
 }
+
+type testConfig struct{ applied []string }
+
+type testOption interface{ apply(*testConfig) }
+
+type testOptionFunc func(*testConfig)
+
+func (f testOptionFunc) apply(c *testConfig) { f(c) }
+
+func named(s string) testOption {
+	return testOptionFunc(func(c *testConfig) { c.applied = append(c.applied, s) })
+}
+
+func TestApply(t *testing.T) {
+	t.Parallel()
+	var c testConfig
+	setopt.Apply(&c, []testOption{named("a"), nil, named("b")}, testOption.apply)
+	assert.Equal(t, []string{"a", "b"}, c.applied, "options apply in order, nil ones are skipped")
+}
