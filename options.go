@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -543,6 +544,16 @@ func textAttr(attrs []attribute.KeyValue, op string, key attribute.Key, what, v 
 		return attrs
 	}
 	return append(attrs, key.String(t))
+}
+
+// newTraceConfig applies opts in order, skipping nil ones.
+func newTraceConfig(opts []TraceOption) traceConfig {
+	return setopt.Fold(traceConfig{}, opts, TraceOption.applyTrace)
+}
+
+// newSpanConfig applies opts in order, skipping nil ones.
+func newSpanConfig(opts []SpanOption) spanConfig {
+	return setopt.Fold(spanConfig{}, opts, SpanOption.applySpan)
 }
 
 // appendCopy returns s followed by more, never writing into the array of

@@ -34,3 +34,16 @@ func Apply[O comparable, C any](c *C, opts []O, apply func(O, *C)) {
 		}
 	}
 }
+
+// Fold is [Apply] for options of the value-in, value-out form (otel-go's
+// SpanStartOption), which keep a per-span config off the heap: it returns
+// c with the non-nil options of opts applied in order by apply.
+func Fold[O comparable, C any](c C, opts []O, apply func(O, C) C) C {
+	var unset O
+	for _, o := range opts {
+		if o != unset {
+			c = apply(o, c)
+		}
+	}
+	return c
+}

@@ -57,3 +57,15 @@ func TestApply(t *testing.T) {
 	setopt.Apply(&c, []testOption{named("a"), nil, named("b")}, testOption.apply)
 	assert.Equal(t, []string{"a", "b"}, c.applied, "options apply in order, nil ones are skipped")
 }
+
+type valueOption interface{ apply(string) string }
+
+type suffix string
+
+func (s suffix) apply(c string) string { return c + string(s) }
+
+func TestFold(t *testing.T) {
+	t.Parallel()
+	got := setopt.Fold("x", []valueOption{suffix("a"), nil, suffix("b")}, valueOption.apply)
+	assert.Equal(t, "xab", got, "options apply in order, nil ones are skipped")
+}
