@@ -1,53 +1,119 @@
 package tenant_test
 
 import (
-	"context"
-	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
-func TestWithAndFrom(t *testing.T) {
-	t.Parallel()
-	_, ok := tenant.From(context.Background())
-	assert.False(t, ok)
-	id, err := tenant.New("acme")
-	require.NoError(t, err)
-	ctx := tenant.With(context.Background(), id)
-	got, ok := tenant.From(ctx)
-	assert.True(t, ok)
-	assert.Equal(t, "acme", got.String())
-	cleared := tenant.With(ctx, tenant.ID{})
-	_, ok = tenant.From(cleared)
-	assert.False(t, ok, "the zero ID clears")
-	var nilCtx context.Context
-	_, ok = tenant.From(nilCtx)
-	assert.False(t, ok, "a nil ctx must not panic")
-}
-
-func TestNewErrorsWrapInvalid(t *testing.T) {
-	t.Parallel()
-	_, err := tenant.New("")
-	require.Error(t, err)
-	assert.True(t, errors.Unwrap(err) != nil)
-}
-
-// HTTP drops surrounding whitespace from a header value, so a padded id
-// would reach the API as one tenant in X-Tenant-ID and another in the body:
-// it is refused everywhere an id enters.
-func TestNewRefusesSurroundingWhitespace(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{"acme ", " acme", " ", "  ", "\u00a0acme", "acme\u3000", "acme\u2028"} {
-		_, err := tenant.New(s)
-		assert.ErrorContains(t, err, "whitespace", "tenant.New(%q)", s)
+// echo answers with the tenant of the request's context.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	id, ok := tenant.From(r.Context())
+	if !ok {
+		_, _ = io.WriteString(w, "<none>")
+		return
 	}
-	for _, s := range []string{"ac me", "café-東京", "a\u00a0b"} {
-		id, err := tenant.New(s)
-		require.NoError(t, err, "tenant.New(%q)", s)
-		assert.Equal(t, s, id.String(), "tenant.New(%q) keeps the id as given", s)
+	_, _ = io.WriteString(w, id.String())
+})
+
+func TestMiddlewarePolicies(t *testing.T) {
+	t.Parallel()
+	anon, err := tenant.New("anonymous")
+	require.NoError(t, err)
+	tests := []struct {
+		name       string
+		opts       []tenant.Option
+		header     string
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "header", header: "acme", wantStatus: 200, wantBody: "acme"},
+		{name: "missing passes through", wantStatus: 200, wantBody: "<none>"},
+		{name: "missing uses default", opts: []tenant.Option{tenant.WithDefault(anon)}, wantStatus: 200, wantBody: "anonymous"},
+		{name: "missing rejected", opts: []tenant.Option{tenant.WithMissing(tenant.Reject)}, wantStatus: 401, wantBody: "tenant required\n"},
+		{name: "header wins over default", opts: []tenant.Option{tenant.WithDefault(anon)}, header: "acme", wantStatus: 200, wantBody: "acme"},
+		{name: "invalid rejected", header: string(make([]byte, 300)), wantStatus: 400, wantBody: "invalid tenant id\n"},
+		{
+			name:       "custom extractor",
+			opts:       []tenant.Option{tenant.WithExtractor(func(r *http.Request) string { return r.URL.Query().Get("org") })},
+			wantStatus: 200, wantBody: "from-query",
+		},
+		{name: "custom header", opts: []tenant.Option{tenant.WithExtractor(tenant.FromHeader("X-Org"))}, wantStatus: 200, wantBody: "<none>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := tenant.Middleware(tt.opts...)(echo)
+			req := httptest.NewRequest("GET", "/?org=from-query", nil)
+			if tt.header != "" {
+				req.Header.Set(tenant.Header, tt.header)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, tt.wantStatus, rec.Code)
+			assert.Equal(t, tt.wantBody, rec.Body.String())
+		})
+	}
+}
+
+func TestMiddlewareErrorHandler(t *testing.T) {
+	t.Parallel()
+	var got error
+	h := tenant.Middleware(tenant.WithErrorHandler(func(_ *http.Request, err error) { got = err }))(echo)
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set(tenant.Header, "a\x01b")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	require.Error(t, got)
+	assert.Contains(t, got.Error(), "control character")
+}
+
+// 1,000 concurrent requests with random tenants over real HTTP: every
+// handler sees exactly its own request's tenant.
+func TestMiddlewareNoLeakBetweenRequestsConcurrentSafe(t *testing.T) {
+	t.Parallel()
+	var wrong atomic.Int64
+	h := tenant.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := tenant.From(r.Context())
+		if id.String() != r.Header.Get(tenant.Header) {
+			wrong.Add(1)
+		}
+		_, _ = io.WriteString(w, id.String())
+	}))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	const requests, workers = 1000, 32
+	var failures atomic.Int64
+	rng := rand.New(rand.NewPCG(1, 2))
+	testutil.Concurrently(requests, workers, func() string { return fmt.Sprintf("tenant-%d", rng.IntN(50)) }, func(ten string) {
+		_, body, err := testutil.GetAsTenant(srv.Client(), srv.URL, ten)
+		if err != nil {
+			failures.Add(1)
+		} else if string(body) != ten {
+			wrong.Add(1)
+		}
+	})
+	assert.Zero(t, failures.Load())
+	assert.Zero(t, wrong.Load(), "requests that saw another request's tenant")
+}
+
+// A custom extractor that returns a padded id gets a 400, as for any
+// invalid id.
+func TestMiddlewareRefusesPaddedTenant(t *testing.T) {
+	t.Parallel()
+	h := tenant.Middleware(tenant.WithExtractor(func(r *http.Request) string { return r.URL.Query().Get("tenant") }))(echo)
+	for q, want := range map[string]int{"%20acme": 400, "acme%20": 400, "acme": 200} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/?tenant="+q, nil))
+		assert.Equal(t, want, rec.Code, "Middleware with tenant %q", q)
 	}
 }
