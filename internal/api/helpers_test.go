@@ -3,7 +3,6 @@ package api_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -172,12 +171,11 @@ func errorTree(err error, f func(error)) {
 	}
 }
 
-// refusedURL returns the URL of a loopback address that was just listened
-// on and closed: connections to it are refused.
+// refusedURL returns the URL of a loopback server that was just started
+// and closed: connections to it are refused.
 func refusedURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err, "net.Listen")
-	require.NoError(t, ln.Close(), "Listener.Close")
-	return "http://" + ln.Addr().String()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.URL
 }
