@@ -1,0 +1,367 @@
+package tracium_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/enduser"
+	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/semconv"
+	"github.com/tracium-ai/tracium-go/traciumtest"
+)
+
+func a15Flush(t *testing.T, tp *sdktrace.TracerProvider) {
+	t.Helper()
+	require.NoError(t, tp.ForceFlush(context.Background()))
+}
+
+// Claim 1: the handle from every depth, including a foreign tracer's span
+// and a goroutine, is the very handle; nested traces give the inner one.
+func TestAttack15TraceFromContextEverywhere(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv)
+	ctx, tr := tracium.StartTrace(context.Background(), "outer", tracium.WithTracerProvider(tp))
+	assert.Same(t, tr, tracium.TraceFromContext(ctx))
+	fctx, fs := tp.Tracer("foreign").Start(ctx, "db")
+	assert.Same(t, tr, tracium.TraceFromContext(fctx))
+	_, err := tracium.RunSpan(fctx, tracium.Tool, "t", func(ctx context.Context, s tracium.Span) (int, error) {
+		assert.Same(t, tr, tracium.TraceFromContext(ctx))
+		ictx, inner := tracium.StartTrace(ctx, "inner")
+		assert.Same(t, inner, tracium.TraceFromContext(ictx))
+		gctx, g := tp.Tracer("foreign").Start(ictx, "g")
+		assert.Same(t, inner, tracium.TraceFromContext(gctx))
+		tracium.TraceFromContext(gctx).AddTags("from-inner")
+		g.End()
+		inner.End()
+		// after the inner trace ended, its contexts still find it
+		assert.Same(t, inner, tracium.TraceFromContext(gctx))
+		return 0, nil
+	})
+	require.NoError(t, err)
+	fs.End()
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, s := tracium.StartSpan(fctx, tracium.Tool, "w")
+			tracium.TraceFromContext(fctx).AddTags("w")
+			s.End()
+		}()
+	}
+	wg.Wait()
+	tracium.TraceFromContext(fctx).SetSummary(map[string]any{"ok": true})
+	tr.End()
+	a15Flush(t, tp)
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok)
+	assert.Equal(t, []string{"w"}, got.FinalTags)
+	assert.Equal(t, map[string]any{"ok": true}, got.Summary)
+	assert.Nil(t, tracium.TraceFromContext(context.Background()))
+	assert.Nil(t, tracium.TraceFromContext(trace.ContextWithSpanContext(context.Background(), tr.SpanContext())))
+}
+
+// Claim 1: End racing AddTags/SetSummary/MarkFailed through TraceFromContext
+// in many goroutines: no race, exactly one end, the end is coherent.
+func TestAttack15TraceFromContextRacingEnd(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv)
+	for round := 0; round < 20; round++ {
+		ctx, tr := tracium.StartTrace(context.Background(), "racer", tracium.WithTracerProvider(tp), tracium.WithLazyStart())
+		_, s := tracium.StartSpan(ctx, tracium.Tool, "x")
+		s.End()
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				h := tracium.TraceFromContext(ctx)
+				h.AddTags("t", "u")
+				h.SetSummary(map[string]any{"i": i})
+				if i == 3 && round%2 == 0 {
+					h.MarkFailed(errors.New("boom"))
+				}
+				_ = h.Tags()
+				_ = h.Failed()
+			}(i)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); <-start; tr.End() }()
+		close(start)
+		wg.Wait()
+		tr.End()
+	}
+	a15Flush(t, tp)
+	for _, got := range srv.Traces() {
+		assert.Equal(t, 1, got.Starts)
+		assert.Equal(t, 1, got.Completions+got.Failures, "one end for %s", got.ID)
+	}
+	assert.Len(t, srv.Traces(), 20)
+}
+
+// Claim 2: case-insensitive de-dup between default and own tags keeps the
+// default's spelling; defaults apply to a lazy nested trace too.
+func TestAttack15DefaultsNestedLazy(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv, tracium.WithDefaultTags("Prod", " eu "), tracium.WithDefaultVersion("9.9"),
+		tracium.WithDefaultModel("m-def"), tracium.WithDefaultMetadata(map[string]any{"a": 1, "b": map[string]any{"x": 1}}))
+	ctx, outer := tracium.StartTrace(context.Background(), "outer", tracium.WithTracerProvider(tp),
+		tracium.WithTags("prod", "EU", "x"), tracium.WithMetadata(map[string]any{"b": "own"}))
+	ictx, inner := tracium.StartTrace(ctx, "inner", tracium.WithLazyStart(), tracium.WithModel("m-own"))
+	_, s := tracium.StartSpan(ictx, tracium.LLM, "call")
+	s.End()
+	inner.End()
+	outer.End()
+	a15Flush(t, tp)
+	o, ok := srv.Trace(outer.ID())
+	require.True(t, ok)
+	assert.Equal(t, []string{"Prod", "eu", "x"}, o.Tags)
+	assert.Equal(t, map[string]any{"a": float64(1), "b": "own"}, o.Metadata)
+	assert.Equal(t, "m-def", o.ModelID)
+	assert.Equal(t, "9.9", o.Version)
+	in, ok := srv.Trace(inner.ID())
+	require.True(t, ok)
+	assert.Equal(t, []string{"Prod", "eu"}, in.Tags)
+	assert.Equal(t, "m-own", in.ModelID)
+	assert.Equal(t, "9.9", in.Version)
+	assert.Equal(t, map[string]any{"a": float64(1), "b": map[string]any{"x": float64(1)}}, in.Metadata)
+}
+
+// Claim 2: bad defaults are reported once, with Init too, and the rest kept.
+func TestAttack15BadDefaultsReportedOnceInit(t *testing.T) {
+	errs := captureErrors(t)
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	long := strings.Repeat("L", 129)
+	p, err := tracium.Init(context.Background(),
+		tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())),
+		tracium.WithDefaultTags("ok", long, "ok2"), tracium.WithDefaultAgentName("bad:name"),
+		tracium.WithDefaultMetadata(map[string]any{"f": func() {}}), tracium.WithDefaultVersion("v1"))
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		_, tr := p.StartTrace(context.Background(), "app", tracium.WithAutomaticName())
+		tr.End()
+	}
+	require.NoError(t, p.Shutdown(context.Background()))
+	msgs := errs.Messages()
+	t.Logf("messages: %q", msgs)
+	count := func(sub string) int {
+		n := 0
+		for _, m := range msgs {
+			if strings.Contains(m, sub) {
+				n++
+			}
+		}
+		return n
+	}
+	assert.Equal(t, 1, count("bad:name"), "bad agent name reported once")
+	assert.Equal(t, 1, count("129 characters, more than 128"), "bad tag reported once")
+	assert.Equal(t, 1, count("unsupported type: func()"), "bad metadata reported once")
+	traces := srv.Traces()
+	require.Len(t, traces, 3)
+	for _, got := range traces {
+		assert.Equal(t, "app", got.AgentName)
+		assert.Equal(t, []string{"ok", "ok2"}, got.Tags)
+		assert.Equal(t, "v1", got.Version)
+		assert.Nil(t, got.Metadata)
+	}
+}
+
+func a15Span(t *testing.T, tr traciumtest.Trace, name string) traciumtest.Span {
+	t.Helper()
+	for _, s := range tr.Spans {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no span %q in %+v", name, tr.Spans)
+	return traciumtest.Span{}
+}
+
+func a15Has(msgs []string, sub string) bool {
+	for _, m := range msgs {
+		if strings.Contains(m, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// Claim 4: unicode ids count characters; bad ids, depths and latencies are
+// reported and replaced by derived values; the span still goes out.
+func TestAttack15RecordSpanBadValues(t *testing.T) {
+	errs := captureErrors(t)
+	uni := strings.Repeat("é", 256) // 256 characters, 512 bytes: valid
+	end := time.Now()
+	got := importInto(t, func(ctx context.Context) {
+		tracium.RecordSpan(ctx, tracium.Tool, "uni", tracium.Record{SpanID: uni})
+		tracium.RecordSpan(ctx, tracium.Tool, "padded", tracium.Record{SpanID: "  p-1\t", Depth: intp(2)})
+		tracium.RecordSpan(ctx, tracium.Tool, "child-of-padded", tracium.Record{SpanID: "c-1", ParentSpanID: " p-1 "})
+		tracium.RecordSpan(ctx, tracium.Tool, "long-id", tracium.Record{SpanID: strings.Repeat("x", 257)})
+		tracium.RecordSpan(ctx, tracium.Tool, "blank-id", tracium.Record{SpanID: " \t "})
+		tracium.RecordSpan(ctx, tracium.Tool, "neg-depth", tracium.Record{SpanID: "nd", Depth: intp(-1)})
+		tracium.RecordSpan(ctx, tracium.Tool, "huge-depth", tracium.Record{SpanID: "hd", Depth: intp(1 << 31)})
+		tracium.RecordSpan(ctx, tracium.Tool, "neg-latency", tracium.Record{SpanID: "nl", Latency: -5 * time.Millisecond,
+			Start: end.Add(-40 * time.Millisecond), End: end})
+		tracium.RecordSpan(ctx, tracium.Tool, "long-parent", tracium.Record{SpanID: "lp", ParentSpanID: strings.Repeat("q", 257)})
+	})
+	msgs := errs.Messages()
+	t.Logf("messages: %q", msgs)
+	s := a15Span(t, got, "uni")
+	assert.Equal(t, uni, s.ID, "256 characters is within the limit")
+	s = a15Span(t, got, "padded")
+	assert.Equal(t, "p-1", s.ID)
+	assert.Equal(t, 2, s.DepthLevel)
+	s = a15Span(t, got, "child-of-padded")
+	assert.Equal(t, "p-1", s.ParentSpanID)
+	assert.Equal(t, 3, s.DepthLevel)
+	s = a15Span(t, got, "long-id")
+	assert.Len(t, s.ID, 16, "derived OTel id")
+	s = a15Span(t, got, "blank-id")
+	assert.Len(t, s.ID, 16, "derived OTel id")
+	s = a15Span(t, got, "neg-depth")
+	assert.Equal(t, 0, s.DepthLevel)
+	s = a15Span(t, got, "huge-depth")
+	assert.Equal(t, 0, s.DepthLevel)
+	s = a15Span(t, got, "neg-latency")
+	require.NotNil(t, s.LatencyMS)
+	assert.Equal(t, int64(40), *s.LatencyMS)
+	s = a15Span(t, got, "long-parent")
+	assert.Equal(t, "", s.ParentSpanID)
+	assert.Equal(t, 0, s.DepthLevel)
+	assert.GreaterOrEqual(t, len(msgs), 6, "each bad value reported")
+}
+
+// Claim 4: a ParentSpanID naming a span imported in ANOTHER trace must not
+// decide this span's depth ("recorded before in the same trace").
+func TestAttack15RecordSpanParentInOtherTrace(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv)
+	actx, a := tracium.StartTrace(context.Background(), "a", tracium.WithTracerProvider(tp))
+	tracium.RecordSpan(actx, tracium.Tool, "pa", tracium.Record{SpanID: "shared-parent", Depth: intp(5)})
+	bctx, b := tracium.StartTrace(context.Background(), "b", tracium.WithTracerProvider(tp))
+	tracium.RecordSpan(bctx, tracium.Tool, "cb", tracium.Record{SpanID: "cb", ParentSpanID: "shared-parent"})
+	a.End()
+	b.End()
+	a15Flush(t, tp)
+	got, ok := srv.Trace(b.ID())
+	require.True(t, ok)
+	s := a15Span(t, got, "cb")
+	assert.Equal(t, 0, s.DepthLevel, "the parent is not in this trace: ctx's depth")
+	// also a nested trace: the parent recorded in the outer trace
+	octx, o := tracium.StartTrace(context.Background(), "o", tracium.WithTracerProvider(tp))
+	tracium.RecordSpan(octx, tracium.Tool, "po", tracium.Record{SpanID: "outer-parent", Depth: intp(7)})
+	ictx, in := tracium.StartTrace(octx, "i")
+	tracium.RecordSpan(ictx, tracium.Tool, "ci", tracium.Record{SpanID: "ci", ParentSpanID: "outer-parent"})
+	in.End()
+	o.End()
+	a15Flush(t, tp)
+	got, ok = srv.Trace(in.ID())
+	require.True(t, ok)
+	s = a15Span(t, got, "ci")
+	assert.Equal(t, 0, s.DepthLevel, "the parent is in the outer trace, not this one")
+}
+
+// Claim 7: user ids validated by characters; whitespace trimmed.
+func TestAttack15EndUserValidation(t *testing.T) {
+	_, err := enduser.NewUser(strings.Repeat("é", 255))
+	assert.NoError(t, err, "255 characters")
+	_, err = enduser.NewUser(strings.Repeat("é", 256))
+	assert.Error(t, err)
+	_, err = enduser.NewUser(strings.Repeat("a", 256))
+	assert.Error(t, err)
+	u, err := enduser.NewUser(" \t u-1 \n")
+	require.NoError(t, err)
+	assert.Equal(t, "u-1", u.String())
+	for _, bad := range []string{"a\x00b", "a\nb", "a\x7fb", "a\u0085b", "a\u009bb", "\xff", ""} {
+		_, err = enduser.NewUser(bad)
+		assert.Error(t, err, "%q", bad)
+		_, err = enduser.NewSession(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+}
+
+// Claim 7: every span of the trace carries the trace's user and session,
+// whatever user a span's own ctx carries; the start metadata has user_id
+// and conversation_id, the app's keys winning.
+func TestAttack15EndUserEverySpanAndMetadata(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp, rec := newRecorded(t)
+	wtp := newWire(t, srv)
+	for _, p := range []*sdktrace.TracerProvider{tp, wtp} {
+		ctx := enduser.ContextWithUser(context.Background(), mustUser(t, "u-ctx"))
+		ctx, tr := tracium.StartTrace(ctx, "bot", tracium.WithTracerProvider(p), tracium.WithUser(" u-trace "),
+			tracium.WithSession("s-1"), tracium.WithMetadata(map[string]any{"conversation_id": "mine"}))
+		other := enduser.ContextWithUser(ctx, mustUser(t, "u-other"))
+		other = enduser.ContextWithSession(other, mustSession(t, "s-other"))
+		_, s := tracium.StartSpan(other, tracium.Tool, "tool-other-ctx")
+		s.End()
+		_, f := p.Tracer("foreign").Start(other, "foreign")
+		f.End()
+		tracium.RecordSpan(other, tracium.Tool, "recorded", tracium.Record{SpanID: "r1"})
+		tr.End()
+		if p == wtp {
+			a15Flush(t, wtp)
+			got, ok := srv.Trace(tr.ID())
+			require.True(t, ok)
+			assert.Equal(t, map[string]any{"user_id": "u-trace", "conversation_id": "mine"}, got.Metadata)
+			assert.NotContains(t, string(got.StartRaw), "session_id")
+		}
+	}
+	for _, name := range []string{"bot", "tool-other-ctx", "foreign", "recorded"} {
+		a := attrs(byName(t, rec, name))
+		assert.Equal(t, "u-trace", a[attribute.Key("user.id")].AsString(), name)
+		assert.Equal(t, "s-1", a[attribute.Key("session.id")].AsString(), name)
+		assert.Equal(t, "s-1", a[attribute.Key("gen_ai.conversation.id")].AsString(), name)
+	}
+	_ = semconv.TraceMetadataKey
+	_ = json.Valid
+}
+
+// Claim 2: WithDefaultModel and WithDefaultVersion say an over-long value
+// "is cut to 256 (128) characters, which is reported"; WithModel and
+// WithVersion say the same for a trace (and contract 5.1: cut, never an
+// error). Observed: the value is dropped whole, the start has no model_id
+// and no version.
+func TestAttack15DefaultModelVersionCut(t *testing.T) {
+	errs := captureErrors(t)
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	model, version := strings.Repeat("ab-", 100), strings.Repeat("1.", 100) // 300 and 200 characters
+	tp := newWire(t, srv, tracium.WithDefaultModel(model), tracium.WithDefaultVersion(version))
+	_, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
+	tr.End()
+	_, tr2 := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp),
+		tracium.WithModel(model), tracium.WithVersion(version))
+	tr2.End()
+	a15Flush(t, tp)
+	t.Logf("messages: %.600q", errs.Messages())
+	for _, id := range []string{tr.ID(), tr2.ID()} {
+		got, ok := srv.Trace(id)
+		require.True(t, ok)
+		t.Logf("start body: %s", got.StartRaw)
+		assert.NotEmpty(t, got.ModelID, "model cut to 256 characters, not dropped")
+		assert.True(t, strings.HasPrefix(model, got.ModelID) && len(got.ModelID) <= 256)
+		assert.NotEmpty(t, got.Version, "version cut to 128 characters, not dropped")
+		assert.True(t, strings.HasPrefix(version, got.Version) && len(got.Version) <= 128)
+	}
+}
