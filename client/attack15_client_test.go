@@ -1,0 +1,201 @@
+package client_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracium-ai/tracium-go/client"
+	"github.com/tracium-ai/tracium-go/traciumtest"
+)
+
+const a15Key = "tk-ATTACK15-0123456789abcdef"
+
+// Invalid arguments that quote the caller's input must not quote the API
+// key when the caller (by mistake) passed it as an argument.
+func TestAttack15InvalidArgumentErrorsHideKey(t *testing.T) {
+	srv := newServer(t, traciumtest.WithAPIKey(a15Key))
+	c := newClient(t, srv)
+	ctx := context.Background()
+	var errs []error
+	_, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: a15Key + ":x"})
+	errs = append(errs, err)
+	_, err = c.StartTrace(ctx, client.StartTraceRequest{AgentName: "a", TraceID: a15Key + ".x"})
+	errs = append(errs, err)
+	_, err = c.StartTrace(ctx, client.StartTraceRequest{AgentName: "a", WorkspaceID: " " + a15Key})
+	errs = append(errs, err)
+	_, err = c.StartTrace(ctx, client.StartTraceRequest{AgentName: "a", Tags: []string{a15Key + strings.Repeat("t", 120)}})
+	errs = append(errs, err)
+	errs = append(errs, c.RecordSpans(ctx, a15Key+"/x", []client.Span{{ID: "a", Type: "llm", StartedAt: time.Now()}}))
+	errs = append(errs, c.RecordSpans(ctx, "t", []client.Span{{ID: "a", Type: "llm", StartedAt: time.Now(), Status: a15Key + strings.Repeat("s", 120)}}))
+	errs = append(errs, c.FailTrace(ctx, a15Key+" x", "m"))
+	_, err = c.Gantt(ctx, a15Key+"?")
+	errs = append(errs, err)
+	_, err = c.CheckDrift(ctx, client.DriftCheckRequest{WorkspaceID: "\x00" + a15Key})
+	errs = append(errs, err)
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		assert.ErrorIs(t, err, client.ErrInvalid, "%d", i)
+		assert.NotContains(t, err.Error(), "ATTACK15", "error %d quotes the API key: %v", i, err)
+	}
+	assert.Empty(t, srv.Requests())
+}
+
+// A server echoing the key in encodings the README lists: percent-encoded,
+// base64, hex, upper case, half of it.
+func TestAttack15KeyEchoedEncoded(t *testing.T) {
+	encs := []string{url.QueryEscape(a15Key), base64.StdEncoding.EncodeToString([]byte(a15Key)),
+		fmt.Sprintf("%x", a15Key), strings.ToUpper(a15Key), strings.ToLower(a15Key), a15Key[:len(a15Key)/2+1],
+		strings.ReplaceAll(a15Key, "-", `\u002d`)}
+	for i, enc := range encs {
+		echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			fmt.Fprintf(w, `{"detail":"bad key %s"}`, enc)
+		}))
+		c, err := client.NewWithEnv(noEnv, client.WithAPIKey(a15Key), client.WithBaseURL(echo.URL), client.WithRetry(client.RetryConfig{Disabled: true}))
+		require.NoError(t, err)
+		_, err = c.StartTrace(context.Background(), client.StartTraceRequest{AgentName: "bot"})
+		require.Error(t, err)
+		msg := err.Error()
+		assert.NotContains(t, strings.ToLower(msg), strings.ToLower(a15Key[len(a15Key)/2:]), "enc %d: %s", i, msg)
+		assert.NotContains(t, msg, enc, "enc %d: %s", i, msg)
+		echo.Close()
+	}
+}
+
+// Redirect to another origin with the key in the Location: refused, the
+// key nowhere in the error, nothing sent to the other host.
+func TestAttack15RedirectWithKey(t *testing.T) {
+	hits := 0
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
+	t.Cleanup(other.Close)
+	redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/x?k="+url.QueryEscape(r.Header.Get("X-API-Key"))+"#"+r.Header.Get("X-API-Key"), http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redir.Close)
+	c, err := client.NewWithEnv(noEnv, client.WithAPIKey(a15Key), client.WithBaseURL(redir.URL), client.WithRetry(client.RetryConfig{Disabled: true}))
+	require.NoError(t, err)
+	_, err = c.StartTrace(context.Background(), client.StartTraceRequest{AgentName: "bot"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "ATTACK15")
+	_, err = c.Me(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "ATTACK15")
+	assert.Equal(t, 0, hits)
+}
+
+// A canceled context sends nothing and says so.
+func TestAttack15CanceledContext(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot"})
+	assert.ErrorIs(t, err, context.Canceled)
+	err = c.RecordSpans(ctx, "t-1", []client.Span{{ID: "a", Type: "llm", StartedAt: time.Now()}})
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = c.Me(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, client.IsRetryable(err) && client.StatusCode(err) != 0)
+	assert.Empty(t, srv.Requests())
+}
+
+// Unicode: limits count characters; the agent-name rule is the contract's
+// ASCII class; what the client accepts the strict server accepts.
+func TestAttack15Unicode(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	tr, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot", TraceID: "u-1",
+		Tags: []string{strings.Repeat("é", 128), "日本"}, ModelID: strings.Repeat("ü", 256), Version: strings.Repeat("ß", 128),
+		WorkspaceID: strings.Repeat("ω", 256)})
+	require.NoError(t, err, "limits in characters")
+	now := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.FixedZone("X", 5*3600))
+	err = c.RecordSpans(ctx, tr.ID, []client.Span{{ID: strings.Repeat("ñ", 256), Type: strings.Repeat("т", 128), StartedAt: now,
+		CompletedAt: now.Add(time.Millisecond), Name: strings.Repeat("名", 512), Status: strings.Repeat("s", 128),
+		Input: map[string]any{"q": "\u2028\u0000"}}})
+	require.NoError(t, err)
+	got, ok := srv.Trace("u-1")
+	require.True(t, ok)
+	require.Len(t, got.Spans, 1)
+	assert.Equal(t, "2026-01-01T22:04:05.123456+00:00", got.Spans[0].StartedAtRaw)
+
+	_, err = c.StartTrace(ctx, client.StartTraceRequest{AgentName: "café"})
+	if err == nil {
+		t.Errorf("agent name with a non-ASCII letter accepted and sent; contract regex is ^[a-zA-Z0-9\\s\\-_.]+$")
+	} else if !errors.Is(err, client.ErrInvalid) {
+		t.Errorf("agent name café: sent and refused by the server instead of ErrInvalid: %v", err)
+	}
+}
+
+// Exactly 1000 spans go in one request; 1001 send nothing; the body is
+// {"spans":[...]} and nothing else; a trimmed trace id goes in the path.
+func TestAttack15SpansBatchAndPath(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	_, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot", TraceID: "p-1"})
+	require.NoError(t, err)
+	now := time.Now()
+	spans := make([]client.Span, 1000)
+	for i := range spans {
+		spans[i] = client.Span{ID: fmt.Sprint("s", i), Type: "tool", StartedAt: now}
+	}
+	require.NoError(t, c.RecordSpans(ctx, "  p-1\t", spans))
+	err = c.RecordSpans(ctx, "p-1", append(spans, client.Span{ID: "x", Type: "tool", StartedAt: now}))
+	assert.ErrorIs(t, err, client.ErrInvalid)
+	require.NoError(t, c.UpdateSpan(ctx, "p-1", " s1 ", client.Span{ID: "ignored", Type: "tool", StartedAt: now, CompletedAt: now}))
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3)
+	assert.Equal(t, "/agents/traces/p-1/spans", reqs[1].Path)
+	var body map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(reqs[1].Body, &body))
+	assert.Len(t, body, 1)
+	var upd struct{ Spans []map[string]any }
+	require.NoError(t, json.Unmarshal(reqs[2].Body, &upd))
+	require.Len(t, upd.Spans, 1)
+	assert.Equal(t, "s1", upd.Spans[0]["id"])
+	assert.Equal(t, "completed", upd.Spans[0]["status"])
+	got, _ := srv.Trace("p-1")
+	assert.Len(t, got.Spans, 1000)
+}
+
+// Contract 2.5 / FailTrace's doc: the message is cut to its first 10 000
+// characters followed by "... (truncated)". A message made of one long run
+// without spaces (a base64 blob, minified JSON, a long identifier) loses
+// its whole text.
+func TestAttack15FailTraceCutKeepsText(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	for i, msg := range []string{
+		strings.Repeat("é", 10001),
+		"upstream said: " + strings.Repeat("x", 10010),
+		`{"error":` + strings.Repeat(`"ab",`, 2100) + `"end"}`,
+	} {
+		id := fmt.Sprint("f-", i)
+		_, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot", TraceID: id})
+		require.NoError(t, err)
+		require.NoError(t, c.FailTrace(ctx, id, msg))
+		got, ok := srv.Trace(id)
+		require.True(t, ok)
+		want := string([]rune(msg)[:10000]) + "... (truncated)"
+		if !assert.Equal(t, len([]rune(want)), len([]rune(got.Error)), "message %d: sent %.80q...", i, got.Error) {
+			continue
+		}
+		assert.Equal(t, want, got.Error)
+	}
+}
