@@ -1,0 +1,52 @@
+package traciumopenai_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
+	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
+)
+
+// Claims 1 and 6: a client middleware running under the automatic trace
+// (inside the Tracium middleware) reaches that trace's handle; what it sets
+// reaches the trace's end. The automatic trace has the defaults first, then
+// @openai, then the WithTraceOptions tags, and the default agent name; a
+// foreign (non-agent) OTel span around the call does not change that.
+func TestAttack15AutomaticTraceHandleAndTags(t *testing.T) {
+	pl := llmtest.NewPipeline(t, tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod", "@OPENAI-X", "eu"))
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+	var mu sync.Mutex
+	var seen []*tracium.Trace
+	mw := func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		tr := tracium.TraceFromContext(req.Context())
+		mu.Lock()
+		seen = append(seen, tr)
+		mu.Unlock()
+		tr.AddTags("from-mw")
+		tr.SetSummary(map[string]any{"by": "mw"})
+		return next(req)
+	}
+	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
+		option.WithMiddleware(traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP),
+			traciumopenai.WithTraceOptions(tracium.WithTags("beta", "PROD"))), mw))
+	ctx, http := pl.TP.Tracer("otelhttp").Start(context.Background(), "GET /chat")
+	_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.NoError(t, err)
+	http.End()
+	_, got, _ := pl.OneSpan(t)
+	require.Len(t, seen, 1)
+	assert.NotNil(t, seen[0], "the middleware under the automatic trace finds it")
+	assert.Equal(t, "nightly-jobs", got.AgentName)
+	assert.Equal(t, []string{"prod", "@OPENAI-X", "eu", "@openai", "beta"}, got.Tags)
+	assert.Equal(t, []string{"prod", "@OPENAI-X", "eu", "@openai", "beta", "from-mw"}, got.FinalTags)
+	assert.Equal(t, map[string]any{"by": "mw"}, got.Summary)
+}
