@@ -199,3 +199,30 @@ func TestAttack15FailTraceCutKeepsText(t *testing.T) {
 		assert.Equal(t, want, got.Error)
 	}
 }
+
+// A hostile server hands out a trace id holding the key (the README's
+// promise table names "a server-assigned trace id"): the client's later
+// errors for that id must not carry it.
+func TestAttack15ServerAssignedIDHidesKey(t *testing.T) {
+	for _, assigned := range []string{a15Key, a15Key + ".v2"} {
+		srv := newServer(t, traciumtest.WithAPIKey(a15Key), traciumtest.WithTraceIDAssigner(func(string) string { return assigned }))
+		c := newClient(t, srv, client.WithRetry(client.RetryConfig{Disabled: true}))
+		ctx := context.Background()
+		resp, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot"})
+		if err != nil {
+			assert.NotContains(t, err.Error(), "ATTACK15", "start error: %v", err)
+			continue
+		}
+		var errs []error
+		errs = append(errs, c.RecordSpans(ctx, resp.ID, []client.Span{{ID: "a", Type: "llm", StartedAt: time.Now()}}))
+		errs = append(errs, c.CompleteTrace(ctx, resp.ID, client.CompleteRequest{}))
+		errs = append(errs, c.CompleteTrace(ctx, resp.ID, client.CompleteRequest{}))
+		_, err = c.Gantt(ctx, resp.ID+"-missing")
+		errs = append(errs, err)
+		for i, err := range errs {
+			if err != nil {
+				assert.NotContains(t, err.Error(), "ATTACK15", "assigned %q, error %d: %v", assigned, i, err)
+			}
+		}
+	}
+}
