@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracium-ai/tracium-go/client"
+	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -225,4 +226,35 @@ func TestAttack15ServerAssignedIDHidesKey(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Byte-level: the start body's keys in the contract's order (2.2), the
+// span object's keys in the order of 3.1, the timestamp format of 3.3.
+func TestAttack15BodiesByteLevel(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv)
+	ten, err := tenant.New("acme")
+	require.NoError(t, err)
+	ctx := tenant.With(context.Background(), ten)
+	_, err = c.StartTrace(ctx, client.StartTraceRequest{AgentName: " support-bot ", ModelID: "gpt-4o-mini", Tags: []string{"prod", "Prod", " beta "},
+		TraceID: "b-1", WorkspaceID: "ws_123", Version: "1.2.3", Metadata: map[string]any{"k": 1}})
+	require.NoError(t, err)
+	st := time.Date(2026, 1, 27, 10, 15, 30, 364950000, time.UTC)
+	seq := 0
+	err = c.RecordSpans(ctx, "b-1", []client.Span{{ID: "f3", Type: "llm", Status: "", StartedAt: st, CompletedAt: st.Add(1390 * time.Microsecond),
+		Name: "plan-step", ParentSpanID: "p", DepthLevel: 1, ParallelGroupID: "g", SequenceNumber: &seq, ModelID: "gpt-4o-mini",
+		Input: map[string]any{"q": "<&>"}, Output: "ok", Error: " boom ", LatencyMS: i64(1), InputTokens: i64(12), OutputTokens: i64(34), CachedInputTokens: i64(5)}})
+	require.NoError(t, err)
+	require.NoError(t, c.CompleteTrace(ctx, "b-1", client.CompleteRequest{Summary: map[string]any{}, Tags: nil}))
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3)
+	assert.Equal(t, `{"agent_name":"support-bot","model_id":"gpt-4o-mini","tags":["prod","beta"],"trace_id":"b-1","workspace_id":"ws_123","version":"1.2.3","tenant_id":"acme","metadata":{"k":1}}`, string(reqs[0].Body))
+	t.Logf("span body: %s", reqs[1].Body)
+	assert.Contains(t, string(reqs[1].Body), `"started_at":"2026-01-27T10:15:30.364950+00:00","completed_at":"2026-01-27T10:15:30.366340+00:00"`)
+	// Observation (documented in client.Span.Status): an empty status with
+	// an error text is sent as "completed", where the SDK's span handle
+	// would send "failed" (3.2); the low-level Python call passes dicts
+	// through, so this is not held against the claim.
+	assert.Contains(t, string(reqs[1].Body), `"error":"boom"`)
+	assert.Equal(t, `{}`, string(reqs[2].Body))
 }
