@@ -474,3 +474,72 @@ func TestAttack15SDKDisabled(t *testing.T) {
 	tr.End()
 	require.NoError(t, p.Shutdown(context.Background()))
 }
+
+// Claim 4: imported spans with skewed or extreme times, self-parents and
+// duplicate ids: every span still goes out and the server accepts it;
+// latency_ms is never negative.
+func TestAttack15RecordSpanExtremeTimes(t *testing.T) {
+	_ = captureErrors(t)
+	end := time.Now()
+	srvReqs := 0
+	got := importInto(t, func(ctx context.Context) {
+		tracium.RecordSpan(ctx, tracium.Tool, "skewed", tracium.Record{SpanID: "sk", Start: end.Add(time.Second), End: end})
+		tracium.RecordSpan(ctx, tracium.Tool, "huge-latency", tracium.Record{SpanID: "hl", Latency: time.Duration(1<<63 - 1), End: end})
+		tracium.RecordSpan(ctx, tracium.Tool, "self-parent", tracium.Record{SpanID: "self", ParentSpanID: "self"})
+		tracium.RecordSpan(ctx, tracium.Tool, "dup-a", tracium.Record{SpanID: "dup", Depth: intp(1)})
+		tracium.RecordSpan(ctx, tracium.Tool, "dup-b", tracium.Record{SpanID: "dup", ParentSpanID: "dup"})
+		tracium.RecordSpan(ctx, tracium.Tool, "sub-ms", tracium.Record{SpanID: "sm", Latency: 1900 * time.Microsecond})
+	})
+	_ = srvReqs
+	ids := map[string]traciumtest.Span{}
+	for _, s := range got.Spans {
+		ids[s.ID] = s
+		if s.LatencyMS != nil {
+			assert.GreaterOrEqual(t, *s.LatencyMS, int64(0), s.Name)
+		}
+		if !s.CompletedAt.IsZero() {
+			assert.False(t, s.CompletedAt.Before(s.StartedAt), "%s: completed before started", s.Name)
+		}
+		t.Logf("%s id=%s parent=%q depth=%d latency=%v started=%s completed=%s", s.Name, s.ID, s.ParentSpanID, s.DepthLevel, deref(s.LatencyMS), s.StartedAtRaw, s.CompletedAtRaw)
+	}
+	for _, id := range []string{"sk", "hl", "self", "dup", "sm"} {
+		assert.Contains(t, ids, id)
+	}
+	if s, ok := ids["sm"]; ok && s.LatencyMS != nil {
+		assert.Equal(t, int64(1), *s.LatencyMS, "whole milliseconds, rounded down")
+	}
+	if s, ok := ids["self"]; ok {
+		assert.NotEqual(t, "self", s.ParentSpanID, "a span is not its own parent")
+	}
+	done := make(chan struct{})
+	go func() { _ = got.Tree(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("traciumtest Tree does not return for this trace")
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// Unclaimed defect (duplicate imported ids): a span imported with the id of
+// a span imported before and that span as its parent goes out as its own
+// parent (parent_span_id == id), silently replacing the first on the server
+// (upsert by id). Nothing is reported.
+func TestAttack15RecordSpanSelfParent(t *testing.T) {
+	errs := captureErrors(t)
+	got := importInto(t, func(ctx context.Context) {
+		tracium.RecordSpan(ctx, tracium.Tool, "first", tracium.Record{SpanID: "dup", Depth: intp(1)})
+		tracium.RecordSpan(ctx, tracium.Tool, "second", tracium.Record{SpanID: "dup", ParentSpanID: "dup"})
+	})
+	s, ok := got.Span("dup")
+	require.True(t, ok)
+	t.Logf("wire: %s; reported: %q", s.Raw, errs.Messages())
+	assert.NotEqual(t, s.ID, s.ParentSpanID, "a span sent as its own parent")
+	assert.NotEmpty(t, errs.Messages(), "the duplicate id / self-parent is reported")
+}
