@@ -543,3 +543,63 @@ func TestAttack15RecordSpanSelfParent(t *testing.T) {
 	assert.NotEqual(t, s.ID, s.ParentSpanID, "a span sent as its own parent")
 	assert.NotEmpty(t, errs.Messages(), "the duplicate id / self-parent is reported")
 }
+
+// Claim 2: default tags + own tags + tags added through TraceFromContext,
+// together over 100: the end still goes out with at most 100 tags and the
+// server accepts it.
+func TestAttack15DefaultTagsPlusAddedOver100(t *testing.T) {
+	_ = captureErrors(t)
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	mk := func(p string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = p + strings.Repeat("x", i%50) + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		}
+		return out
+	}
+	tp := newWire(t, srv, tracium.WithDefaultTags(mk("d", 60)...))
+	ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp), tracium.WithTags(mk("o", 30)...))
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			tracium.TraceFromContext(ctx).AddTags(mk(string(rune('p'+g)), 10)...)
+		}(g)
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, len(tr.Tags()), 100)
+	tr.End()
+	a15Flush(t, tp)
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok)
+	assert.Len(t, got.Tags, 90)
+	assert.Equal(t, "completed", got.Status, "the completion was accepted")
+	assert.LessOrEqual(t, len(got.FinalTags), 100)
+	assert.Equal(t, mk("d", 60), got.FinalTags[:60], "defaults first")
+}
+
+// Claim 7: user precedence: WithUser, else the agent trace's user, else
+// the context's; a nested trace without WithUser keeps the outer trace's
+// user even when ctx was given another.
+func TestAttack15EndUserNestedPrecedence(t *testing.T) {
+	tp, rec := newRecorded(t)
+	ctx, outer := tracium.StartTrace(context.Background(), "outer", tracium.WithTracerProvider(tp), tracium.WithUser("alice"), tracium.WithSession("s-a"))
+	bctx := enduser.ContextWithUser(ctx, mustUser(t, "bob"))
+	ictx, inner := tracium.StartTrace(bctx, "inner")
+	_, s := tracium.StartSpan(ictx, tracium.Tool, "inner-tool")
+	s.End()
+	jctx, in2 := tracium.StartTrace(bctx, "inner2", tracium.WithUser("carol"))
+	_, s2 := tracium.StartSpan(jctx, tracium.Tool, "inner2-tool")
+	s2.End()
+	in2.End()
+	inner.End()
+	outer.End()
+	for name, want := range map[string]string{"inner": "alice", "inner-tool": "alice", "inner2": "carol", "inner2-tool": "carol", "outer": "alice"} {
+		a := attrs(byName(t, rec, name))
+		assert.Equal(t, want, a[attribute.Key("user.id")].AsString(), name)
+	}
+	a := attrs(byName(t, rec, "inner2-tool"))
+	assert.Equal(t, "s-a", a[attribute.Key("session.id")].AsString(), "session from the enclosing trace")
+}
