@@ -50,3 +50,32 @@ func TestAttack15AutomaticTraceHandleAndTags(t *testing.T) {
 	assert.Equal(t, []string{"prod", "@OPENAI-X", "eu", "@openai", "beta", "from-mw"}, got.FinalTags)
 	assert.Equal(t, map[string]any{"by": "mw"}, got.Summary)
 }
+
+// Claim 6: an empty WithAgentName is no name: the default agent name
+// applies; an invalid one is reported, and the trace is still named
+// validly (the default, else the program's name) and started.
+func TestAttack15AutomaticTraceAgentNameEdge(t *testing.T) {
+	for _, tc := range []struct{ name, opt, want string }{
+		{"empty option", "", "nightly-jobs"},
+		{"blank option", "   ", "nightly-jobs"},
+		{"padded option", "  triage  ", "triage"},
+		{"invalid option", "app:view", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pl := llmtest.NewPipeline(t, tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod"))
+			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+			client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
+				option.WithMiddleware(traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP), traciumopenai.WithAgentName(tc.opt))))
+			_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+			require.NoError(t, err)
+			_, got, _ := pl.OneSpan(t)
+			t.Logf("agent_name %q tags %v", got.AgentName, got.Tags)
+			if tc.want != "" {
+				assert.Equal(t, tc.want, got.AgentName)
+			} else {
+				assert.NotEmpty(t, got.AgentName)
+			}
+			assert.Equal(t, []string{"prod", "@openai"}, got.Tags)
+		})
+	}
+}
