@@ -258,3 +258,33 @@ func TestAttack15BodiesByteLevel(t *testing.T) {
 	assert.Contains(t, string(reqs[1].Body), `"error":"boom"`)
 	assert.Equal(t, `{}`, string(reqs[2].Body))
 }
+
+// Drift queries byte-level (2.6, 2.7): repeated pairs in order, the plural
+// workspace_ids, defaults always sent, special characters encoded; no body.
+func TestAttack15DriftQueries(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	_, err := c.CheckDrift(ctx, client.DriftCheckRequest{WorkspaceID: "ws 1&x=y", Metrics: []string{"latency", "error_rate", "a&b=c"}, AlertChannels: []string{"slack", "#ops"}})
+	require.NoError(t, err)
+	_, err = c.CheckPromptEmbeddingsDrift(ctx, client.PromptEmbeddingsRequest{WorkspaceIDs: []string{"ws_1", "ws_2"}, AlertChannels: []string{"slack"}})
+	require.NoError(t, err)
+	_, err = c.CheckPromptEmbeddingsDrift(ctx, client.PromptEmbeddingsRequest{SimilarityThreshold: 0.1, BaselineDays: 30, CurrentDays: 7})
+	require.NoError(t, err)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3)
+	q0, err := url.ParseQuery(reqs[0].RawQuery)
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{"metrics": {"latency", "error_rate", "a&b=c"}, "alert_channels": {"slack", "#ops"}, "workspace_id": {"ws 1&x=y"}}, q0)
+	assert.Empty(t, reqs[0].Body)
+	// The order of the pairs is alphabetical, not the contract example's;
+	// query order carries no meaning, so only the values are compared.
+	q1, _ := url.ParseQuery(reqs[1].RawQuery)
+	assert.Equal(t, url.Values{"similarity_threshold": {"0.05"}, "baseline_days": {"60"}, "current_days": {"1"}, "workspace_ids": {"ws_1", "ws_2"}, "alert_channels": {"slack"}}, q1)
+	q2, _ := url.ParseQuery(reqs[2].RawQuery)
+	assert.Equal(t, url.Values{"similarity_threshold": {"0.1"}, "baseline_days": {"30"}, "current_days": {"7"}}, q2)
+	for _, r := range reqs {
+		assert.Equal(t, http.MethodPost, r.Method)
+		assert.Equal(t, 200, r.Status)
+	}
+}
