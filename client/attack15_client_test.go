@@ -288,3 +288,34 @@ func TestAttack15DriftQueries(t *testing.T) {
 		assert.Equal(t, 200, r.Status)
 	}
 }
+
+// Size limits at the byte: input 1 MiB of JSON accepted, one more byte
+// refused; metadata and summary 1 000 000 bytes accepted, one more refused;
+// a 255-character tenant in the header and every body.
+func TestAttack15SizeBoundaries(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv)
+	long := strings.Repeat("t", 255)
+	ten, err := tenant.New(long)
+	require.NoError(t, err)
+	ctx := tenant.With(context.Background(), ten)
+	md := func(n int) map[string]any { return map[string]any{"k": strings.Repeat("x", n-len(`{"k":""}`))} }
+	_, err = c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot", TraceID: "z-1", Metadata: md(1_000_000)})
+	require.NoError(t, err)
+	_, err = c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot", TraceID: "z-2", Metadata: md(1_000_001)})
+	assert.ErrorIs(t, err, client.ErrInvalid)
+	now := time.Now()
+	in := strings.Repeat("é", (1<<20-2)/2) // "é…" is 1 MiB of JSON
+	require.NoError(t, c.RecordSpans(ctx, "z-1", []client.Span{{ID: "a", Type: "llm", StartedAt: now, Input: in}}))
+	err = c.RecordSpans(ctx, "z-1", []client.Span{{ID: "b", Type: "llm", StartedAt: now, Input: in + "x"}})
+	assert.ErrorIs(t, err, client.ErrInvalid)
+	require.NoError(t, c.CompleteTrace(ctx, "z-1", client.CompleteRequest{Summary: md(1_000_000)}))
+	got, ok := srv.TenantTrace(long, "z-1")
+	require.True(t, ok)
+	assert.Equal(t, long, got.TenantID)
+	require.Len(t, got.Spans, 1)
+	assert.Equal(t, long, got.Spans[0].TenantID)
+	assert.Equal(t, "completed", got.Status)
+	err = c.CompleteTrace(ctx, "z-1", client.CompleteRequest{Summary: md(1_000_001)})
+	assert.ErrorIs(t, err, client.ErrInvalid)
+}
