@@ -603,3 +603,34 @@ func TestAttack15EndUserNestedPrecedence(t *testing.T) {
 	a := attrs(byName(t, rec, "inner2-tool"))
 	assert.Equal(t, "s-a", a[attribute.Key("session.id")].AsString(), "session from the enclosing trace")
 }
+
+// Claim 7 with content capture off (TRACIUM_CAPTURE_CONTENT=false: "send no
+// inputs, outputs, metadata or summaries"): the start carries no metadata,
+// not even user_id / conversation_id; redaction still masks the session.
+func TestAttack15EndUserContentCaptureOffAndSessionRedacted(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	off, err := tracium.Init(ctx, tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())),
+		tracium.WithContentCapture(false), tracium.WithDefaultMetadata(map[string]any{"region": "eu"}))
+	require.NoError(t, err)
+	_, tr := off.StartTrace(ctx, "off", tracium.WithUser("u-42"), tracium.WithSession("chat-7"), tracium.WithMetadata(map[string]any{"plan": "pro"}))
+	tr.SetSummary(map[string]any{"a": 1})
+	tr.End()
+	require.NoError(t, off.Shutdown(ctx))
+	on, err := tracium.Init(ctx, tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
+	require.NoError(t, err)
+	_, tr2 := on.StartTrace(ctx, "on", tracium.WithSession("grace@example.com"), tracium.WithUser("sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"))
+	tr2.End()
+	require.NoError(t, on.Shutdown(ctx))
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok)
+	t.Logf("capture off start: %s", got.StartRaw)
+	assert.Nil(t, got.Metadata, "no metadata with content capture off")
+	assert.Nil(t, got.Summary)
+	got2, ok := srv.Trace(tr2.ID())
+	require.True(t, ok)
+	t.Logf("redacted start: %s", got2.StartRaw)
+	assert.NotContains(t, string(got2.StartRaw), "grace@example.com")
+	assert.NotContains(t, string(got2.StartRaw), "abcdefghijklmnopqrstuvwxyz0123456789")
+}
