@@ -634,3 +634,49 @@ func TestAttack15EndUserContentCaptureOffAndSessionRedacted(t *testing.T) {
 	assert.NotContains(t, string(got2.StartRaw), "grace@example.com")
 	assert.NotContains(t, string(got2.StartRaw), "abcdefghijklmnopqrstuvwxyz0123456789")
 }
+
+// Claim 1 with a lazy trace: tags, summary and a failure set through the
+// found handle send nothing when no span was recorded (4.2), and are on the
+// end when one was.
+func TestAttack15LazyTraceHandle(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv)
+	ctx, tr := tracium.StartTrace(context.Background(), "lazy-empty", tracium.WithTracerProvider(tp), tracium.WithLazyStart())
+	h := tracium.TraceFromContext(ctx)
+	assert.Same(t, tr, h)
+	h.AddTags("x")
+	h.MarkFailed(errors.New("nothing recorded"))
+	tr.End()
+	ctx2, tr2 := tracium.StartTrace(context.Background(), "lazy-used", tracium.WithTracerProvider(tp), tracium.WithLazyStart())
+	_, err := tracium.RunSpan(ctx2, tracium.Tool, "t", func(ctx context.Context, _ tracium.Span) (int, error) {
+		tracium.TraceFromContext(ctx).MarkFailed(errors.New("tool said no"))
+		return 0, nil
+	})
+	require.NoError(t, err)
+	tr2.End()
+	a15Flush(t, tp)
+	_, ok := srv.Trace(tr.ID())
+	assert.False(t, ok, "a lazy trace with no span sends nothing")
+	for _, r := range srv.Requests() {
+		assert.NotContains(t, r.Path, tr.ID())
+	}
+	got, ok := srv.Trace(tr2.ID())
+	require.True(t, ok)
+	assert.Equal(t, "failed", got.Status)
+	assert.Equal(t, "tool said no", got.Error)
+}
+
+// Claim 4: a blank ParentSpanID is a bad value: reported, never sent.
+func TestAttack15RecordSpanBlankParent(t *testing.T) {
+	errs := captureErrors(t)
+	got := importInto(t, func(ctx context.Context) {
+		tracium.RecordSpan(ctx, tracium.Tool, "bp", tracium.Record{SpanID: "bp", ParentSpanID: " \t ", Depth: intp(2)})
+	})
+	s, ok := got.Span("bp")
+	require.True(t, ok)
+	t.Logf("wire %s; reported %q", s.Raw, errs.Messages())
+	assert.NotEqual(t, " \t ", s.ParentSpanID)
+	assert.Equal(t, 2, s.DepthLevel)
+	assert.True(t, a15Has(errs.Messages(), "parent"), "reported")
+}
