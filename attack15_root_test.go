@@ -680,3 +680,28 @@ func TestAttack15RecordSpanBlankParent(t *testing.T) {
 	assert.Equal(t, 2, s.DepthLevel)
 	assert.True(t, a15Has(errs.Messages(), "parent"), "reported")
 }
+
+// Claim 2: two Tracium processors with defaults on one provider: "the first
+// Tracium processor with defaults applies its own", once.
+func TestAttack15DefaultsTwoProcessors(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	require.NoError(t, err)
+	first := tracium.NewSpanProcessor(nil, tracium.WithDefaultTags("first"), tracium.WithDefaultMetadata(map[string]any{"p": "first"}), tracium.WithDefaultVersion("1"))
+	second := tracium.NewSpanProcessor(exp, tracium.WithDefaultTags("second"), tracium.WithDefaultMetadata(map[string]any{"p": "second", "q": 2}), tracium.WithDefaultModel("m2"))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(first), sdktrace.WithSpanProcessor(second))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	_, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp), tracium.WithTags("own"))
+	tags := tr.Tags()
+	tr.End()
+	a15Flush(t, tp)
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok)
+	t.Logf("start %s", got.StartRaw)
+	assert.Equal(t, []string{"first", "own"}, got.Tags)
+	assert.Equal(t, []string{"first", "own"}, tags, "Trace.Tags says the same")
+	assert.Equal(t, map[string]any{"p": "first"}, got.Metadata)
+	assert.Equal(t, "1", got.Version)
+	assert.Equal(t, "", got.ModelID, "the second processor's defaults do not apply")
+}
