@@ -319,3 +319,27 @@ func TestAttack15SizeBoundaries(t *testing.T) {
 	err = c.CompleteTrace(ctx, "z-1", client.CompleteRequest{Summary: md(1_000_001)})
 	assert.ErrorIs(t, err, client.ErrInvalid)
 }
+
+// Retries honour the call's context: a 503 asking to come back in 100 s
+// (or with an absurd Retry-After) ends when ctx does, with the context's
+// error; nothing panics.
+func TestAttack15RetryAfterVersusContext(t *testing.T) {
+	for _, ra := range []string{"100", "99999999999999999999999", "-5", "Wed, 21 Oct 2015 07:28:00 GMT", "garbage"} {
+		srv := newServer(t, traciumtest.WithAPIKey(a15Key))
+		srv.InjectFault(traciumtest.Fault{Status: 503, RetryAfter: ra, Body: `{"detail":"busy ` + a15Key + `"}`})
+		c, err := client.NewWithEnv(noEnv, client.WithAPIKey(srv.APIKey()), client.WithBaseURL(srv.URL()))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		done := make(chan error, 1)
+		go func() { _, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot"}); done <- err }()
+		select {
+		case err := <-done:
+			require.Error(t, err, ra)
+			assert.True(t, errors.Is(err, context.DeadlineExceeded) || client.StatusCode(err) == 503, "Retry-After %q: %v", ra, err)
+			assert.NotContains(t, err.Error(), "ATTACK15")
+		case <-time.After(20 * time.Second):
+			t.Errorf("Retry-After %q: the call outlived its context by far", ra)
+		}
+		cancel()
+	}
+}
