@@ -343,3 +343,26 @@ func TestAttack15RetryAfterVersusContext(t *testing.T) {
 		cancel()
 	}
 }
+
+// The key in the base URL's path prefix, userinfo or query, with a dead
+// backend (transport errors print the URL) and a 404 answer.
+func TestAttack15KeyInBaseURL(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	live := newServer(t, traciumtest.WithAPIKey(a15Key))
+	for _, base := range []string{deadURL + "/" + a15Key, deadURL + "/p?x=" + a15Key, live.URL() + "/" + a15Key,
+		strings.Replace(deadURL, "http://", "http://u:"+a15Key+"@", 1)} {
+		c, err := client.NewWithEnv(noEnv, client.WithAPIKey(a15Key), client.WithBaseURL(base), client.WithRetry(client.RetryConfig{Disabled: true}))
+		if err != nil {
+			assert.NotContains(t, err.Error(), "ATTACK15", "New(%q)", base)
+			continue
+		}
+		_, err = c.StartTrace(context.Background(), client.StartTraceRequest{AgentName: "bot"})
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "ATTACK15", "base %q", base)
+		_, err = c.Gantt(context.Background(), "abc")
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "ATTACK15", "base %q", base)
+	}
+}
