@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	otelpropagation "go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/baggage"
+	otelpropagation "go.opentelemetry.io/otel/propagation"
 
 	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/propagation"
