@@ -705,3 +705,78 @@ func TestAttack15DefaultsTwoProcessors(t *testing.T) {
 	assert.Equal(t, "1", got.Version)
 	assert.Equal(t, "", got.ModelID, "the second processor's defaults do not apply")
 }
+
+// Probes: an invalid WithUser is "reported and ignored" (the context's user
+// then applies?); default metadata's user_id versus WithUser.
+func TestAttack15EndUserInvalidOptionFallsBack(t *testing.T) {
+	errs := captureErrors(t)
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv, tracium.WithDefaultMetadata(map[string]any{"user_id": "from-default"}))
+	ctx := enduser.ContextWithUser(context.Background(), mustUser(t, "alice"))
+	_, tr := tracium.StartTrace(ctx, "bot", tracium.WithTracerProvider(tp), tracium.WithUser("bad\x00id"))
+	tr.End()
+	_, tr2 := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp), tracium.WithUser("bob"))
+	tr2.End()
+	a15Flush(t, tp)
+	got, _ := srv.Trace(tr.ID())
+	got2, _ := srv.Trace(tr2.ID())
+	t.Logf("invalid WithUser over ctx alice: %s; reported %q", got.StartRaw, errs.Messages())
+	t.Logf("default metadata user_id vs WithUser bob: %s", got2.StartRaw)
+	assert.True(t, a15Has(errs.Messages(), "user"), "reported")
+	assert.NotContains(t, string(got.StartRaw), "bad")
+}
+
+// Claim 4: a parent named at depth 0 is not sent; a parent imported under
+// a StartSpan decides the depth of its child.
+func TestAttack15RecordSpanParentDepthRules(t *testing.T) {
+	got := importInto(t, func(ctx context.Context) {
+		sctx, s := tracium.StartSpan(ctx, tracium.Chain, "outer")
+		tracium.RecordSpan(sctx, tracium.Tool, "p", tracium.Record{SpanID: "p"})
+		tracium.RecordSpan(ctx, tracium.Tool, "c", tracium.Record{SpanID: "c", ParentSpanID: "p"})
+		tracium.RecordSpan(ctx, tracium.Tool, "z", tracium.Record{SpanID: "z", ParentSpanID: "p", Depth: intp(0)})
+		s.End()
+	})
+	p, _ := got.Span("p")
+	c, _ := got.Span("c")
+	z, _ := got.Span("z")
+	assert.Equal(t, 1, p.DepthLevel)
+	assert.Equal(t, 2, c.DepthLevel)
+	assert.Equal(t, "p", c.ParentSpanID)
+	assert.Equal(t, 0, z.DepthLevel)
+	assert.Empty(t, z.ParentSpanID, "depth 0 has no parent")
+}
+
+// Claim 1: many traces in parallel goroutines, each body finds its own
+// handle; tags never cross.
+func TestAttack15TraceFromContextParallelTraces(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv)
+	var wg sync.WaitGroup
+	ids := make([]string, 16)
+	for i := range ids {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, _ = tracium.RunTrace(context.Background(), "bot", func(ctx context.Context, tr *tracium.Trace) (int, error) {
+				ids[i] = tr.ID()
+				_, err := tracium.RunSpan(ctx, tracium.Tool, "t", func(ctx context.Context, _ tracium.Span) (int, error) {
+					if tracium.TraceFromContext(ctx) != tr {
+						t.Errorf("goroutine %d: wrong handle", i)
+					}
+					tracium.TraceFromContext(ctx).AddTags("g" + string(rune('a'+i)))
+					return 0, nil
+				})
+				return 0, err
+			}, tracium.WithTracerProvider(tp))
+		}(i)
+	}
+	wg.Wait()
+	a15Flush(t, tp)
+	for i, id := range ids {
+		got, ok := srv.Trace(id)
+		require.True(t, ok)
+		assert.Equal(t, []string{"g" + string(rune('a'+i))}, got.FinalTags)
+	}
+}
