@@ -3,6 +3,8 @@ package traciumopenai_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 
@@ -10,10 +12,12 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	otelpropagation "go.opentelemetry.io/otel/propagation"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
+	"github.com/tracium-ai/tracium-go/propagation"
 )
 
 // Claims 1 and 6: a client middleware running under the automatic trace
@@ -78,4 +82,75 @@ func TestAttack15AutomaticTraceAgentNameEdge(t *testing.T) {
 			assert.Equal(t, []string{"prod", "@openai"}, got.Tags)
 		})
 	}
+}
+
+// Claims 2 and 6: an LLM call in a trace joined from another service goes
+// into that trace: no automatic trace (no second start, no defaults), even
+// though TraceFromContext is nil there.
+func TestAttack15LLMCallInJoinedTrace(t *testing.T) {
+	pl := llmtest.NewPipeline(t, tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod"))
+	up := llmtest.NewService(t, pl.Srv)
+	send, err := propagation.New()
+	require.NoError(t, err)
+	recv, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(pl.TP))
+	require.NoError(t, err)
+	ctx, tr := tracium.StartTrace(context.Background(), "gateway", tracium.WithTracerProvider(up))
+	carrier := otelpropagation.MapCarrier{}
+	otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, send).Inject(ctx, carrier)
+	joined := otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, recv).Extract(context.Background(), carrier)
+	require.Nil(t, tracium.TraceFromContext(joined))
+
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
+		option.WithMiddleware(traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP))))
+	_, err = client.Chat.Completions.New(joined, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.NoError(t, err)
+	pl.Flush(t)
+	tr.End()
+	require.NoError(t, up.ForceFlush(context.Background()))
+	traces := pl.Srv.Traces()
+	for _, x := range traces {
+		t.Logf("trace %s agent %s tags %v\n%s", x.ID, x.AgentName, x.Tags, x.Tree())
+	}
+	require.Len(t, traces, 1, "only the upstream trace")
+	assert.Equal(t, tr.ID(), traces[0].ID)
+	assert.Len(t, traces[0].Spans, 1, "the LLM span in the joined trace")
+}
+
+// The same over loopback HTTP, as the README sets a service up:
+// handler = prop.Middleware(handler), the handler calling the LLM with the
+// request's context.
+func TestAttack15LLMCallInJoinedTraceOverHTTP(t *testing.T) {
+	pl := llmtest.NewPipeline(t, tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod"))
+	up := llmtest.NewService(t, pl.Srv)
+	send, err := propagation.New()
+	require.NoError(t, err)
+	recv, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(pl.TP))
+	require.NoError(t, err)
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
+		option.WithMiddleware(traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP))))
+	agent := httptest.NewServer(recv.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := client.Chat.Completions.New(r.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+		if err != nil {
+			w.WriteHeader(500)
+		}
+	})))
+	t.Cleanup(agent.Close)
+	u, _ := url.Parse(agent.URL)
+	hc := &http.Client{Transport: send.Transport(nil, propagation.WithAllowedHosts(u.Hostname()))}
+	ctx, tr := tracium.StartTrace(context.Background(), "gateway", tracium.WithTracerProvider(up))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, agent.URL, nil)
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	pl.Flush(t)
+	tr.End()
+	require.NoError(t, up.ForceFlush(context.Background()))
+	traces := pl.Srv.Traces()
+	for _, x := range traces {
+		t.Logf("trace %s agent %s tags %v\n%s", x.ID, x.AgentName, x.Tags, x.Tree())
+	}
+	assert.Len(t, traces, 1, "only the upstream trace: the LLM span joins it")
 }
