@@ -15,9 +15,12 @@ import (
 	otelpropagation "go.opentelemetry.io/otel/propagation"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/enduser"
+	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmtest"
 	traciumopenai "github.com/tracium-ai/tracium-go/instrumentation/openai"
 	"github.com/tracium-ai/tracium-go/propagation"
+	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 // Claims 1 and 6: a client middleware running under the automatic trace
@@ -153,4 +156,35 @@ func TestAttack15LLMCallInJoinedTraceOverHTTP(t *testing.T) {
 		t.Logf("trace %s agent %s tags %v\n%s", x.ID, x.AgentName, x.Tags, x.Tree())
 	}
 	assert.Len(t, traces, 1, "only the upstream trace: the LLM span joins it")
+}
+
+// Claims 2, 6, 7 through Init (no WithGlobal, the middleware on the latest
+// Init's provider): the automatic trace gets Init's defaults, and the LLM
+// span and the start carry the context's end user.
+func TestAttack15AutomaticTraceViaInit(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	p, err := tracium.Init(context.Background(), tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())),
+		tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod"), tracium.WithDefaultVersion("3.1"),
+		tracium.WithDefaultMetadata(map[string]any{"region": "eu"}))
+	require.NoError(t, err)
+	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
+		option.WithMiddleware(traciumopenai.Middleware()))
+	u, err := enduser.NewUser("u-42")
+	require.NoError(t, err)
+	s, err := enduser.NewSession("chat-9")
+	require.NoError(t, err)
+	ctx := enduser.ContextWithSession(enduser.ContextWithUser(context.Background(), u), s)
+	_, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.NoError(t, err)
+	require.NoError(t, p.Shutdown(context.Background()))
+	traces := srv.Traces()
+	require.Len(t, traces, 1)
+	got := traces[0]
+	t.Logf("start %s", got.StartRaw)
+	assert.Equal(t, "nightly-jobs", got.AgentName)
+	assert.Equal(t, []string{"prod", "@openai"}, got.Tags)
+	assert.Equal(t, "3.1", got.Version)
+	assert.Equal(t, map[string]any{"region": "eu", "user_id": "u-42", "conversation_id": "chat-9"}, got.Metadata)
 }
