@@ -780,3 +780,23 @@ func TestAttack15TraceFromContextParallelTraces(t *testing.T) {
 		assert.Equal(t, []string{"g" + string(rune('a'+i))}, got.FinalTags)
 	}
 }
+
+// Claim 4: a negative Depth with a known ParentSpanID is replaced by the
+// derived depth, which the parent decides (one level below it).
+func TestAttack15RecordSpanNegativeDepthWithParent(t *testing.T) {
+	errs := captureErrors(t)
+	got := importInto(t, func(ctx context.Context) {
+		tracium.RecordSpan(ctx, tracium.Tool, "p", tracium.Record{SpanID: "p", Depth: intp(3)})
+		tracium.RecordSpan(ctx, tracium.Tool, "c", tracium.Record{SpanID: "c", ParentSpanID: "p", Depth: intp(-1)})
+		tracium.RecordSpan(ctx, tracium.Tool, "l", tracium.Record{SpanID: "l", ParentSpanID: "p", Latency: -time.Second})
+	})
+	c, _ := got.Span("c")
+	l, _ := got.Span("l")
+	t.Logf("c %s\nl %s\nreported %q", c.Raw, l.Raw, errs.Messages())
+	assert.Equal(t, 4, c.DepthLevel)
+	assert.Equal(t, "p", c.ParentSpanID)
+	assert.Equal(t, 4, l.DepthLevel)
+	require.NotNil(t, l.LatencyMS)
+	assert.GreaterOrEqual(t, *l.LatencyMS, int64(0))
+	assert.Len(t, errs.Messages(), 2)
+}
