@@ -800,3 +800,21 @@ func TestAttack15RecordSpanNegativeDepthWithParent(t *testing.T) {
 	assert.GreaterOrEqual(t, *l.LatencyMS, int64(0))
 	assert.Len(t, errs.Messages(), 2)
 }
+
+// Related to the client's FailTrace cut: a trace failed with one long
+// token (no redaction configured: plain processor + exporter) reaches the
+// API as "... (truncated)" alone (contract 4.4/5.1: first 10 000
+// characters, then the marker).
+func TestAttack15TraceFailLongTokenCut(t *testing.T) {
+	srv := traciumtest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := newWire(t, srv)
+	msg := "upstream said: " + strings.Repeat("x", 10010)
+	_, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
+	tr.Fail(errors.New(msg))
+	a15Flush(t, tp)
+	got, ok := srv.Trace(tr.ID())
+	require.True(t, ok)
+	t.Logf("error sent: %.80q (%d characters)", got.Error, len([]rune(got.Error)))
+	assert.Equal(t, msg[:10000]+"... (truncated)", got.Error)
+}
