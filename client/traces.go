@@ -78,7 +78,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if b.ModelID, err = validate.Text("model id", r.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Identifier("model id", r.ModelID, validate.MaxModelID); err != nil {
 		return nil, err
 	}
 	if r.WorkspaceID != "" {
@@ -87,7 +87,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 		}
 		b.WorkspaceID = r.WorkspaceID
 	}
-	if b.Version, err = validate.Text("version", r.Version, validate.MaxVersion); err != nil {
+	if b.Version, err = validate.Identifier("version", r.Version, validate.MaxVersion); err != nil {
 		return nil, err
 	}
 	if b.Tags, err = validate.Tags(r.Tags); err != nil {
@@ -257,7 +257,7 @@ func (s Span) body(tenantID string) (spanBody, error) {
 	if err := s.parallel(&b); err != nil {
 		return b, err
 	}
-	if b.ModelID, err = validate.Text("model id", s.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Identifier("model id", s.ModelID, validate.MaxModelID); err != nil {
 		return b, err
 	}
 	b.TenantID = tenantID
