@@ -163,8 +163,9 @@ type DriftResult struct {
 // done. Every failure (a transport error, a status outside 2xx after the
 // retries, an answer that is not JSON) is returned as an error, with no
 // results.
-func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) ([]DriftResult, error) {
+func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) (_ []DriftResult, err error) {
 	const op = "drift check"
+	defer c.scrub(&err)
 	if c == nil {
 		return nil, errNilClient
 	}
@@ -181,8 +182,9 @@ func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) ([]DriftRe
 // current_days are always sent, with their defaults 0.05, 60 and 1 for zero
 // fields. The answer is read and errors are reported as for
 // [Client.CheckDrift].
-func (c *Client) CheckPromptEmbeddingsDrift(ctx context.Context, r PromptEmbeddingsRequest) ([]DriftResult, error) {
+func (c *Client) CheckPromptEmbeddingsDrift(ctx context.Context, r PromptEmbeddingsRequest) (_ []DriftResult, err error) {
 	const op = "prompt embeddings drift check"
+	defer c.scrub(&err)
 	if c == nil {
 		return nil, errNilClient
 	}
@@ -285,8 +287,9 @@ func isNull(b json.RawMessage) bool { return string(bytes.TrimSpace(b)) == "null
 // trimming); otherwise Gantt returns an error wrapping [ErrInvalid] and sends
 // nothing. The answer is returned unchanged, as a JSON object to decode into
 // a type of your own; an answer that is not a JSON object is an error.
-func (c *Client) Gantt(ctx context.Context, traceID string) (json.RawMessage, error) {
+func (c *Client) Gantt(ctx context.Context, traceID string) (_ json.RawMessage, err error) {
 	const op = "gantt"
+	defer c.scrub(&err)
 	if c == nil {
 		return nil, errNilClient
 	}
@@ -320,8 +323,9 @@ type User struct {
 // an error and not cached (the Python SDK caches "free" on failure; we let
 // the caller retry instead). Concurrent first calls may each send a request;
 // all of them return the first answer cached.
-func (c *Client) Me(ctx context.Context) (User, error) {
+func (c *Client) Me(ctx context.Context) (_ User, err error) {
 	const op = "current user"
+	defer c.scrub(&err)
 	if c == nil {
 		return User{}, errNilClient
 	}

@@ -78,7 +78,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if b.ModelID, err = validate.Text("model id", r.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Identifier("model id", r.ModelID, validate.MaxModelID); err != nil {
 		return nil, err
 	}
 	if r.WorkspaceID != "" {
@@ -87,7 +87,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 		}
 		b.WorkspaceID = r.WorkspaceID
 	}
-	if b.Version, err = validate.Text("version", r.Version, validate.MaxVersion); err != nil {
+	if b.Version, err = validate.Identifier("version", r.Version, validate.MaxVersion); err != nil {
 		return nil, err
 	}
 	if b.Tags, err = validate.Tags(r.Tags); err != nil {
@@ -104,8 +104,9 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 // Arguments that break the contract's rules are an error wrapping
 // [ErrInvalid], and nothing is sent. The returned id is the one to give the
 // other calls of the trace.
-func (c *Client) StartTrace(ctx context.Context, r StartTraceRequest) (StartTraceResponse, error) {
+func (c *Client) StartTrace(ctx context.Context, r StartTraceRequest) (_ StartTraceResponse, err error) {
 	const op = "start trace"
+	defer c.scrub(&err)
 	if c == nil {
 		return StartTraceResponse{}, errNilClient
 	}
@@ -257,7 +258,7 @@ func (s Span) body(tenantID string) (spanBody, error) {
 	if err := s.parallel(&b); err != nil {
 		return b, err
 	}
-	if b.ModelID, err = validate.Text("model id", s.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Identifier("model id", s.ModelID, validate.MaxModelID); err != nil {
 		return b, err
 	}
 	b.TenantID = tenantID
@@ -335,8 +336,9 @@ func content(what string, v any) (json.RawMessage, error) {
 // contract (its index named in the error) is an error wrapping [ErrInvalid],
 // and nothing is sent. The API treats spans as an upsert by id: sending a
 // span again replaces it.
-func (c *Client) RecordSpans(ctx context.Context, traceID string, spans []Span) error {
+func (c *Client) RecordSpans(ctx context.Context, traceID string, spans []Span) (err error) {
 	const op = "record spans"
+	defer c.scrub(&err)
 	if c == nil {
 		return errNilClient
 	}
@@ -388,8 +390,9 @@ type CompleteRequest struct {
 // CompleteTrace ends the trace with id traceID as completed: POST
 // /agents/traces/{trace_id}/complete (contract 2.4). Invalid arguments are
 // an error wrapping [ErrInvalid], and nothing is sent.
-func (c *Client) CompleteTrace(ctx context.Context, traceID string, r CompleteRequest) error {
+func (c *Client) CompleteTrace(ctx context.Context, traceID string, r CompleteRequest) (err error) {
 	const op = "complete trace"
+	defer c.scrub(&err)
 	if c == nil {
 		return errNilClient
 	}
@@ -419,8 +422,9 @@ func (c *Client) CompleteTrace(ctx context.Context, traceID string, r CompleteRe
 // is trimmed and cut to 10,000 characters followed by "... (truncated)"; an
 // empty one is left out. An invalid trace id is an error wrapping
 // [ErrInvalid], and nothing is sent.
-func (c *Client) FailTrace(ctx context.Context, traceID, message string) error {
+func (c *Client) FailTrace(ctx context.Context, traceID, message string) (err error) {
 	const op = "fail trace"
+	defer c.scrub(&err)
 	if c == nil {
 		return errNilClient
 	}
