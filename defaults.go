@@ -41,9 +41,9 @@ func newTraceDefaults(c processorConfig) traceDefaults {
 		}
 	}
 	var err error
-	d.model, err = validate.Text("model id", c.defaultModel, validate.MaxModelID)
+	d.model, err = validate.Identifier("model id", c.defaultModel, validate.MaxModelID)
 	report(op, err)
-	d.version, err = validate.Text("version", c.defaultVersion, validate.MaxVersion)
+	d.version, err = validate.Identifier("version", c.defaultVersion, validate.MaxVersion)
 	report(op, err)
 	d.tags, err = validate.Tags(c.defaultTags)
 	report(op, err)

@@ -42,6 +42,10 @@ func newImported(op string, r Record) *imported {
 	if r.ParentSpanID != "" {
 		im.parentID, err = validate.SpanID("parent span id", r.ParentSpanID)
 		report(op, err)
+		if im.parentID != "" && im.parentID == im.spanID {
+			report(op, fmt.Errorf("%w parent span id: the span's own id; the parent is derived instead", validate.ErrInvalid))
+			im.parentID = ""
+		}
 	}
 	if r.Depth != nil {
 		if d := *r.Depth; d < 0 || d > maxDepthLevel {

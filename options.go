@@ -533,12 +533,13 @@ func validWorkspace(op, id string) string {
 	return id
 }
 
-// textAttr appends key=v cut to max, reporting an over-long value.
-func textAttr(attrs []attribute.KeyValue, op string, key attribute.Key, what, v string, max int) []attribute.KeyValue {
+// identAttr appends key=v, an identifier, cut to max (validate.Identifier),
+// reporting an over-long value.
+func identAttr(attrs []attribute.KeyValue, op string, key attribute.Key, what, v string, max int) []attribute.KeyValue {
 	if v == "" {
 		return attrs
 	}
-	t, err := validate.Text(what, v, max)
+	t, err := validate.Identifier(what, v, max)
 	report(op, err)
 	if t == "" {
 		return attrs

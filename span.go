@@ -413,7 +413,8 @@ type Record struct {
 	// OTel parent's id, except for a span at depth 0, which has none. When
 	// Depth is nil and ParentSpanID is the SpanID of a span recorded before
 	// in the same trace, the span goes one level below that one; otherwise
-	// the depth is the one ctx gives it.
+	// the depth is the one ctx gives it. A ParentSpanID equal to SpanID is
+	// reported and ignored.
 	ParentSpanID string
 	// Depth, when not nil, is the span's depth_level: 0 for a span directly
 	// under the agent root, 1 below that, and so on. It must be 0 to

@@ -151,13 +151,13 @@ func rootAttrs(op string, c traceConfig, t *Trace) []attribute.KeyValue {
 		semconv.GenAIAgentNameKey.String(info.AgentName),
 	)
 	if c.model != "" {
-		m, err := validate.Text("model id", c.model, validate.MaxModelID)
+		m, err := validate.Identifier("model id", c.model, validate.MaxModelID)
 		report(op, err)
 		info.Model = m
 		attrs = append(attrs, semconv.TraceModelKey.String(m))
 	}
 	n := len(attrs)
-	attrs = textAttr(attrs, op, semconv.TraceVersionKey, "version", c.version, validate.MaxVersion)
+	attrs = identAttr(attrs, op, semconv.TraceVersionKey, "version", c.version, validate.MaxVersion)
 	t.start.version = len(attrs) > n
 	tags, err := validate.Tags(c.tags)
 	report(op, err)

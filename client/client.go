@@ -89,6 +89,18 @@ func IsRetryable(err error) bool { return api.IsRetryable(err) }
 // invalid arguments, or nil).
 func StatusCode(err error) int { return api.StatusCode(err) }
 
+// scrub replaces *err, the error an exported method is about to return,
+// by its scrubbed form (api.Client.ScrubError): every method defers it, so
+// that no error the Client returns quotes the API key, whether it comes
+// from the API's answer or from an argument that holds the key by mistake
+// (an agent name, a trace id, a tag) and that a validation error quotes.
+// errors.Is still matches ErrInvalid and the other targets.
+func (c *Client) scrub(err *error) {
+	if c != nil && c.api != nil && *err != nil {
+		*err = c.api.ScrubError(*err)
+	}
+}
+
 // errf returns an error of operation op, with the Client's prefix.
 func (c *Client) errf(op, format string, args ...any) error {
 	return fmt.Errorf("%s: %s: %w", c.prefix, op, fmt.Errorf(format, args...))

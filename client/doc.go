@@ -43,7 +43,10 @@
 // final. A failure the API answered is a [*StatusError] (possibly wrapped)
 // with the status code and the start of the answer; [StatusCode] and
 // [IsRetryable] inspect any error of a call. No error contains the API key:
-// a server that echoes it sees it replaced by "[REDACTED]".
+// a server that echoes it, or an argument that holds it by mistake (an
+// agent name, a trace id, a tag, a workspace id, which invalid-argument
+// errors quote), sees it replaced by "[REDACTED]"; errors.Is still
+// matches [ErrInvalid].
 //
 // # Environment variables
 //

@@ -179,7 +179,8 @@ func (c *Client) CheckPromptEmbeddingsDrift(ctx context.Context, r PromptEmbeddi
 
 // check runs the drift check of path, with the query string query makes
 // (an error of operation op, and nothing sent, when it fails).
-func (c *Client) check(ctx context.Context, op, path string, query func() (url.Values, error)) ([]DriftResult, error) {
+func (c *Client) check(ctx context.Context, op, path string, query func() (url.Values, error)) (_ []DriftResult, err error) {
+	defer c.scrub(&err)
 	if c == nil {
 		return nil, errNilClient
 	}
@@ -278,8 +279,9 @@ func isNull(b json.RawMessage) bool { return string(bytes.TrimSpace(b)) == "null
 // trimming); otherwise Gantt returns an error wrapping [ErrInvalid] and sends
 // nothing. The answer is returned unchanged, as a JSON object to decode into
 // a type of your own; an answer that is not a JSON object is an error.
-func (c *Client) Gantt(ctx context.Context, traceID string) (json.RawMessage, error) {
+func (c *Client) Gantt(ctx context.Context, traceID string) (_ json.RawMessage, err error) {
 	const op = "gantt"
+	defer c.scrub(&err)
 	if c == nil {
 		return nil, errNilClient
 	}
@@ -313,8 +315,9 @@ type User struct {
 // an error and not cached (the Python SDK caches "free" on failure; we let
 // the caller retry instead). Concurrent first calls may each send a request;
 // all of them return the first answer cached.
-func (c *Client) Me(ctx context.Context) (User, error) {
+func (c *Client) Me(ctx context.Context) (_ User, err error) {
 	const op = "current user"
+	defer c.scrub(&err)
 	if c == nil {
 		return User{}, errNilClient
 	}

@@ -127,7 +127,7 @@ func (s Span) body(tenantID string) (spanBody, error) {
 	if err := s.parallel(&b); err != nil {
 		return b, err
 	}
-	if b.ModelID, err = validate.Text("model id", s.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Identifier("model id", s.ModelID, validate.MaxModelID); err != nil {
 		return b, err
 	}
 	b.TenantID = tenantID

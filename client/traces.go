@@ -74,7 +74,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if b.ModelID, err = validate.Text("model id", r.ModelID, validate.MaxModelID); err != nil {
+	if b.ModelID, err = validate.Identifier("model id", r.ModelID, validate.MaxModelID); err != nil {
 		return nil, err
 	}
 	if r.WorkspaceID != "" {
@@ -83,7 +83,7 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 		}
 		b.WorkspaceID = r.WorkspaceID
 	}
-	if b.Version, err = validate.Text("version", r.Version, validate.MaxVersion); err != nil {
+	if b.Version, err = validate.Identifier("version", r.Version, validate.MaxVersion); err != nil {
 		return nil, err
 	}
 	if b.Tags, err = validate.Tags(r.Tags); err != nil {
@@ -100,8 +100,9 @@ func (r StartTraceRequest) body(tenantID string) ([]byte, error) {
 // Arguments that break the contract's rules are an error wrapping
 // [ErrInvalid], and nothing is sent. The returned id is the one to give the
 // other calls of the trace.
-func (c *Client) StartTrace(ctx context.Context, r StartTraceRequest) (StartTraceResponse, error) {
+func (c *Client) StartTrace(ctx context.Context, r StartTraceRequest) (_ StartTraceResponse, err error) {
 	const op = "start trace"
+	defer c.scrub(&err)
 	if c == nil {
 		return StartTraceResponse{}, errNilClient
 	}
@@ -226,7 +227,8 @@ func (c *Client) FailTrace(ctx context.Context, traceID, message string) error {
 // started trace. An invalid trace id, a build error or a body that does not
 // encode is an error of operation op, and nothing is sent; build is not
 // called for an invalid trace id. A nil body sends nothing and returns nil.
-func (c *Client) postTrace(ctx context.Context, op, traceID, endpoint string, build func() (any, error)) error {
+func (c *Client) postTrace(ctx context.Context, op, traceID, endpoint string, build func() (any, error)) (err error) {
+	defer c.scrub(&err)
 	if c == nil {
 		return errNilClient
 	}

@@ -102,6 +102,7 @@ func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) 
 		return nil, fmt.Errorf("tracium exporter: %w", err)
 	}
 	e.client = client
+	e.sharedIDs.scrub = client.ScrubError
 	e.stopCtx, e.stop = context.WithCancel(context.Background())
 	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
 	var sp *spooler
@@ -121,7 +122,7 @@ func newExporter(getenv func(string) string, opts ...Option) (*Exporter, error) 
 		maxElapsed = api.DefaultMaxElapsedTime
 	}
 	e.park = newParking(parkDeps{
-		stats: &e.stats, spool: e.spool, stopCtx: e.stopCtx, maxElapsed: maxElapsed,
+		stats: &e.stats, scrub: client.ScrubError, spool: e.spool, stopCtx: e.stopCtx, maxElapsed: maxElapsed,
 		do: client.Do, ensureStarted: e.ensureStarted,
 	}, c.api.Retry.Disabled) // retries off: one attempt per request, nothing to retry later
 	if sp != nil {
@@ -175,7 +176,9 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	if err := e.spool.sync(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	// Invalid trace and tenant ids are quoted: scrub the API key, which a
+	// caller may have passed as one by mistake.
+	return e.client.ScrubError(errors.Join(errs...))
 }
 
 // group is the part of a batch that belongs to one Tracium trace.

@@ -20,6 +20,18 @@ type limiter struct {
 	// last is the latest report held back, formatted only by flush.
 	lastFormat string
 	lastArgs   []any
+	// scrub, when set, removes the API key from a report
+	// (api.Client.ScrubError): reports quote trace ids and causes, which
+	// may hold it.
+	scrub func(error) error
+}
+
+// report hands err to the OTel error handler, scrubbed.
+func (l *limiter) report(err error) {
+	if l.scrub != nil {
+		err = l.scrub(err)
+	}
+	otel.Handle(err)
 }
 
 func (l *limiter) handle(format string, args ...any) {
@@ -37,7 +49,7 @@ func (l *limiter) handle(format string, args ...any) {
 	if held > 0 {
 		err = fmt.Errorf("%w (and %d more like it since the last report)", err, held)
 	}
-	otel.Handle(err)
+	l.report(err)
 }
 
 // flush reports the reports held back since the last one, if any, with
@@ -52,6 +64,6 @@ func (l *limiter) flush() {
 	if held == 0 || format == "" {
 		return
 	}
-	otel.Handle(fmt.Errorf("tracium exporter: %d more reports held back (at most one a minute) since the last one; the latest: %w",
+	l.report(fmt.Errorf("tracium exporter: %d more reports held back (at most one a minute) since the last one; the latest: %w",
 		held, fmt.Errorf(format, args...)))
 }

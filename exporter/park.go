@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel"
-
 	"github.com/tracium-ai/tracium-go/internal/api"
 )
 
@@ -54,6 +52,8 @@ func parkable(ctx context.Context, err error, r *request) bool {
 // parkDeps is what parking takes from the exporter that owns it.
 type parkDeps struct {
 	stats *counters
+	// scrub removes the API key from a report (api.Client.ScrubError).
+	scrub func(error) error
 	// spool takes a request whose trace it holds, or which Shutdown cut
 	// short; noSpool when there is none.
 	spool   spooling
@@ -102,7 +102,9 @@ type parkedReq struct {
 // newParking returns an empty parking; closed, it parks nothing (as when
 // retries are off: one attempt per request, nothing to retry later).
 func newParking(d parkDeps, closed bool) *parking {
-	return &parking{parkDeps: d, m: make(map[string]*parcel), closed: closed, changed: make(chan struct{})}
+	pk := &parking{parkDeps: d, m: make(map[string]*parcel), closed: closed, changed: make(chan struct{})}
+	pk.undeliverable.scrub = d.scrub
+	return pk
 }
 
 // holds reports whether requests of the trace key are parked.
@@ -234,7 +236,7 @@ func (pk *parking) run(p *parcel) {
 	}
 	if pr.spooledAny {
 		if err := pk.spool.sync(); err != nil {
-			otel.Handle(fmt.Errorf("tracium exporter: %w", err))
+			pk.undeliverable.report(fmt.Errorf("tracium exporter: %w", err))
 		}
 	}
 	if pr.lost {

@@ -117,6 +117,9 @@ func openSpool(c SpoolConfig, d spoolDeps) (*spooler, error) {
 		done:      make(chan struct{}),
 		changed:   make(chan struct{}),
 	}
+	for _, l := range []*limiter{&sp.outage, &sp.full, &sp.rejected, &sp.readErr} {
+		l.scrub = d.client.ScrubError
+	}
 	sp.q, err = spool.Open(c.Dir, spool.Options{
 		MaxBytes: c.MaxBytes, SegmentBytes: c.segmentBytes(), Report: sp.report,
 	})
@@ -138,7 +141,7 @@ func (sp *spooler) report(err error) {
 	if _, ok := errors.AsType[*spool.CorruptError](err); ok {
 		sp.stats.spoolCorrupt.Add(1)
 	}
-	otel.Handle(fmt.Errorf("tracium exporter: %w", err))
+	otel.Handle(sp.client.ScrubError(fmt.Errorf("tracium exporter: %w", err)))
 }
 
 func (sp *spooler) startReplayer() {
@@ -422,7 +425,7 @@ func (sp *spooler) replay() {
 		r, err := decodeRequest(rec.Payload)
 		if err != nil {
 			sp.stats.spoolCorrupt.Add(1)
-			otel.Handle(fmt.Errorf("tracium exporter: spool: skipped a record: %w", err))
+			otel.Handle(sp.client.ScrubError(fmt.Errorf("tracium exporter: spool: skipped a record: %w", err)))
 			sp.ack(rec, nil)
 			continue
 		}
@@ -489,7 +492,7 @@ func wake[T any](sp *spooler, c <-chan T) bool {
 // ack removes a settled record from the spool.
 func (sp *spooler) ack(rec spool.Record, r *request) {
 	if err := sp.q.Ack(rec); err != nil && !errors.Is(err, spool.ErrClosed) {
-		otel.Handle(fmt.Errorf("tracium exporter: %w", err))
+		otel.Handle(sp.client.ScrubError(fmt.Errorf("tracium exporter: %w", err)))
 	}
 	if r != nil {
 		sp.settled(r.key())

@@ -541,7 +541,7 @@ func TestSpoolExportFlushShutdownConcurrentSafe(t *testing.T) {
 		}
 	})
 	<-shutdownAt
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	assert.NoError(t, exp.Shutdown(ctx), "Shutdown")
 	wg.Wait()

@@ -82,7 +82,7 @@ func (e *Exporter) register(en *entry) (*entry, bool) {
 	got, added, evicted, shared := e.reg.add(en)
 	e.stats.tracesEvicted.Add(uint64(evicted))
 	if !added && got != en {
-		otel.Handle(fmt.Errorf("tracium exporter: trace %s: started twice while open; the second start is ignored", en.id))
+		otel.Handle(e.client.ScrubError(fmt.Errorf("tracium exporter: trace %s: started twice while open; the second start is ignored", en.id)))
 	}
 	if shared {
 		e.sharedIDs.handle("tracium exporter: trace id %q is in use by two tenants at once; "+

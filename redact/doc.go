@@ -44,12 +44,23 @@
 // tags, model ids and other short texts, error texts (10,000) and inputs
 // and outputs over 1 MiB (kept as a 64 KiB preview), and the LLM output the
 // instrumentation captures. A piece of a secret is not a secret any pattern
-// knows, so a cut never leaves part of a token: when it lands inside a run
-// of characters other than whitespace and the JSON delimiters " , : [ ] { },
-// that whole run is dropped, back to the whitespace or delimiter before it
-// (a text that is one huge token is dropped whole). Captured LLM output
-// cut in the middle of a streamed piece drops that piece's partial token
-// only.
+// knows, so a cut never leaves a short part of a token: when it lands
+// inside a run of characters other than whitespace and the JSON delimiters
+// " , : [ ] { }, the part of that run before the cut is dropped, back to
+// the whitespace or delimiter before it. That part is kept, cut plainly,
+// when it ends with a run of at least 128 letters and digits (with no word
+// boundary inside): every pattern here starts at a word boundary and
+// needs fewer characters than that before the cut (the longest, a Google
+// key, 39), so the kept piece of a secret is a match of its own and is
+// masked. A text that is one long word thus keeps its first characters.
+// Where a pattern needs the end of the secret, the part is dropped
+// whatever its length: right after '"' or ':' (quoted and keyed values,
+// URL credentials), with a single quote in it, or after "bearer" or
+// "basic" and whitespace. A JWT cut before its second dot keeps no
+// signature, only its header and claims. Model ids and versions that are
+// one token keep their leading parts, losing only a short run of letters
+// and digits the cut lands in. Captured LLM output cut in the middle of a
+// streamed piece drops that piece's partial token only, by the same rule.
 //
 // # Defaults
 //

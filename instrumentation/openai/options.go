@@ -48,7 +48,7 @@ func WithAutoTrace(on bool) Option { return optionFunc(llmhttp.AutoTrace(on)) }
 // span processor's default agent name (tracium.WithDefaultAgentName), which
 // wins over the program's name (the base name of os.Args[0] without .exe,
 // '_' turned into '-'), or "app" when that gives nothing usable. "" keeps
-// the default.
+// the default, and so does a name of only whitespace.
 func WithAgentName(name string) Option { return optionFunc(llmhttp.AgentName(name)) }
 
 // WithTraceOptions adds options to every automatic trace, after the ones

@@ -169,6 +169,23 @@ func originOf(u *url.URL) string {
 // the server answered outside an error, such as an id it assigned.
 func (c *Client) Scrub(s string) string { return Scrub(s, c.s.key) }
 
+// ScrubError is [ScrubError] with the client's API key, for errors made
+// from what a caller passed (a key given by mistake as an id or a name is
+// quoted back): err itself when its text holds nothing to scrub, so that
+// errors.As still finds what it wraps; else an error with the scrubbed
+// text that errors.Is matches as err. nil stays nil; a nil Client
+// returns err.
+func (c *Client) ScrubError(err error) error {
+	if err == nil || c == nil {
+		return err
+	}
+	clean := ScrubError(err, c.s.key)
+	if clean.Error() == err.Error() {
+		return err
+	}
+	return clean
+}
+
 // BaseURL returns a copy of the normalized base URL.
 func (c *Client) BaseURL() *url.URL {
 	u := *c.s.base

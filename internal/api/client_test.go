@@ -322,7 +322,7 @@ func TestDoNotFound(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			base, count := flakyServer(t, tt.failures, status(404, `{"detail":"trace not found"}`))
-			c := newClient(t, base.String(), nil, func(c *api.Config) { c.Retry.MaxElapsedTime = 50 * time.Millisecond })
+			c := newClient(t, base.String(), nil, func(c *api.Config) { c.Retry.MaxElapsedTime = time.Second })
 			_, err := c.Do(context.Background(), api.Request{Method: "POST", Path: "/agents/traces/t1/spans", Body: []byte(`[]`), RetryNotFound: tt.retryNotFound})
 			if tt.wantCalls > 0 {
 				assert.Equal(t, tt.wantCalls, count.Load(), "requests received")
@@ -382,7 +382,7 @@ func TestDoConnectionFailures(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
 		rec := &attempts{}
-		c := newClient(t, refusedURL(t), rec, func(c *api.Config) { c.Retry.MaxElapsedTime = 30 * time.Millisecond })
+		c := newClient(t, refusedURL(t), rec, func(c *api.Config) { c.Retry.MaxElapsedTime = time.Second })
 		_, err := c.Do(context.Background(), api.Request{Method: "GET", Path: "/auth/me"})
 		require.Error(t, err, "Do")
 		assert.Greater(t, len(rec.all()), 1, "attempts made")
@@ -410,7 +410,7 @@ func TestDoAttemptTimeout(t *testing.T) {
 			c := newClient(t, srv.URL, rec, func(c *api.Config) {
 				c.Timeout = 20 * time.Millisecond
 				c.Retry.Disabled = tt.disabled
-				c.Retry.MaxElapsedTime = 60 * time.Millisecond
+				c.Retry.MaxElapsedTime = 500 * time.Millisecond
 			})
 			start := time.Now()
 			_, err := c.Do(context.Background(), api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{}`)})

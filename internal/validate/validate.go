@@ -61,14 +61,45 @@ func quote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// CutWhole is [Cut] that never leaves part of a token: when the cut lands
-// inside a run of characters other than whitespace and the JSON delimiters
-// (" , : [ ] { }), the part of that run before the cut is dropped too, back
-// to the preceding whitespace or delimiter, however far that is (a text that
-// is one huge token is dropped whole). Redaction runs on the cut text,
-// after it: a secret straddling the cut would otherwise leave a fragment
-// that no pattern recognizes. Names, error texts and content previews are
-// cut with it.
+// LongRun is the length, in characters, from which the last run of letters
+// and digits before a cut is long enough to be kept (see [CutWhole]).
+//
+// Why 128: every pattern of package redact that a cut can split starts at
+// a word boundary (\b), so a match that straddles a cut starts at or before
+// the start of that run (a run, as counted here, has no word boundary
+// inside it), and keeps at least LongRun characters of itself. The fixed
+// part plus the minimum length of each credential pattern is far below
+// 128: sk- and 16 (19), sk_live_/rk_test_ and 16 (24), xoxb- and 10 (15),
+// AKIA/ASIA and 16 (20), ghp_ and 30 (34), github_pat_ and 22 (33), AIza
+// and 35 (39), a JWT's two parts and dots (at least 12), "bearer" and 8,
+// "basic" and 4; their tails are open runs of these characters, so the
+// kept piece of such a match is a match of its own and is masked to the
+// cut. Patterns that also need what comes after the cut are handled
+// apart: a JWT cut before its second dot keeps no signature (header and
+// claims only); a card number has at most 19 digits and an e-mail's local
+// part at most 64 characters (RFC 5321), so neither is ever a long run;
+// the contexts where a value needs its end (after "bearer"/"basic", a
+// quoted value, a value after ':' such as URL credentials) drop the
+// piece whatever its length.
+const LongRun = 128
+
+// CutWhole is [Cut] that never leaves a piece of a secret that redaction
+// cannot recognize. Redaction runs on the cut text, after it, and a piece
+// of a secret is not a secret any pattern knows. So when the cut lands
+// inside a token (a run of characters other than whitespace and the JSON
+// delimiters " , : [ ] { }), the kept part of that token is dropped too,
+// back to the preceding whitespace or delimiter — unless that kept part is
+// long: it ends with a run of at least [LongRun] letters and digits (all
+// ASCII or all not, so that no word boundary is inside it), and it is not
+// in a context where a secret needs its end to be recognized: right after
+// a '"' or a ':' (a quoted or keyed value, URL credentials), holding a
+// single quote (a single-quoted value), or after "bearer" or "basic" and
+// whitespace (an HTTP credential). A long kept part is cut plainly: any
+// pattern that matches the uncut text across the cut also matches the
+// kept part (see [LongRun]), so redaction still masks it. A text that is
+// one long word, a base-64 blob or a long identifier thus keeps its first
+// n characters; a secret straddling the cut leaves nothing. Names, error
+// texts and content previews are cut with it.
 func CutWhole(s string, n int) string {
 	c := Cut(s, n)
 	if len(c) == len(s) {
@@ -82,8 +113,9 @@ func CutWhole(s string, n int) string {
 
 // DropPartialToken returns kept without its trailing partial token: the run
 // of token characters at its end, when rest (what was cut off after it)
-// starts with a token character too. It is the rule of [CutWhole], for
-// cutters that count bytes.
+// starts with a token character too, unless that partial token is long
+// enough to be kept. It is the rule of [CutWhole], for cutters that count
+// bytes.
 func DropPartialToken(kept, rest string) string {
 	if kept == "" || rest == "" {
 		return kept
@@ -94,11 +126,61 @@ func DropPartialToken(kept, rest string) string {
 		return kept
 	}
 	i := strings.LastIndexFunc(kept, func(r rune) bool { return !isTokenRune(r) })
-	if i < 0 {
-		return ""
+	start := 0 // of the partial token
+	if i >= 0 {
+		_, size := utf8.DecodeRuneInString(kept[i:])
+		start = i + size
 	}
-	_, size := utf8.DecodeRuneInString(kept[i:])
-	return kept[:i+size]
+	if keepPiece(kept, start) {
+		return kept
+	}
+	return kept[:start]
+}
+
+// keepPiece reports whether the partial token kept[start:] is long enough,
+// and outside the contexts of [CutWhole], to be kept.
+func keepPiece(kept string, start int) bool {
+	piece, before := kept[start:], kept[:start]
+	if finalRun(piece) < LongRun || strings.ContainsRune(piece, '\'') {
+		return false
+	}
+	if r, _ := utf8.DecodeLastRuneInString(before); r == '"' || r == ':' {
+		return false
+	}
+	word := strings.TrimRightFunc(before, unicode.IsSpace)
+	if len(word) < len(before) {
+		for _, scheme := range []string{"bearer", "basic"} {
+			if len(word) >= len(scheme) && strings.EqualFold(word[len(word)-len(scheme):], scheme) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// finalRun returns the length, in characters and at most [LongRun], of the
+// run of letters and digits that ends s, counting only characters of the
+// kind (ASCII or not) of the last one: a word boundary, where a secret
+// could start, is never inside the run.
+func finalRun(s string) int {
+	n, ascii := 0, false
+	for len(s) > 0 && n < LongRun {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if !isAlnum(r) {
+			break
+		}
+		a := r < utf8.RuneSelf
+		if n == 0 {
+			ascii = a
+		} else if a != ascii {
+			break
+		}
+		n++
+		s = s[:len(s)-size]
+	}
+	return n
 }
 
 // isTokenRune reports whether r can be part of a token: a secret, a word.
@@ -293,6 +375,50 @@ func Text(what, s string, max int) (string, error) {
 		return CutWhole(t, max), invalid("%s %s: %d characters, more than %d", what, quote(t), n, max)
 	}
 	return Cut(t, max), nil
+}
+
+// Identifier is [Text] for identifiers, model ids and versions: it cuts
+// with [CutIdentifier], so that an over-long id keeps its first characters
+// even when it is one token.
+func Identifier(what, s string, max int) (string, error) {
+	t := strings.TrimSpace(s)
+	if n := utf8.RuneCountInString(t); n > max {
+		return CutIdentifier(t, max), invalid("%s %s: %d characters, more than %d", what, quote(t), n, max)
+	}
+	return Cut(t, max), nil
+}
+
+// CutIdentifier cuts an identifier to n characters. It is [CutWhole] when
+// that keeps something. When CutWhole would drop everything (the id is a
+// single token, such as "my-model-2024-…" or "1.2.3.…"), it drops only the
+// run of letters and digits the cut lands in, back to the separator
+// ('-', '.', '_', '/', …) before it, unless that run is [LongRun]
+// characters or longer: the id keeps its whole leading parts. A key-shaped
+// secret in such an id keeps its prefix and whole parts; when those are
+// long enough for its pattern, redaction masks them.
+func CutIdentifier(s string, n int) string {
+	c := CutWhole(s, n)
+	if c != "" || s == "" {
+		return c
+	}
+	c = Cut(s, n)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	first, _ := utf8.DecodeRuneInString(s[len(c):])
+	last, _ := utf8.DecodeLastRuneInString(c)
+	if !isAlnum(first) || !isAlnum(last) || (first < utf8.RuneSelf) != (last < utf8.RuneSelf) {
+		return c // the cut is at the end of a run
+	}
+	run := finalRun(c)
+	if run >= LongRun {
+		return c
+	}
+	for range run {
+		_, size := utf8.DecodeLastRuneInString(c)
+		c = c[:len(c)-size]
+	}
+	return c
 }
 
 // ErrorText trims an error message and cuts it to 10 000 characters followed

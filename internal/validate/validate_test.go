@@ -35,6 +35,67 @@ func TestCutWholeDropsPartialToken(t *testing.T) {
 	}
 }
 
+// TestCutWholeKeepsLongPiece: the kept part of a token the cut lands in is
+// kept, cut plainly, when it ends with a run of at least LongRun letters
+// and digits outside a context where a secret needs its end; a short one,
+// or one in such a context, is dropped.
+func TestCutWholeKeepsLongPiece(t *testing.T) {
+	t.Parallel()
+	x := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{name: "one long token", in: x(300), n: 200, want: x(200)},
+		{name: "long token after text", in: "upstream said: " + x(300), n: 215, want: "upstream said: " + x(200)},
+		{name: "non-ASCII letters", in: strings.Repeat("é", 300), n: 200, want: strings.Repeat("é", 200)},
+		{name: "run of exactly LongRun", in: "a " + x(200), n: 2 + validate.LongRun, want: "a " + x(validate.LongRun)},
+		{name: "run one short of LongRun", in: "a " + x(200), n: 1 + validate.LongRun, want: "a "},
+		{name: "long run after a key prefix", in: "k sk-proj-" + x(300), n: 210, want: "k sk-proj-" + x(200)},
+		{name: "short secret piece", in: "ab sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "ab "},
+		{name: "long token, short final run", in: "a " + strings.Repeat("ab-", 100), n: 200, want: "a "},
+		{name: "word boundary inside the run", in: "a " + strings.Repeat("é", 200) + "AKIAQWERTYUIOPASDFGH", n: 214, want: "a "},
+		{name: "quoted value", in: `{"k":"` + x(300), n: 206, want: `{"k":"`},
+		{name: "after a colon", in: "https://user:" + x(300), n: 213, want: "https://user:"},
+		{name: "single-quoted value", in: "password='" + x(300), n: 210, want: ""},
+		{name: "bearer token", in: "Authorization: Bearer " + x(300), n: 222, want: "Authorization: Bearer "},
+		{name: "basic credentials", in: "auth BASIC\t" + x(300), n: 212, want: "auth BASIC\t"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, validate.CutWhole(tc.in, tc.n), tc.name)
+		// the byte-counting form agrees
+		c := validate.Cut(tc.in, tc.n)
+		assert.Equal(t, tc.want, validate.DropPartialToken(c, tc.in[len(c):]), "DropPartialToken: %s", tc.name)
+	}
+	assert.Equal(t, "upstream said: "+x(9985)+validate.TruncationMarker, validate.ErrorText("upstream said: "+x(10010)), "ErrorText")
+}
+
+// TestCutIdentifier: an identifier is cut as CutWhole cuts when that keeps
+// something; a single-token id keeps its leading parts, dropping only a
+// short run of letters and digits the cut lands in.
+func TestCutIdentifier(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{name: "no cut", in: "gpt-4o-mini", n: 256, want: "gpt-4o-mini"},
+		{name: "dashed id", in: strings.Repeat("ab-", 100), n: 256, want: strings.Repeat("ab-", 85)},
+		{name: "cut at a separator", in: strings.Repeat("1.", 100), n: 128, want: strings.Repeat("1.", 64)},
+		{name: "long run", in: strings.Repeat("m", 300), n: 256, want: strings.Repeat("m", 256)},
+		{name: "words: as CutWhole", in: "a b sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "a b "},
+		{name: "secret-shaped id", in: "sk-proj-QwErTyUiOpAsDfGh", n: 15, want: "sk-proj-"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, validate.CutIdentifier(tc.in, tc.n), tc.name)
+	}
+	got, err := validate.Identifier("model id", strings.Repeat("ab-", 100), validate.MaxModelID)
+	require.ErrorIs(t, err, validate.ErrInvalid)
+	assert.Equal(t, strings.Repeat("ab-", 85), got)
+}
+
 // TestCutsKeepNoPieceOfAToken: every cut of a name, a text, an error text
 // and a content preview drops a token the limit lands in.
 func TestCutsKeepNoPieceOfAToken(t *testing.T) {

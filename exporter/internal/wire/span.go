@@ -325,7 +325,7 @@ func AppendAgentSpan(b []byte, f *Fields) []byte {
 	b = appendKey(b, "depth_level")
 	b = appendInt(b, f.ParentDepth)
 	b = appendParallel(b, f)
-	if m, _ := validate.Text("model id", f.TraceModel, validate.MaxModelID); m != "" {
+	if m, _ := validate.Identifier("model id", f.TraceModel, validate.MaxModelID); m != "" {
 		b = appendKey(b, "model_id")
 		b = appendString(b, m)
 	}
@@ -401,7 +401,7 @@ func appendModel(b []byte, f *Fields, traceModel string) []byte {
 	if m == "" {
 		return b
 	}
-	m, _ = validate.Text("model id", m, validate.MaxModelID)
+	m, _ = validate.Identifier("model id", m, validate.MaxModelID)
 	b = appendKey(b, "model_id")
 	return appendString(b, m)
 }

@@ -27,7 +27,7 @@ func NewStart(f *Fields) Start {
 	name, _ := validate.AgentName(firstOf(f.AgentName, f.Span.Name()))
 	b = appendKey(b, "agent_name")
 	b = appendString(b, name)
-	model, _ := validate.Text("model id", f.TraceModel, validate.MaxModelID)
+	model, _ := validate.Identifier("model id", f.TraceModel, validate.MaxModelID)
 	if model != "" {
 		b = appendKey(b, "model_id")
 		b = appendString(b, model)
@@ -44,7 +44,7 @@ func NewStart(f *Fields) Start {
 		b = appendKey(b, "workspace_id")
 		b = appendString(b, ws)
 	}
-	if v, _ := validate.Text("version", f.Version, validate.MaxVersion); v != "" {
+	if v, _ := validate.Identifier("version", f.Version, validate.MaxVersion); v != "" {
 		b = appendKey(b, "version")
 		b = appendString(b, v)
 	}

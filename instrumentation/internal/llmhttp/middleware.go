@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/semconv"
 )
 
@@ -221,9 +222,14 @@ func (m *Middleware) warn(ctx context.Context, inTrace bool) {
 	}
 }
 
-// InAgentTrace reports whether the span ctx carries belongs to an agent
-// trace: tracium-go stamps every such span with the trace id when it starts.
+// InAgentTrace reports whether ctx is in an agent trace: it carries one,
+// local or joined from another service (propagation's Middleware puts the
+// remote trace in the context), or its span belongs to one (tracium-go
+// stamps every such span with the trace id when it starts).
 func InAgentTrace(ctx context.Context) bool {
+	if agentctx.From(ctx) != nil {
+		return true
+	}
 	ro, ok := trace.SpanFromContext(ctx).(sdktrace.ReadOnlySpan)
 	if !ok {
 		return false

@@ -14,8 +14,9 @@ const TruncatedMarker = "... (truncated)"
 
 // Cut returns s cut to at most max bytes, at a character boundary, and
 // whether it was cut. A cut text ends with [TruncatedMarker] (beyond max).
-// A token the cut lands in is dropped whole (validate.CutWhole), so that
-// no piece of a secret that redaction would not recognize survives.
+// The part of a token the cut lands in is dropped when short
+// (validate.DropPartialToken, the rule of validate.CutWhole), so that no
+// piece of a secret that redaction would not recognize survives.
 func Cut(s string, max int) (string, bool) {
 	if len(s) <= max {
 		return s, false

@@ -1,6 +1,8 @@
 package llmhttp
 
 import (
+	"strings"
+
 	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
@@ -37,7 +39,7 @@ func AutoTrace(on bool) func(*Config) { return func(c *Config) { c.AutoTrace = o
 // AgentName sets the agent name of automatic traces.
 func AgentName(name string) func(*Config) {
 	return func(c *Config) {
-		if name != "" {
+		if strings.TrimSpace(name) != "" {
 			c.AgentName, c.NamedAgent = name, true
 		}
 	}
