@@ -11,6 +11,29 @@ import (
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
+// HTTP drops surrounding whitespace from a header value, so a padded id
+// would reach the API as one tenant in X-Tenant-ID and another in the body:
+// it is refused everywhere an id enters.
+func TestNewRefusesSurroundingWhitespace(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"acme ", " acme", " ", "  ", "\u00a0acme", "acme\u3000", "acme\u2028"} {
+		_, err := tenant.New(s)
+		assert.ErrorContains(t, err, "whitespace", "tenant.New(%q)", s)
+	}
+	for _, s := range []string{"ac me", "café-東京", "a\u00a0b"} {
+		id, err := tenant.New(s)
+		require.NoError(t, err, "tenant.New(%q)", s)
+		assert.Equal(t, s, id.String(), "tenant.New(%q) keeps the id as given", s)
+	}
+}
+
+func TestNewErrorsWrapInvalid(t *testing.T) {
+	t.Parallel()
+	_, err := tenant.New("")
+	require.Error(t, err)
+	assert.True(t, errors.Unwrap(err) != nil)
+}
+
 func TestWithAndFrom(t *testing.T) {
 	t.Parallel()
 	_, ok := tenant.From(context.Background())
@@ -27,27 +50,4 @@ func TestWithAndFrom(t *testing.T) {
 	var nilCtx context.Context
 	_, ok = tenant.From(nilCtx)
 	assert.False(t, ok, "a nil ctx must not panic")
-}
-
-func TestNewErrorsWrapInvalid(t *testing.T) {
-	t.Parallel()
-	_, err := tenant.New("")
-	require.Error(t, err)
-	assert.True(t, errors.Unwrap(err) != nil)
-}
-
-// HTTP drops surrounding whitespace from a header value, so a padded id
-// would reach the API as one tenant in X-Tenant-ID and another in the body:
-// it is refused everywhere an id enters.
-func TestNewRefusesSurroundingWhitespace(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{"acme ", " acme", " ", "  ", "\u00a0acme", "acme\u3000", "acme\u2028"} {
-		_, err := tenant.New(s)
-		assert.ErrorContains(t, err, "whitespace", "tenant.New(%q)", s)
-	}
-	for _, s := range []string{"ac me", "café-東京", "a\u00a0b"} {
-		id, err := tenant.New(s)
-		require.NoError(t, err, "tenant.New(%q)", s)
-		assert.Equal(t, s, id.String(), "tenant.New(%q) keeps the id as given", s)
-	}
 }
