@@ -7,6 +7,7 @@ import (
 
 	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/internal/ctxval"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
@@ -88,16 +89,8 @@ func setEndUser(ctx context.Context, op string, c traceConfig, info *agentctx.Tr
 			info.Session = outer.Trace.Session
 		}
 	}
-	if info.User == "" {
-		if u, ok := enduser.UserFromContext(ctx); ok {
-			info.User = u.String()
-		}
-	}
-	if info.Session == "" {
-		if s, ok := enduser.SessionFromContext(ctx); ok {
-			info.Session = s.String()
-		}
-	}
+	ctxval.Fill(ctx, &info.User, enduser.UserFromContext)
+	ctxval.Fill(ctx, &info.Session, enduser.SessionFromContext)
 }
 
 // traceMetadata returns the JSON of the metadata of a trace's start: md,

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 	"github.com/tracium-ai/tracium-go/redact"
 )
 
@@ -64,11 +65,7 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 
 func initProvider(ctx context.Context, getenv func(string) string, opts ...Option) (*Provider, error) {
 	var c initConfig
-	for _, o := range opts {
-		if o != nil {
-			o.applyInit(&c)
-		}
-	}
+	setopt.Apply(&c, opts, Option.applyInit)
 	if c.global && !isDefaultGlobal(otel.GetTracerProvider()) {
 		return nil, ErrGlobalProviderSet
 	}
@@ -252,7 +249,7 @@ func (p *Provider) Stats() Stats { return p.proc.Stats() }
 // StartTrace starts an agent trace on this provider: [StartTrace] with
 // [WithTracerProvider].
 func (p *Provider) StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (context.Context, *Trace) {
-	opts = append(opts[:len(opts):len(opts)], WithTracerProvider(p.tp))
+	opts = appendCopy(opts, WithTracerProvider(p.tp))
 	return StartTrace(ctx, agentName, opts...)
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -259,7 +260,7 @@ func WithDefaultVersion(v string) ProcessorOption {
 // reported. Calls add up.
 func WithDefaultTags(tags ...string) ProcessorOption {
 	return processorOptionFunc(func(c *processorConfig) {
-		c.defaultTags = append(c.defaultTags[:len(c.defaultTags):len(c.defaultTags)], tags...)
+		c.defaultTags = appendCopy(c.defaultTags, tags...)
 	})
 }
 
@@ -388,13 +389,10 @@ func WithModel(id string) TraceSpanOption { return modelOption(id) }
 type tagsOption []string
 
 func (o tagsOption) applyTrace(c traceConfig) traceConfig {
-	c.tags = append(c.tags[:len(c.tags):len(c.tags)], o...)
+	c.tags = appendCopy(c.tags, o...)
 	return c
 }
-func (o tagsOption) applySpan(c spanConfig) spanConfig {
-	c.tags = append(c.tags[:len(c.tags):len(c.tags)], o...)
-	return c
-}
+func (o tagsOption) applySpan(c spanConfig) spanConfig { c.tags = appendCopy(c.tags, o...); return c }
 
 // WithTags adds tags. Tags are trimmed, empty ones skipped, duplicates
 // removed case-insensitively (the first spelling wins); each may be at most
@@ -419,11 +417,11 @@ func WithMetadata(md map[string]any) TraceSpanOption { return metadataOption(md)
 type attrsOption []attribute.KeyValue
 
 func (o attrsOption) applyTrace(c traceConfig) traceConfig {
-	c.attrs = append(c.attrs[:len(c.attrs):len(c.attrs)], o...)
+	c.attrs = appendCopy(c.attrs, o...)
 	return c
 }
 func (o attrsOption) applySpan(c spanConfig) spanConfig {
-	c.attrs = append(c.attrs[:len(c.attrs):len(c.attrs)], o...)
+	c.attrs = appendCopy(c.attrs, o...)
 	return c
 }
 
@@ -548,3 +546,18 @@ func identAttr(attrs []attribute.KeyValue, op string, key attribute.Key, what, v
 	}
 	return append(attrs, key.String(t))
 }
+
+// newTraceConfig applies opts in order, skipping nil ones.
+func newTraceConfig(opts []TraceOption) traceConfig {
+	return setopt.Fold(traceConfig{}, opts, TraceOption.applyTrace)
+}
+
+// newSpanConfig applies opts in order, skipping nil ones.
+func newSpanConfig(opts []SpanOption) spanConfig {
+	return setopt.Fold(spanConfig{}, opts, SpanOption.applySpan)
+}
+
+// appendCopy returns s followed by more, never writing into the array of
+// s: options apply to copies of a config (and callers' option slices are
+// theirs), so two of them must never share one.
+func appendCopy[T any](s []T, more ...T) []T { return append(s[:len(s):len(s)], more...) }

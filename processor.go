@@ -9,6 +9,7 @@ import (
 	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
 	"github.com/tracium-ai/tracium-go/internal/batch"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/workspace"
 )
@@ -84,11 +85,7 @@ var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
 // sends.
 func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...ProcessorOption) *SpanProcessor {
 	var c processorConfig
-	for _, o := range opts {
-		if o != nil {
-			o.applyProcessor(&c)
-		}
-	}
+	setopt.Apply(&c, opts, ProcessorOption.applyProcessor)
 	return newSpanProcessor(os.Getenv, exp, c)
 }
 

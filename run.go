@@ -35,12 +35,7 @@ func RunTrace[R any](ctx context.Context, agentName string, fn func(context.Cont
 // re-panicked). With [WithCapture] the result is recorded as the span's
 // output.
 func RunSpan[R any](ctx context.Context, spanType SpanType, name string, fn func(context.Context, Span) (R, error), opts ...SpanOption) (res R, err error) {
-	var c spanConfig
-	for _, o := range opts {
-		if o != nil {
-			c = o.applySpan(c)
-		}
-	}
+	c := newSpanConfig(opts)
 	ctx, s := startSpan(ctx, spanType, name, c)
 	defer func() {
 		if p := recover(); p != nil {
@@ -73,16 +68,11 @@ func TraceFunc[A, R any](agentName string, fn func(context.Context, A) (R, error
 // does. With [WithCapture] the argument is recorded as the input and the
 // result as the output.
 func SpanFunc[A, R any](spanType SpanType, name string, fn func(context.Context, A) (R, error), opts ...SpanOption) func(context.Context, A) (R, error) {
-	var c spanConfig
-	for _, o := range opts {
-		if o != nil {
-			c = o.applySpan(c)
-		}
-	}
+	c := newSpanConfig(opts)
 	capture := c.capture
 	return func(ctx context.Context, arg A) (R, error) {
 		if capture {
-			opts = append(opts[:len(opts):len(opts)], WithInput(arg))
+			opts = appendCopy(opts, WithInput(arg))
 		}
 		return RunSpan(ctx, spanType, name, func(ctx context.Context, _ Span) (R, error) {
 			return fn(ctx, arg)

@@ -62,12 +62,7 @@ func StartSpan(ctx context.Context, spanType SpanType, name string, opts ...Span
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	var c spanConfig
-	for _, o := range opts {
-		if o != nil {
-			c = o.applySpan(c)
-		}
-	}
+	c := newSpanConfig(opts)
 	return startSpan(ctx, spanType, name, c)
 }
 

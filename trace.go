@@ -102,12 +102,7 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	var c traceConfig
-	for _, o := range opts {
-		if o != nil {
-			c = o.applyTrace(c)
-		}
-	}
+	c := newTraceConfig(opts)
 	name, err := validate.AgentName(agentName)
 	report(op, err)
 

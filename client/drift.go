@@ -163,17 +163,8 @@ type DriftResult struct {
 // done. Every failure (a transport error, a status outside 2xx after the
 // retries, an answer that is not JSON) is returned as an error, with no
 // results.
-func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) (_ []DriftResult, err error) {
-	const op = "drift check"
-	defer c.scrub(&err)
-	if c == nil {
-		return nil, errNilClient
-	}
-	q, err := r.query()
-	if err != nil {
-		return nil, c.errf(op, "%w", err)
-	}
-	return c.results(ctx, op, "/drift/check", q)
+func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) ([]DriftResult, error) {
+	return c.check(ctx, "drift check", "/drift/check", r.query)
 }
 
 // CheckPromptEmbeddingsDrift asks the API to run the prompt-embeddings drift
@@ -182,20 +173,21 @@ func (c *Client) CheckDrift(ctx context.Context, r DriftCheckRequest) (_ []Drift
 // current_days are always sent, with their defaults 0.05, 60 and 1 for zero
 // fields. The answer is read and errors are reported as for
 // [Client.CheckDrift].
-func (c *Client) CheckPromptEmbeddingsDrift(ctx context.Context, r PromptEmbeddingsRequest) (_ []DriftResult, err error) {
-	const op = "prompt embeddings drift check"
+func (c *Client) CheckPromptEmbeddingsDrift(ctx context.Context, r PromptEmbeddingsRequest) ([]DriftResult, error) {
+	return c.check(ctx, "prompt embeddings drift check", "/drift/prompt-embeddings/check", r.query)
+}
+
+// check runs the drift check of path, with the query string query makes
+// (an error of operation op, and nothing sent, when it fails).
+func (c *Client) check(ctx context.Context, op, path string, query func() (url.Values, error)) (_ []DriftResult, err error) {
 	defer c.scrub(&err)
 	if c == nil {
 		return nil, errNilClient
 	}
-	q, err := r.query()
+	q, err := query()
 	if err != nil {
 		return nil, c.errf(op, "%w", err)
 	}
-	return c.results(ctx, op, "/drift/prompt-embeddings/check", q)
-}
-
-func (c *Client) results(ctx context.Context, op, path string, q url.Values) ([]DriftResult, error) {
 	body, err := c.do(ctx, api.Request{Method: http.MethodPost, Path: path, Query: q})
 	if err != nil {
 		return nil, err

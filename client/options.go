@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // RetryConfig configures retries of failed requests; see the package
@@ -40,11 +41,7 @@ func setting(s api.Setting) Option {
 func newConfig(getenv func(string) string, prefix string, opts []Option) config {
 	var c config
 	c.api.ApplyEnv(getenv, func(err error) { otel.Handle(fmt.Errorf("%s: %w", prefix, err)) })
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	setopt.Apply(&c, opts, Option.apply)
 	return c
 }
 

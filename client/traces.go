@@ -5,11 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/tracium-ai/tracium-go/internal/api"
 	"github.com/tracium-ai/tracium-go/internal/validate"
@@ -142,192 +138,6 @@ func (c *Client) StartTrace(ctx context.Context, r StartTraceRequest) (_ StartTr
 	return res, nil
 }
 
-// Span is a span object of the spans endpoint (contract 3.1), for
-// [Client.RecordSpans] and [Client.UpdateSpan]. Optional numbers are
-// pointers: nil leaves the key out.
-type Span struct {
-	// ID is required: the span's id, at most 256 characters after trimming
-	// (any text). A span posted again with the same id replaces the first.
-	ID string
-	// Type is the span_type, required: at most 128 characters after
-	// trimming, such as "llm", "tool", "retrieval" or "chain".
-	Type string
-	// Status is the span's status: "in_progress", "completed", "failed" or
-	// any text of at most 128 characters. Empty means "completed" when
-	// CompletedAt is set, else "in_progress".
-	Status string
-	// StartedAt is required. CompletedAt, when set, may not be before it.
-	// Both are sent in UTC with microseconds.
-	StartedAt, CompletedAt time.Time
-	// Name is at most 512 characters after trimming; empty leaves it out.
-	Name string
-	// ParentSpanID is the id of the parent span (same rules as ID); empty
-	// leaves it out.
-	ParentSpanID string
-	// DepthLevel is the nesting depth, 0 for a span directly in the trace.
-	DepthLevel int
-	// ParallelGroupID names a group of spans that ran in parallel;
-	// SequenceNumber (>= 0) orders the spans of one group and requires it.
-	ParallelGroupID string
-	SequenceNumber  *int
-	// ModelID is the model the span called (at most 256 characters).
-	ModelID string
-	// Input and Output are any values that encode as JSON (a
-	// json.RawMessage is sent as is); nil leaves them out. Each may encode
-	// to at most 1 MiB.
-	Input, Output any
-	// Error is the failure's text: trimmed, and cut to 10,000 characters
-	// followed by "... (truncated)".
-	Error string
-	// LatencyMS, InputTokens, OutputTokens and CachedInputTokens are >= 0.
-	LatencyMS, InputTokens, OutputTokens, CachedInputTokens *int64
-	// Metadata is a JSON object of at most 1,000,000 bytes with keys of at
-	// most 256 characters.
-	Metadata map[string]any
-	// Tags follow the rules of [StartTraceRequest.Tags].
-	Tags []string
-}
-
-type spanBody struct {
-	ID                string          `json:"id"`
-	SpanType          string          `json:"span_type"`
-	Status            string          `json:"status"`
-	StartedAt         string          `json:"started_at"`
-	CompletedAt       string          `json:"completed_at,omitempty"`
-	Name              string          `json:"name,omitempty"`
-	ParentSpanID      string          `json:"parent_span_id,omitempty"`
-	DepthLevel        int             `json:"depth_level"`
-	ParallelGroupID   string          `json:"parallel_group_id,omitempty"`
-	SequenceNumber    *int            `json:"sequence_number,omitempty"`
-	ModelID           string          `json:"model_id,omitempty"`
-	TenantID          string          `json:"tenant_id,omitempty"`
-	Input             json.RawMessage `json:"input,omitempty"`
-	Output            json.RawMessage `json:"output,omitempty"`
-	Error             string          `json:"error,omitempty"`
-	LatencyMS         *int64          `json:"latency_ms,omitempty"`
-	InputTokens       *int64          `json:"input_tokens,omitempty"`
-	OutputTokens      *int64          `json:"output_tokens,omitempty"`
-	CachedInputTokens *int64          `json:"cached_input_tokens,omitempty"`
-	Metadata          json.RawMessage `json:"metadata,omitempty"`
-	Tags              []string        `json:"tags,omitempty"`
-}
-
-// timeLayout is the contract's timestamp (3.3): UTC, microseconds, +00:00.
-const timeLayout = "2006-01-02T15:04:05.000000-07:00"
-
-func (s Span) body(tenantID string) (spanBody, error) {
-	var b spanBody
-	var err error
-	if b.ID, err = validate.SpanID("id", s.ID); err != nil {
-		return b, err
-	}
-	if b.SpanType, err = validate.SpanType(s.Type); err != nil {
-		return b, err
-	}
-	b.Status = strings.TrimSpace(s.Status)
-	switch {
-	case b.Status == "" && s.CompletedAt.IsZero():
-		b.Status = "in_progress"
-	case b.Status == "":
-		b.Status = "completed"
-	case utf8.RuneCountInString(b.Status) > validate.MaxSpanType:
-		return b, fmt.Errorf("%w status: more than %d characters", ErrInvalid, validate.MaxSpanType)
-	}
-	if s.StartedAt.IsZero() {
-		return b, fmt.Errorf("%w started_at: not set", ErrInvalid)
-	}
-	b.StartedAt = s.StartedAt.UTC().Format(timeLayout)
-	if !s.CompletedAt.IsZero() {
-		if s.CompletedAt.Before(s.StartedAt) {
-			return b, fmt.Errorf("%w completed_at: before started_at", ErrInvalid)
-		}
-		b.CompletedAt = s.CompletedAt.UTC().Format(timeLayout)
-	}
-	if b.Name, err = validate.SpanName(s.Name); err != nil {
-		return b, err
-	}
-	if s.ParentSpanID != "" {
-		if b.ParentSpanID, err = validate.SpanID("parent_span_id", s.ParentSpanID); err != nil {
-			return b, err
-		}
-	}
-	if s.DepthLevel < 0 || s.DepthLevel > math.MaxInt32 {
-		return b, fmt.Errorf("%w depth_level %d: want 0 to %d", ErrInvalid, s.DepthLevel, math.MaxInt32)
-	}
-	b.DepthLevel = s.DepthLevel
-	if err := s.parallel(&b); err != nil {
-		return b, err
-	}
-	if b.ModelID, err = validate.Identifier("model id", s.ModelID, validate.MaxModelID); err != nil {
-		return b, err
-	}
-	b.TenantID = tenantID
-	if b.Input, err = content("input", s.Input); err != nil {
-		return b, err
-	}
-	if b.Output, err = content("output", s.Output); err != nil {
-		return b, err
-	}
-	b.Error = validate.ErrorText(s.Error)
-	for _, n := range []struct {
-		name string
-		v    *int64
-		dst  **int64
-	}{
-		{"latency_ms", s.LatencyMS, &b.LatencyMS},
-		{"input_tokens", s.InputTokens, &b.InputTokens},
-		{"output_tokens", s.OutputTokens, &b.OutputTokens},
-		{"cached_input_tokens", s.CachedInputTokens, &b.CachedInputTokens},
-	} {
-		if n.v != nil && *n.v < 0 {
-			return b, fmt.Errorf("%w %s %d: negative", ErrInvalid, n.name, *n.v)
-		}
-		*n.dst = n.v
-	}
-	if b.Metadata, err = validate.Metadata(s.Metadata); err != nil {
-		return b, err
-	}
-	if b.Tags, err = validate.Tags(s.Tags); err != nil {
-		return b, err
-	}
-	return b, nil
-}
-
-func (s Span) parallel(b *spanBody) error {
-	if s.ParallelGroupID != "" {
-		g, err := validate.SpanID("parallel_group_id", s.ParallelGroupID)
-		if err != nil {
-			return err
-		}
-		b.ParallelGroupID = g
-	}
-	if s.SequenceNumber != nil {
-		switch {
-		case b.ParallelGroupID == "":
-			return fmt.Errorf("%w sequence_number: set without parallel_group_id", ErrInvalid)
-		case *s.SequenceNumber < 0:
-			return fmt.Errorf("%w sequence_number %d: negative", ErrInvalid, *s.SequenceNumber)
-		}
-		b.SequenceNumber = s.SequenceNumber
-	}
-	return nil
-}
-
-// content encodes an input or output (nil: absent).
-func content(what string, v any) (json.RawMessage, error) {
-	if v == nil {
-		return nil, nil
-	}
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w %s: %v", ErrInvalid, what, err)
-	}
-	if len(j) > validate.MaxContentBytes {
-		return nil, fmt.Errorf("%w %s: %d bytes of JSON, more than %d", ErrInvalid, what, len(j), validate.MaxContentBytes)
-	}
-	return j, nil
-}
-
 // RecordSpans records spans of the trace with id traceID: POST
 // /agents/traces/{trace_id}/spans (contract 2.3), with the tenant ctx
 // carries as X-Tenant-ID and as each span's tenant_id. It sends at most
@@ -336,36 +146,26 @@ func content(what string, v any) (json.RawMessage, error) {
 // contract (its index named in the error) is an error wrapping [ErrInvalid],
 // and nothing is sent. The API treats spans as an upsert by id: sending a
 // span again replaces it.
-func (c *Client) RecordSpans(ctx context.Context, traceID string, spans []Span) (err error) {
-	const op = "record spans"
-	defer c.scrub(&err)
-	if c == nil {
-		return errNilClient
-	}
-	id, err := c.traceID(op, traceID)
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(spans) == 0:
-		return nil
-	case len(spans) > MaxSpansPerRequest:
-		return c.errf(op, "%w %d spans: more than %d in one request", ErrInvalid, len(spans), MaxSpansPerRequest)
-	}
-	tid := tenantOf(ctx)
-	env := struct {
-		Spans []spanBody `json:"spans"`
-	}{Spans: make([]spanBody, len(spans))}
-	for i, s := range spans {
-		if env.Spans[i], err = s.body(tid); err != nil {
-			return c.errf(op, "spans[%d]: %w", i, err)
+func (c *Client) RecordSpans(ctx context.Context, traceID string, spans []Span) error {
+	return c.postTrace(ctx, "record spans", traceID, "spans", func() (any, error) {
+		switch {
+		case len(spans) == 0:
+			return nil, nil
+		case len(spans) > MaxSpansPerRequest:
+			return nil, fmt.Errorf("%w %d spans: more than %d in one request", ErrInvalid, len(spans), MaxSpansPerRequest)
 		}
-	}
-	body, err := json.Marshal(env)
-	if err != nil {
-		return c.errf(op, "%w", err)
-	}
-	return c.post(ctx, "/agents/traces/"+id+"/spans", body)
+		tid := tenantOf(ctx)
+		env := struct {
+			Spans []spanBody `json:"spans"`
+		}{Spans: make([]spanBody, len(spans))}
+		for i, s := range spans {
+			var err error
+			if env.Spans[i], err = s.body(tid); err != nil {
+				return nil, fmt.Errorf("spans[%d]: %w", i, err)
+			}
+		}
+		return env, nil
+	})
 }
 
 // UpdateSpan posts s again with the id spanID, replacing the span the trace
@@ -390,31 +190,21 @@ type CompleteRequest struct {
 // CompleteTrace ends the trace with id traceID as completed: POST
 // /agents/traces/{trace_id}/complete (contract 2.4). Invalid arguments are
 // an error wrapping [ErrInvalid], and nothing is sent.
-func (c *Client) CompleteTrace(ctx context.Context, traceID string, r CompleteRequest) (err error) {
-	const op = "complete trace"
-	defer c.scrub(&err)
-	if c == nil {
-		return errNilClient
-	}
-	id, err := c.traceID(op, traceID)
-	if err != nil {
-		return err
-	}
-	var b struct {
-		Summary json.RawMessage `json:"summary,omitempty"`
-		Tags    []string        `json:"tags,omitempty"`
-	}
-	if b.Summary, err = validate.Metadata(r.Summary); err != nil {
-		return c.errf(op, "summary: %w", err)
-	}
-	if b.Tags, err = validate.Tags(r.Tags); err != nil {
-		return c.errf(op, "%w", err)
-	}
-	body, err := json.Marshal(b)
-	if err != nil {
-		return c.errf(op, "%w", err)
-	}
-	return c.post(ctx, "/agents/traces/"+id+"/complete", body)
+func (c *Client) CompleteTrace(ctx context.Context, traceID string, r CompleteRequest) error {
+	return c.postTrace(ctx, "complete trace", traceID, "complete", func() (any, error) {
+		var b struct {
+			Summary json.RawMessage `json:"summary,omitempty"`
+			Tags    []string        `json:"tags,omitempty"`
+		}
+		var err error
+		if b.Summary, err = validate.Metadata(r.Summary); err != nil {
+			return nil, fmt.Errorf("summary: %w", err)
+		}
+		if b.Tags, err = validate.Tags(r.Tags); err != nil {
+			return nil, err
+		}
+		return b, nil
+	})
 }
 
 // FailTrace ends the trace with id traceID as failed, with the error text
@@ -422,8 +212,22 @@ func (c *Client) CompleteTrace(ctx context.Context, traceID string, r CompleteRe
 // is trimmed and cut to 10,000 characters followed by "... (truncated)"; an
 // empty one is left out. An invalid trace id is an error wrapping
 // [ErrInvalid], and nothing is sent.
-func (c *Client) FailTrace(ctx context.Context, traceID, message string) (err error) {
-	const op = "fail trace"
+func (c *Client) FailTrace(ctx context.Context, traceID, message string) error {
+	return c.postTrace(ctx, "fail trace", traceID, "fail", func() (any, error) {
+		var b struct {
+			Error string `json:"error,omitempty"`
+		}
+		b.Error = validate.ErrorText(message)
+		return b, nil
+	})
+}
+
+// postTrace posts the JSON of the body that build makes to
+// /agents/traces/{trace_id}/{endpoint}, the one shape of the calls on a
+// started trace. An invalid trace id, a build error or a body that does not
+// encode is an error of operation op, and nothing is sent; build is not
+// called for an invalid trace id. A nil body sends nothing and returns nil.
+func (c *Client) postTrace(ctx context.Context, op, traceID, endpoint string, build func() (any, error)) (err error) {
 	defer c.scrub(&err)
 	if c == nil {
 		return errNilClient
@@ -432,13 +236,16 @@ func (c *Client) FailTrace(ctx context.Context, traceID, message string) (err er
 	if err != nil {
 		return err
 	}
-	var b struct {
-		Error string `json:"error,omitempty"`
+	b, err := build()
+	if err != nil {
+		return c.errf(op, "%w", err)
 	}
-	b.Error = validate.ErrorText(message)
+	if b == nil {
+		return nil
+	}
 	body, err := json.Marshal(b)
 	if err != nil {
 		return c.errf(op, "%w", err)
 	}
-	return c.post(ctx, "/agents/traces/"+id+"/fail", body)
+	return c.post(ctx, "/agents/traces/"+id+"/"+endpoint, body)
 }

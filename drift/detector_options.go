@@ -64,11 +64,7 @@ func newDetectorConfig(opts []DetectorOption) (detectorConfig, error) {
 		maxPending: DefaultMaxPendingTraces,
 		every:      DefaultEvaluateEvery,
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	setopt.Apply(&c, opts, DetectorOption.apply)
 	if !c.minSet {
 		// The default must not stop a small window from being tested: keep
 		// it at most the size of a warm window.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tracium-ai/tracium-go/internal/ctxval"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
@@ -53,38 +54,23 @@ func (s Session) String() string { return s.s }
 // IsZero reports whether s is the zero Session.
 func (s Session) IsZero() bool { return s.s == "" }
 
-type (
-	userKey    struct{}
-	sessionKey struct{}
-)
-
 // ContextWithUser returns a copy of ctx that carries u; the zero User clears
 // any user the parent carried.
 func ContextWithUser(ctx context.Context, u User) context.Context {
-	return context.WithValue(ctx, userKey{}, u)
+	return ctxval.With(ctx, u)
 }
 
 // UserFromContext returns the user ctx carries, and whether it carries one.
-func UserFromContext(ctx context.Context) (User, bool) {
-	if ctx == nil {
-		return User{}, false
-	}
-	u, _ := ctx.Value(userKey{}).(User)
-	return u, !u.IsZero()
-}
+func UserFromContext(ctx context.Context) (User, bool) { return ctxval.From[User](ctx) }
 
 // ContextWithSession returns a copy of ctx that carries s; the zero Session
 // clears any session the parent carried.
 func ContextWithSession(ctx context.Context, s Session) context.Context {
-	return context.WithValue(ctx, sessionKey{}, s)
+	return ctxval.With(ctx, s)
 }
 
 // SessionFromContext returns the session ctx carries, and whether it
 // carries one.
 func SessionFromContext(ctx context.Context) (Session, bool) {
-	if ctx == nil {
-		return Session{}, false
-	}
-	s, _ := ctx.Value(sessionKey{}).(Session)
-	return s, !s.IsZero()
+	return ctxval.From[Session](ctx)
 }

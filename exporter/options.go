@@ -53,11 +53,7 @@ func newConfig(getenv func(string) string, opts []Option) config {
 	if getenv != nil {
 		c.workspace = strings.TrimSpace(getenv("TRACIUM_WORKSPACE_ID"))
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	setopt.Apply(&c, opts, Option.apply)
 	return c
 }
 

@@ -474,8 +474,14 @@ func (sp *spooler) idle() bool {
 	clear(sp.ids) // no record left refers to them
 	sp.mu.Unlock()
 	sp.broadcast(false)
+	return wake(sp, sp.more)
+}
+
+// wake waits for c, or a flush asking to try now, and reports false when
+// the exporter stops first.
+func wake[T any](sp *spooler, c <-chan T) bool {
 	select {
-	case <-sp.more:
+	case <-c:
 	case <-sp.now:
 	case <-sp.stopCtx.Done():
 		return false
@@ -504,13 +510,7 @@ func (sp *spooler) backoff(wait *time.Duration) bool {
 	defer t.Stop()
 	sp.waiting.Store(true)
 	defer sp.waiting.Store(false)
-	select {
-	case <-t.C:
-	case <-sp.now:
-	case <-sp.stopCtx.Done():
-		return false
-	}
-	return true
+	return wake(sp, t.C)
 }
 
 // dropPoison drops the oldest record, which kept failing while the API

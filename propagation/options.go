@@ -54,11 +54,7 @@ var defaultConfig = func() *config {
 
 func newConfig(opts []Option) (*config, error) {
 	c := &config{maxAge: DefaultMaxAge, now: time.Now, interval: DefaultErrorInterval}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
-	}
+	setopt.Apply(c, opts, Option.apply)
 	if err := c.policy.validate(); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/internal/agentctx"
+	"github.com/tracium-ai/tracium-go/internal/ctxval"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -161,26 +162,10 @@ func (c *config) collect(ctx context.Context, s *set) {
 			s.depth = sc.DepthOf(trace.SpanFromContext(ctx).SpanContext().SpanID())
 		}
 	}
-	if s.tenant == "" {
-		if id, ok := tenant.From(ctx); ok {
-			s.tenant = id.String()
-		}
-	}
-	if s.workspace == "" {
-		if id, ok := workspace.From(ctx); ok {
-			s.workspace = id.String()
-		}
-	}
-	if s.user == "" {
-		if u, ok := enduser.UserFromContext(ctx); ok {
-			s.user = u.String()
-		}
-	}
-	if s.session == "" {
-		if ss, ok := enduser.SessionFromContext(ctx); ok {
-			s.session = ss.String()
-		}
-	}
+	ctxval.Fill(ctx, &s.tenant, tenant.From)
+	ctxval.Fill(ctx, &s.workspace, workspace.From)
+	ctxval.Fill(ctx, &s.user, enduser.UserFromContext)
+	ctxval.Fill(ctx, &s.session, enduser.SessionFromContext)
 }
 
 // Extract reads the Tracium members of carrier and, when the trust policy

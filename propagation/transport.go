@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	otelpropagation "go.opentelemetry.io/otel/propagation"
+
+	"github.com/tracium-ai/tracium-go/internal/setopt"
 )
 
 // Transport is an http.RoundTripper that decides, per request, whether the
@@ -44,11 +46,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 // Tracium members.
 func (t Tracium) Transport(base http.RoundTripper, opts ...TransportOption) *Transport {
 	tr := &Transport{base: base, p: t}
-	for _, o := range opts {
-		if o != nil {
-			o.applyTransport(&tr.cfg)
-		}
-	}
+	setopt.Apply(&tr.cfg, opts, TransportOption.applyTransport)
 	return tr
 }
 

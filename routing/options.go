@@ -62,11 +62,7 @@ func newConfig(opts []Option) config {
 		evictTimeout:   DefaultEvictTimeout,
 		maxConns:       DefaultMaxConnsPerHost,
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	setopt.Apply(&c, opts, Option.apply)
 	return c
 }
 

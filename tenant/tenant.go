@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tracium-ai/tracium-go/internal/ctxval"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
@@ -34,19 +35,11 @@ func (id ID) String() string { return id.s }
 // IsZero reports whether id is the zero ID.
 func (id ID) IsZero() bool { return id.s == "" }
 
-type ctxKey struct{}
-
 // With returns a copy of ctx that carries id; the zero ID clears any tenant
 // the parent carried.
 func With(ctx context.Context, id ID) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
+	return ctxval.With(ctx, id)
 }
 
 // From returns the tenant ctx carries, and whether it carries one.
-func From(ctx context.Context) (ID, bool) {
-	if ctx == nil {
-		return ID{}, false
-	}
-	id, _ := ctx.Value(ctxKey{}).(ID)
-	return id, !id.IsZero()
-}
+func From(ctx context.Context) (ID, bool) { return ctxval.From[ID](ctx) }

@@ -1,8 +1,6 @@
 package tenant_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,24 +15,6 @@ import (
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
-
-func TestWithAndFrom(t *testing.T) {
-	t.Parallel()
-	_, ok := tenant.From(context.Background())
-	assert.False(t, ok)
-	id, err := tenant.New("acme")
-	require.NoError(t, err)
-	ctx := tenant.With(context.Background(), id)
-	got, ok := tenant.From(ctx)
-	assert.True(t, ok)
-	assert.Equal(t, "acme", got.String())
-	cleared := tenant.With(ctx, tenant.ID{})
-	_, ok = tenant.From(cleared)
-	assert.False(t, ok, "the zero ID clears")
-	var nilCtx context.Context
-	_, ok = tenant.From(nilCtx)
-	assert.False(t, ok, "a nil ctx must not panic")
-}
 
 // echo answers with the tenant of the request's context.
 var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,29 +104,6 @@ func TestMiddlewareNoLeakBetweenRequestsConcurrentSafe(t *testing.T) {
 	})
 	assert.Zero(t, failures.Load())
 	assert.Zero(t, wrong.Load(), "requests that saw another request's tenant")
-}
-
-func TestNewErrorsWrapInvalid(t *testing.T) {
-	t.Parallel()
-	_, err := tenant.New("")
-	require.Error(t, err)
-	assert.True(t, errors.Unwrap(err) != nil)
-}
-
-// HTTP drops surrounding whitespace from a header value, so a padded id
-// would reach the API as one tenant in X-Tenant-ID and another in the body:
-// it is refused everywhere an id enters.
-func TestNewRefusesSurroundingWhitespace(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{"acme ", " acme", " ", "  ", "\u00a0acme", "acme\u3000", "acme\u2028"} {
-		_, err := tenant.New(s)
-		assert.ErrorContains(t, err, "whitespace", "tenant.New(%q)", s)
-	}
-	for _, s := range []string{"ac me", "café-東京", "a\u00a0b"} {
-		id, err := tenant.New(s)
-		require.NoError(t, err, "tenant.New(%q)", s)
-		assert.Equal(t, s, id.String(), "tenant.New(%q) keeps the id as given", s)
-	}
 }
 
 // A custom extractor that returns a padded id gets a 400, as for any

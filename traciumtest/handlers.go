@@ -33,9 +33,7 @@ func parseStart(c *call) (Trace, map[string]any, error) {
 			}
 			hasName = true
 		case "model_id":
-			if t.ModelID, err = jsonString(p, m.raw); err == nil {
-				err = checkMaxLen(p, t.ModelID, maxModelIDLen)
-			}
+			t.ModelID, err = shortString(p, m.raw, maxModelIDLen)
 		case "tags":
 			t.Tags, err = jsonTags(p, m.raw)
 		case "trace_id":
@@ -43,13 +41,9 @@ func parseStart(c *call) (Trace, map[string]any, error) {
 				err = checkTraceID(p, t.ClientTraceID)
 			}
 		case "workspace_id":
-			if t.WorkspaceID, err = jsonString(p, m.raw); err == nil {
-				err = checkMaxLen(p, t.WorkspaceID, maxWorkspaceLen)
-			}
+			t.WorkspaceID, err = shortString(p, m.raw, maxWorkspaceLen)
 		case "version":
-			if t.Version, err = jsonString(p, m.raw); err == nil {
-				err = checkMaxLen(p, t.Version, maxVersionLen)
-			}
+			t.Version, err = shortString(p, m.raw, maxVersionLen)
 		case "tenant_id":
 			if t.TenantID, err = jsonString(p, m.raw); err == nil {
 				if err = checkTenant(p, t.TenantID); err == nil {
@@ -160,9 +154,7 @@ func setSpanField(c *call, sp *Span, p string, m member) (err error) {
 	case "completed_at":
 		sp.CompletedAt, sp.CompletedAtRaw, err = jsonTimestamp(p, m.raw)
 	case "name":
-		if sp.Name, err = jsonString(p, m.raw); err == nil {
-			err = checkMaxLen(p, sp.Name, maxSpanNameLen)
-		}
+		sp.Name, err = shortString(p, m.raw, maxSpanNameLen)
 	case "parent_span_id":
 		sp.ParentSpanID, err = boundedString(p, m.raw, maxSpanIDLen)
 	case "depth_level":
@@ -200,22 +192,37 @@ func setSpanContent(sp *Span, p string, m member) (err error) {
 		sp.Output = m.raw
 	case "error":
 		sp.Error, err = jsonString(p, m.raw)
-	case "latency_ms":
-		sp.LatencyMS, err = optInt(p, m.raw)
-	case "input_tokens":
-		sp.InputTokens, err = optInt(p, m.raw)
-	case "output_tokens":
-		sp.OutputTokens, err = optInt(p, m.raw)
-	case "cached_input_tokens":
-		sp.CachedInputTokens, err = optInt(p, m.raw)
 	case "metadata":
 		sp.Metadata, err = jsonObject(p, m.raw)
 	case "tags":
 		sp.Tags, err = jsonTags(p, m.raw)
 	default:
-		err = unknownField(p)
+		n := sp.count(m.key)
+		if n == nil {
+			return unknownField(p)
+		}
+		*n, err = optInt(p, m.raw)
 	}
 	return err
+}
+
+// count returns the field of sp for the count member key (latency and
+// token counts, all optional non-negative integers), or nil.
+func (sp *Span) count(key string) **int64 {
+	for _, c := range [...]struct {
+		key string
+		dst **int64
+	}{
+		{"latency_ms", &sp.LatencyMS},
+		{"input_tokens", &sp.InputTokens},
+		{"output_tokens", &sp.OutputTokens},
+		{"cached_input_tokens", &sp.CachedInputTokens},
+	} {
+		if c.key == key {
+			return c.dst
+		}
+	}
+	return nil
 }
 
 // checkSpanFields checks what no single member of span base shows: the
@@ -260,18 +267,15 @@ func optInt(path string, raw json.RawMessage) (*int64, error) {
 // by span id within the trace (contract 3.2). The whole request is rejected
 // when one span is invalid.
 func (s *Server) handleSpans(c *call) {
-	ms, err := parseObject("body", c.body)
-	if err != nil {
-		s.fail(c, http.StatusBadRequest, "%v", err)
-		return
-	}
 	var rawSpans json.RawMessage
-	for _, m := range ms {
+	if !s.members(c, func(m member) error {
 		if m.key != "spans" {
-			s.fail(c, http.StatusBadRequest, "%v", unknownField(m.key))
-			return
+			return unknownField(m.key)
 		}
 		rawSpans = m.raw
+		return nil
+	}) {
+		return
 	}
 	if rawSpans == nil {
 		s.fail(c, http.StatusBadRequest, "%v", missingField("spans"))
@@ -296,6 +300,7 @@ func (s *Server) handleSpans(c *call) {
 	}
 	spans := make([]Span, len(items))
 	for i, raw := range items {
+		var err error
 		if spans[i], err = parseSpan(c, i, raw); err != nil {
 			s.fail(c, http.StatusBadRequest, "%v", err)
 			return
@@ -303,14 +308,10 @@ func (s *Server) handleSpans(c *call) {
 	}
 
 	created := 0
-	s.mu.Lock()
-	ts, ok := s.traces[c.traceKey()]
-	if !ok {
-		s.mu.Unlock()
-		s.fail(c, http.StatusNotFound, "trace %q not found%s", c.traceID, c.scope())
+	ts := s.lockTrace(c)
+	if ts == nil {
 		return
 	}
-	ts.seeTenant(c.tenant, c.hasTenant)
 	for _, sp := range spans {
 		if old, seen := ts.spans[sp.ID]; seen {
 			sp.Posts = old.Posts + 1
@@ -334,14 +335,9 @@ func (s *Server) handleSpans(c *call) {
 
 // handleComplete serves POST /agents/traces/{trace_id}/complete (2.4).
 func (s *Server) handleComplete(c *call) {
-	ms, err := parseObject("body", c.body)
-	if err != nil {
-		s.fail(c, http.StatusBadRequest, "%v", err)
-		return
-	}
 	var summary map[string]any
 	var tags []string
-	for _, m := range ms {
+	if !s.members(c, func(m member) (err error) {
 		switch m.key {
 		case "summary":
 			summary, err = jsonObject(m.key, m.raw)
@@ -350,10 +346,9 @@ func (s *Server) handleComplete(c *call) {
 		default:
 			err = unknownField(m.key)
 		}
-		if err != nil {
-			s.fail(c, http.StatusBadRequest, "%v", err)
-			return
-		}
+		return err
+	}) {
+		return
 	}
 	s.end(c, StatusCompleted, func(t *Trace) {
 		t.Summary, t.FinalTags = summary, tags
@@ -362,25 +357,15 @@ func (s *Server) handleComplete(c *call) {
 
 // handleFail serves POST /agents/traces/{trace_id}/fail (2.5).
 func (s *Server) handleFail(c *call) {
-	ms, err := parseObject("body", c.body)
-	if err != nil {
-		s.fail(c, http.StatusBadRequest, "%v", err)
-		return
-	}
 	var text string
-	for _, m := range ms {
-		switch m.key {
-		case "error":
-			if text, err = jsonString(m.key, m.raw); err == nil {
-				err = checkMaxLen(m.key, text, maxFailErrorLen)
-			}
-		default:
-			err = unknownField(m.key)
+	if !s.members(c, func(m member) (err error) {
+		if m.key != "error" {
+			return unknownField(m.key)
 		}
-		if err != nil {
-			s.fail(c, http.StatusBadRequest, "%v", err)
-			return
-		}
+		text, err = shortString(m.key, m.raw, maxFailErrorLen)
+		return err
+	}) {
+		return
 	}
 	s.end(c, StatusFailed, func(t *Trace) { t.Error = text })
 }
@@ -388,14 +373,10 @@ func (s *Server) handleFail(c *call) {
 // end records a completion or failure: 404 for an unknown trace, 409 when the
 // trace has already ended.
 func (s *Server) end(c *call, status string, set func(*Trace)) {
-	s.mu.Lock()
-	ts, ok := s.traces[c.traceKey()]
-	if !ok {
-		s.mu.Unlock()
-		s.fail(c, http.StatusNotFound, "trace %q not found%s", c.traceID, c.scope())
+	ts := s.lockTrace(c)
+	if ts == nil {
 		return
 	}
-	ts.seeTenant(c.tenant, c.hasTenant)
 	if status == StatusCompleted {
 		ts.t.Completions++
 	} else {
@@ -411,6 +392,36 @@ func (s *Server) end(c *call, status string, set func(*Trace)) {
 	set(&ts.t)
 	s.mu.Unlock()
 	s.reply(c, http.StatusOK, map[string]any{"id": c.traceID, "status": status})
+}
+
+// lockTrace locks s.mu and returns the state of c's trace, which has seen
+// c's tenant; the caller unlocks. For an unknown trace it unlocks, answers
+// 404 and returns nil.
+func (s *Server) lockTrace(c *call) *traceState {
+	s.mu.Lock()
+	ts, ok := s.traces[c.traceKey()]
+	if !ok {
+		s.mu.Unlock()
+		s.fail(c, http.StatusNotFound, "trace %q not found%s", c.traceID, c.scope())
+		return nil
+	}
+	ts.seeTenant(c.tenant, c.hasTenant)
+	return ts
+}
+
+// members checks that the body of c is a JSON object and gives each of its
+// members, in order, to set. At the first error it answers 400 with it and
+// returns false.
+func (s *Server) members(c *call, set func(m member) error) bool {
+	ms, err := parseObject("body", c.body)
+	for i := 0; err == nil && i < len(ms); i++ {
+		err = set(ms[i])
+	}
+	if err != nil {
+		s.fail(c, http.StatusBadRequest, "%v", err)
+		return false
+	}
+	return true
 }
 
 // query is a checked view of a request's query string.
@@ -632,6 +643,15 @@ func boundedString(path string, raw json.RawMessage, max int) (string, error) {
 	if err == nil {
 		err = checkNotBlank(path, v)
 	}
+	if err == nil {
+		err = checkMaxLen(path, v, max)
+	}
+	return v, err
+}
+
+// shortString parses a JSON string of at most max characters.
+func shortString(path string, raw json.RawMessage, max int) (string, error) {
+	v, err := jsonString(path, raw)
 	if err == nil {
 		err = checkMaxLen(path, v, max)
 	}

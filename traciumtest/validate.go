@@ -310,25 +310,17 @@ func cut(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
+	return cutRunes(s, n) + "…"
 }
 
 // cutRunes cuts s to at most n characters without a mark, as the Python SDK
 // cuts tenant ids for bodies.
 func cutRunes(s string, n int) string {
-	i := 0
 	for j := range s {
-		if i == n {
+		if n == 0 {
 			return s[:j]
 		}
-		i++
+		n--
 	}
 	return s
 }

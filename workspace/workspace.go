@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tracium-ai/tracium-go/internal/ctxval"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
@@ -33,22 +34,14 @@ func (id ID) String() string { return id.s }
 // IsZero reports whether id is the zero ID.
 func (id ID) IsZero() bool { return id.s == "" }
 
-type ctxKey struct{}
-
 // With returns a copy of ctx that carries id; the zero ID clears any
 // workspace the parent carried.
 func With(ctx context.Context, id ID) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
+	return ctxval.With(ctx, id)
 }
 
 // From returns the workspace ctx carries, and whether it carries one.
-func From(ctx context.Context) (ID, bool) {
-	if ctx == nil {
-		return ID{}, false
-	}
-	id, _ := ctx.Value(ctxKey{}).(ID)
-	return id, !id.IsZero()
-}
+func From(ctx context.Context) (ID, bool) { return ctxval.From[ID](ctx) }
 
 // FromEnv reads the default workspace from [EnvVar] through getenv. The
 // value is trimmed first, as every TRACIUM_* variable is; an unset or blank

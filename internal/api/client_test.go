@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -382,13 +381,9 @@ func TestDoConnectionFailures(t *testing.T) {
 
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err, "net.Listen")
-		addr := ln.Addr().String()
-		require.NoError(t, ln.Close(), "Listener.Close")
 		rec := &attempts{}
-		c := newClient(t, "http://"+addr, rec, func(c *api.Config) { c.Retry.MaxElapsedTime = time.Second })
-		_, err = c.Do(context.Background(), api.Request{Method: "GET", Path: "/auth/me"})
+		c := newClient(t, refusedURL(t), rec, func(c *api.Config) { c.Retry.MaxElapsedTime = time.Second })
+		_, err := c.Do(context.Background(), api.Request{Method: "GET", Path: "/auth/me"})
 		require.Error(t, err, "Do")
 		assert.Greater(t, len(rec.all()), 1, "attempts made")
 		assert.True(t, api.IsRetryable(err), "IsRetryable(%v)", err)
@@ -562,12 +557,6 @@ func TestDoKeyNeverInErrors(t *testing.T) {
 		}
 	}
 	keyPath := "/" + url.PathEscape(testKey)
-	refused := func(t *testing.T) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err, "net.Listen")
-		require.NoError(t, ln.Close(), "Listener.Close")
-		return "http://" + ln.Addr().String()
-	}
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc // nil: nothing listens
@@ -600,7 +589,7 @@ func TestDoKeyNeverInErrors(t *testing.T) {
 			t.Parallel()
 			base := ""
 			if tt.handler == nil {
-				base = refused(t)
+				base = refusedURL(t)
 			} else {
 				base = newServer(t, tt.handler).URL
 			}

@@ -170,3 +170,12 @@ func errorTree(err error, f func(error)) {
 		}
 	}
 }
+
+// refusedURL returns the URL of a loopback server that was just started
+// and closed: connections to it are refused.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.URL
+}

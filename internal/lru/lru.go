@@ -31,13 +31,11 @@ func New[K comparable, V any]() *Cache[K, V] {
 
 // Get returns the value of k and marks k as just used.
 func (c *Cache[K, V]) Get(k K) (V, bool) {
-	el, ok := c.m[k]
-	if !ok {
-		var zero V
-		return zero, false
+	el := c.m[k]
+	if el != nil {
+		c.order.MoveToFront(el)
 	}
-	c.order.MoveToFront(el)
-	return el.Value.(*entry[K, V]).val, true
+	return value[K, V](el)
 }
 
 // Add sets the value of k, marked as just used.
@@ -51,27 +49,27 @@ func (c *Cache[K, V]) Add(k K, v V) {
 }
 
 // Remove removes k and returns its value.
-func (c *Cache[K, V]) Remove(k K) (V, bool) {
-	el, ok := c.m[k]
-	if !ok {
-		var zero V
-		return zero, false
-	}
-	c.order.Remove(el)
-	delete(c.m, k)
-	return el.Value.(*entry[K, V]).val, true
-}
+func (c *Cache[K, V]) Remove(k K) (V, bool) { return c.remove(c.m[k]) }
 
 // RemoveOldest removes the least recently used key and returns its value.
-func (c *Cache[K, V]) RemoveOldest() (V, bool) {
-	el := c.order.Back()
+func (c *Cache[K, V]) RemoveOldest() (V, bool) { return c.remove(c.order.Back()) }
+
+// remove removes the key of el (nil: none) and returns its value.
+func (c *Cache[K, V]) remove(el *list.Element) (V, bool) {
+	if el != nil {
+		c.order.Remove(el)
+		delete(c.m, el.Value.(*entry[K, V]).key)
+	}
+	return value[K, V](el)
+}
+
+// value returns the value of el, or false when el is nil (no such key).
+func value[K comparable, V any](el *list.Element) (V, bool) {
 	if el == nil {
 		var zero V
 		return zero, false
 	}
-	e := c.order.Remove(el).(*entry[K, V])
-	delete(c.m, e.key)
-	return e.val, true
+	return el.Value.(*entry[K, V]).val, true
 }
 
 // Len returns the number of keys.

@@ -22,3 +22,28 @@ func Set[T comparable](dst *T, v T) {
 		*dst = v
 	}
 }
+
+// Apply applies opts to c in order, with apply (the option interface's
+// apply method as a method expression, such as Option.apply), and skips
+// nil options, so that an option variable left unset changes nothing.
+func Apply[O comparable, C any](c *C, opts []O, apply func(O, *C)) {
+	var unset O
+	for _, o := range opts {
+		if o != unset {
+			apply(o, c)
+		}
+	}
+}
+
+// Fold is [Apply] for options of the value-in, value-out form (otel-go's
+// SpanStartOption), which keep a per-span config off the heap: it returns
+// c with the non-nil options of opts applied in order by apply.
+func Fold[O comparable, C any](c C, opts []O, apply func(O, C) C) C {
+	var unset O
+	for _, o := range opts {
+		if o != unset {
+			c = apply(o, c)
+		}
+	}
+	return c
+}

@@ -38,3 +38,34 @@ func TestSet(t *testing.T) {
 	setopt.Set(&mp, other)
 	assert.Same(t, other, mp)
 }
+
+type testConfig struct{ applied []string }
+
+type testOption interface{ apply(*testConfig) }
+
+type testOptionFunc func(*testConfig)
+
+func (f testOptionFunc) apply(c *testConfig) { f(c) }
+
+func named(s string) testOption {
+	return testOptionFunc(func(c *testConfig) { c.applied = append(c.applied, s) })
+}
+
+func TestApply(t *testing.T) {
+	t.Parallel()
+	var c testConfig
+	setopt.Apply(&c, []testOption{named("a"), nil, named("b")}, testOption.apply)
+	assert.Equal(t, []string{"a", "b"}, c.applied, "options apply in order, nil ones are skipped")
+}
+
+type valueOption interface{ apply(string) string }
+
+type suffix string
+
+func (s suffix) apply(c string) string { return c + string(s) }
+
+func TestFold(t *testing.T) {
+	t.Parallel()
+	got := setopt.Fold("x", []valueOption{suffix("a"), nil, suffix("b")}, valueOption.apply)
+	assert.Equal(t, "xab", got, "options apply in order, nil ones are skipped")
+}
