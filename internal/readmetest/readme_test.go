@@ -289,7 +289,14 @@ func TestReadmeGoBlocksCompile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// -e: every error, not the first ten.
-	cmd := exec.Command("go", "build", "-overlay="+ov, "-gcflags=-e", "./blocks")
+	args := []string{"build", "-overlay=" + ov, "-gcflags=-e"}
+	if raceEnabled {
+		// The same build flags as the test run: the dependencies (OpenAI,
+		// Anthropic, gRPC, the routers) come from the build cache instead
+		// of a second compile without -race.
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./blocks")...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
