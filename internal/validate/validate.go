@@ -55,6 +55,7 @@ func invalid(format string, args ...any) error {
 // huge error.
 func quote(s string) string {
 	const max = 64
+	s = maskText(s) // errors go to logs: no secret in them
 	if utf8.RuneCountInString(s) > max {
 		return fmt.Sprintf("%q...", Cut(s, max))
 	}
@@ -101,6 +102,7 @@ const LongRun = 128
 // n characters; a secret straddling the cut leaves nothing. Names, error
 // texts and content previews are cut with it.
 func CutWhole(s string, n int) string {
+	s = maskOver(s, n)
 	c := Cut(s, n)
 	if len(c) == len(s) {
 		return c
@@ -240,6 +242,10 @@ func AgentName(s string) (string, error) {
 		return t, nil
 	}
 	var err error
+	// The name is rewritten: mask it first, so that neither the rewrite
+	// (an e-mail's '@' turned into '-') nor the cut leaves a piece of a
+	// secret that redaction on the export path could not recognize.
+	t = maskText(t)
 	if !ok {
 		err = invalid("agent name %s: only letters, digits, whitespace, '-', '_' and '.' are allowed", quote(s))
 		t = strings.Map(func(r rune) rune {
@@ -334,7 +340,7 @@ func SpanType(s string) (string, error) {
 		return "unknown", invalid("span type %s: empty; sent as \"unknown\"", quote(s))
 	}
 	if n := utf8.RuneCountInString(t); n > MaxSpanType {
-		return Cut(t, MaxSpanType), invalid("span type %s: %d characters, more than %d", quote(t), n, MaxSpanType)
+		return Cut(maskText(t), MaxSpanType), invalid("span type %s: %d characters, more than %d", quote(t), n, MaxSpanType)
 	}
 	return Cut(t, MaxSpanType), nil
 }
@@ -397,6 +403,7 @@ func Identifier(what, s string, max int) (string, error) {
 // secret in such an id keeps its prefix and whole parts; when those are
 // long enough for its pattern, redaction masks them.
 func CutIdentifier(s string, n int) string {
+	s = maskOver(s, n)
 	c := CutWhole(s, n)
 	if c != "" || s == "" {
 		return c
@@ -471,6 +478,11 @@ func Content(what, doc string) (string, error) {
 	if len(doc) <= MaxContentBytes {
 		return doc, nil
 	}
+	// The preview is a JSON string holding the document's text, which
+	// redaction masks as text only: mask the document as JSON first, so
+	// that values under secret keys and secrets behind JSON escapes are
+	// masked before they become text.
+	doc = maskJSON(doc)
 	cut := doc[:ContentPreviewBytes]
 	for len(cut) > 0 && !utf8.ValidString(cut) {
 		cut = cut[:len(cut)-1]

@@ -52,8 +52,10 @@ func TestCutWholeKeepsLongPiece(t *testing.T) {
 		{name: "non-ASCII letters", in: strings.Repeat("é", 300), n: 200, want: strings.Repeat("é", 200)},
 		{name: "run of exactly LongRun", in: "a " + x(200), n: 2 + validate.LongRun, want: "a " + x(validate.LongRun)},
 		{name: "run one short of LongRun", in: "a " + x(200), n: 1 + validate.LongRun, want: "a "},
-		{name: "long run after a key prefix", in: "k sk-proj-" + x(300), n: 210, want: "k sk-proj-" + x(200)},
-		{name: "short secret piece", in: "ab sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "ab "},
+		{name: "long run after a key prefix: masked before the cut", in: "k sk-proj-" + x(300), n: 210, want: "k ***REDACTED***"},
+		{name: "short secret piece: masked before the cut", in: "ab sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "ab ***REDACTED***"},
+		{name: "grouped card: masked before the cut", in: "pay 4539 1488 0343 6467 now", n: 18, want: "pay ***REDACTED***"},
+		{name: "quoted passphrase: masked before the cut", in: `password="Trombone7Walrus Kettle9Margin Apple"`, n: 30, want: `password=***REDACTED***`},
 		{name: "long token, short final run", in: "a " + strings.Repeat("ab-", 100), n: 200, want: "a "},
 		{name: "word boundary inside the run", in: "a " + strings.Repeat("é", 200) + "AKIAQWERTYUIOPASDFGH", n: 214, want: "a "},
 		{name: "quoted value", in: `{"k":"` + x(300), n: 206, want: `{"k":"`},
@@ -64,6 +66,9 @@ func TestCutWholeKeepsLongPiece(t *testing.T) {
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, validate.CutWhole(tc.in, tc.n), tc.name)
+		if strings.Contains(tc.name, "masked before the cut") {
+			continue // CutWhole masks first; DropPartialToken only cuts
+		}
 		// the byte-counting form agrees
 		c := validate.Cut(tc.in, tc.n)
 		assert.Equal(t, tc.want, validate.DropPartialToken(c, tc.in[len(c):]), "DropPartialToken: %s", tc.name)
@@ -85,8 +90,8 @@ func TestCutIdentifier(t *testing.T) {
 		{name: "dashed id", in: strings.Repeat("ab-", 100), n: 256, want: strings.Repeat("ab-", 85)},
 		{name: "cut at a separator", in: strings.Repeat("1.", 100), n: 128, want: strings.Repeat("1.", 64)},
 		{name: "long run", in: strings.Repeat("m", 300), n: 256, want: strings.Repeat("m", 256)},
-		{name: "words: as CutWhole", in: "a b sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "a b "},
-		{name: "secret-shaped id", in: "sk-proj-QwErTyUiOpAsDfGh", n: 15, want: "sk-proj-"},
+		{name: "words: as CutWhole", in: "a b sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "a b ***REDACTED***"},
+		{name: "secret-shaped id", in: "sk-proj-QwErTyUiOpAsDfGh", n: 15, want: "***REDACTED***"},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, validate.CutIdentifier(tc.in, tc.n), tc.name)
