@@ -266,3 +266,104 @@ func padIdent(secret string, limit, cut int) string {
 	s := strings.Repeat("ab-", lead/3+1)[:lead-1] + "-"
 	return s + secret + "-tail-edition"
 }
+
+// An input over 1 MiB is sent as a JSON string holding its first 64 KiB of
+// JSON text. That preview is no JSON document any more, so redaction masks
+// it as text: values under secret keys that no text pattern knows (ssn,
+// cookie, authorization, session_id, private_key, pin) are not masked, though
+// the same input under the limit has them masked by key.
+func TestAttackCutPreviewLosesKeyMasking(t *testing.T) {
+	in := map[string]any{
+		"authorization": "Token 9fQw2Lm7Xv4Nb6Wc8Hd3",
+		"cookie":        "sid=7Kp2Rw9Xm4Lq8Vn3Tz6B",
+		"session_id":    "sess_4Xm9Lq2Vn7Tz3BKp8Rw6",
+		"ssn":           "078-05-1120",
+		"private_key":   "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEF",
+		"pin":           "48213377",
+		"zz_filler":     strings.Repeat("lorem ipsum ", 100_000), // > 1 MiB
+	}
+	small := map[string]any{}
+	for k, v := range in {
+		if k != "zz_filler" {
+			small[k] = v
+		}
+	}
+	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+		ctx, tr := p.StartTrace(ctx, "agent")
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, "small")
+		sp.RecordInput(small)
+		sp.End()
+		_, sp = tracium.StartSpan(ctx, tracium.Tool, "big")
+		sp.RecordInput(in)
+		sp.End()
+		tr.End()
+	})
+	require.Contains(t, body, "... (truncated)", "the big input was cut")
+	require.Contains(t, body, `"ssn":"***REDACTED***"`, "the small input is masked by key")
+	for _, piece := range []string{"9fQw2Lm7Xv4Nb6Wc8Hd3", "7Kp2Rw9Xm4Lq8Vn3Tz6B", "sess_4Xm9Lq2Vn7Tz3BKp8Rw6", "078-05-1120", "MIIEvQIBADANBgkqhkiG9w0BAQEF", "48213377"} {
+		acNoLeak(t, body, piece, "a value under a secret key, in the preview")
+	}
+}
+
+// The preview holds JSON text, escapes included: a secret after a newline
+// ("\n" in JSON, a letter before it) or after '<' ("\u003c") has no word
+// boundary before it any more, and no pattern matches it. The same input
+// under the limit is masked.
+func TestAttackCutPreviewEscapesHideSecrets(t *testing.T) {
+	const key = "sk-proj-QwErTyUiOpAsDfGhJkLzXcVbNm0987654321"
+	const ghp = "ghp_R7xK2mQ9vL4pT8wZ3nB6cY1dF5gH0jS2aE4u"
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+	text := "config:\n" + key + "\ttoken\t" + ghp + "\nauth <" + jwt + ">\n"
+	filler := strings.Repeat("lorem ipsum ", 100_000)
+	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+		ctx, tr := p.StartTrace(ctx, "agent")
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, "small")
+		sp.RecordInput(text)
+		sp.End()
+		_, sp = tracium.StartSpan(ctx, tracium.Tool, "big")
+		sp.RecordInput([]string{text, filler})
+		sp.End()
+		tr.End()
+	})
+	require.Contains(t, body, "... (truncated)", "the big input was cut")
+	for _, piece := range []string{"QwErTyUiOpAsDfGh", "R7xK2mQ9vL4pT8wZ", "dozjgNryP4J3jVmN"} {
+		acNoLeak(t, body, piece, "a secret in the preview")
+	}
+}
+
+// Ordinary long texts: a 10 010-character single-token error is kept to
+// 10 000 characters; a long single token with separators (a path, a URL, a
+// base-64 blob with '/' and '+') has no run of 128 letters and digits at the
+// cut, so it is dropped whole and the error text arrives empty.
+func TestAttackCutLongOrdinaryTextsKept(t *testing.T) {
+	word := strings.Repeat("x", 10010)
+	path := strings.Repeat("/srv/app/module", 700) // 10 500 characters, one token
+	b64 := strings.Repeat("aGVsbG8+d29ybGQ/", 700) // base-64 alphabet with '+' and '/'
+	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+		for i, e := range []string{word, path, b64} {
+			_, tr := p.StartTrace(ctx, fmt.Sprint("agent", i))
+			tr.Fail(errors.New(e))
+		}
+	})
+	if !strings.Contains(body, `"error":"`+strings.Repeat("x", 10000)+`... (truncated)"`) {
+		t.Errorf("the one-word error did not keep its 10 000 characters")
+	}
+	acNoLeak(t, body, `"error":"... (truncated)"`, "an error text lost whole")
+	if !strings.Contains(body, "/srv/app/module/srv/app/module") {
+		t.Errorf("a long path error (one token, 10 500 characters) lost whole; the fail bodies: %q", failBodies(body))
+	}
+	if !strings.Contains(body, "aGVsbG8+d29ybGQ/aGVsbG8+") {
+		t.Errorf("a long base-64 error (one token, 11 200 characters) lost whole")
+	}
+}
+
+// failBodies returns the short fail bodies of body (at most 80 bytes each).
+func failBodies(body string) []string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, `{"error":`) {
+			out = append(out, l[:min(len(l), 80)])
+		}
+	}
+	return out
+}
