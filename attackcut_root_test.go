@@ -367,3 +367,24 @@ func failBodies(body string) []string {
 	}
 	return out
 }
+
+// Metadata over 1 000 000 bytes of JSON is not cut but dropped: no piece of
+// the secrets in it, masked or not, is sent (held).
+func TestAttackCutMetadataOverLimitDropped(t *testing.T) {
+	md := map[string]any{
+		"ssn":       "078-05-1120",
+		"note":      "key sk-proj-QwErTyUiOpAsDfGhJkLzXcVbNm0987654321",
+		"zz_filler": strings.Repeat("lorem ipsum ", 90_000),
+	}
+	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+		ctx, tr := p.StartTrace(ctx, "agent", tracium.WithMetadata(md))
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, "s")
+		sp.AddMetadata(md)
+		sp.End()
+		tr.End()
+	})
+	require.Contains(t, body, `"agent_name":"agent"`)
+	acNoLeak(t, body, "078-05-1120", "metadata over the limit")
+	acNoLeak(t, body, "QwErTyUi", "metadata over the limit")
+	acNoLeak(t, body, "lorem ipsum", "metadata over the limit")
+}
