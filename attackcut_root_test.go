@@ -17,6 +17,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -387,4 +388,24 @@ func TestAttackCutMetadataOverLimitDropped(t *testing.T) {
 	acNoLeak(t, body, "078-05-1120", "metadata over the limit")
 	acNoLeak(t, body, "QwErTyUi", "metadata over the limit")
 	acNoLeak(t, body, "lorem ipsum", "metadata over the limit")
+}
+
+// Outside the claim, noted: the validation error of an over-long name quotes
+// its first 64 characters, cut plainly and unredacted, to the OTel error
+// handler (stderr by default). A name that starts with a secret is logged.
+func TestAttackCutValidationErrorQuotesSecret(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	const key = "sk-proj-QwErTyUiOpAsDfGhJkLzXcVbNm0987654321"
+	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+		ctx, tr := p.StartTrace(ctx, "agent")
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, "call with "+key+" "+strings.Repeat("w ", 300))
+		sp.End()
+		tr.End()
+	})
+	acNoLeak(t, body, "QwErTyUi", "the span name (masked on the wire)")
+	for _, m := range errs.Messages() {
+		if strings.Contains(m, "QwErTyUi") {
+			t.Errorf("the error handler got the key: %.120s", m)
+		}
+	}
 }
