@@ -409,3 +409,23 @@ func TestAttackCutValidationErrorQuotesSecret(t *testing.T) {
 		}
 	}
 }
+
+// Email is the one pattern that does not start at a word boundary, and its
+// domain may hold a run of 128 letters and digits (the pattern allows a
+// label of any length): cut in that run, the piece is kept plainly, without
+// the last dot and label the pattern needs, and the local part leaks.
+func TestAttackCutEmailLongDomainLabel(t *testing.T) {
+	label := strings.Repeat("Kp7Rw2Xm9Lq4Vn8T", 9) // 144 letters and digits
+	email := "jonathan.w.mayer@" + label + ".com"
+	cut := len("jonathan.w.mayer@") + 130
+	name := fill(512-cut) + email + " tail"
+	acUncutMasked(t, name, "jonathan.w.mayer")
+	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+		ctx, tr := p.StartTrace(ctx, "agent")
+		_, sp := tracium.StartSpan(ctx, tracium.Tool, name)
+		sp.End()
+		tr.End()
+	})
+	require.Contains(t, body, "qz qz")
+	acNoLeak(t, body, "jonathan.w.mayer", "the e-mail's local part")
+}
