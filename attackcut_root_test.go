@@ -255,7 +255,7 @@ func TestAttackCutIdentifierLeavesKeyParts(t *testing.T) {
 				sp.End()
 				tr.End()
 			})
-			require.Contains(t, body, "ab-ab-", "the ids were sent")
+			require.Regexp(t, "ab-ab-|REDACTED", body, "the ids were sent (an e-mail is masked whole)")
 			acNoLeak(t, body, c.piece, fmt.Sprintf("a piece of the %s reached the API", c.name))
 		})
 	}

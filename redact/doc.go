@@ -40,27 +40,24 @@
 // a trace's metadata) are masked like any other value: they may be
 // personal data.
 //
-// Length limits cut text before it is masked: span names (512 characters),
-// tags, model ids and other short texts, error texts (10,000) and inputs
-// and outputs over 1 MiB (kept as a 64 KiB preview), and the LLM output the
-// instrumentation captures. A piece of a secret is not a secret any pattern
-// knows, so a cut never leaves a short part of a token: when it lands
-// inside a run of characters other than whitespace and the JSON delimiters
-// " , : [ ] { }, the part of that run before the cut is dropped, back to
-// the whitespace or delimiter before it. That part is kept, cut plainly,
-// when it ends with a run of at least 128 letters and digits (with no word
-// boundary inside): every pattern here starts at a word boundary and
-// needs fewer characters than that before the cut (the longest, a Google
-// key, 39), so the kept piece of a secret is a match of its own and is
-// masked. A text that is one long word thus keeps its first characters.
-// Where a pattern needs the end of the secret, the part is dropped
-// whatever its length: right after '"' or ':' (quoted and keyed values,
-// URL credentials), with a single quote in it, or after "bearer" or
-// "basic" and whitespace. A JWT cut before its second dot keeps no
-// signature, only its header and claims. Model ids and versions that are
-// one token keep their leading parts, losing only a short run of letters
-// and digits the cut lands in. Captured LLM output cut in the middle of a
-// streamed piece drops that piece's partial token only, by the same rule.
+// Length limits cut text when it is recorded, before the exporter masks
+// it: span names (512 characters), span types, agent names, tags, model
+// ids and other short texts, error texts (10,000) and inputs and outputs
+// over 1 MiB (kept as a 64 KiB preview), and the LLM output the
+// instrumentation captures. A piece of a secret is not a secret any
+// pattern knows, so a value that is cut is first masked with [Default]
+// (a preview as JSON, so that values under secret keys and secrets behind
+// JSON escapes are masked too), and the cut then drops the part of the
+// word it lands in (a run of characters other than whitespace and the JSON
+// delimiters " , : [ ] { }) unless that part has 128 characters or more: a
+// long word, a path or a base-64 blob, keeps its first characters. The
+// default classes are thus masked whatever the cut; a class only your own
+// Config adds is protected by the dropped partial word. Model ids and
+// versions that are one word keep their leading parts. The values quoted
+// in validation errors are masked the same way. One exception is known:
+// captured LLM output cut by its budget in the middle of a streamed piece
+// drops that piece's partial word only, not the earlier pieces of the same
+// word.
 //
 // # Defaults
 //

@@ -86,21 +86,16 @@ const LongRun = 128
 
 // CutWhole is [Cut] that never leaves a piece of a secret that redaction
 // cannot recognize. Redaction runs on the cut text, after it, and a piece
-// of a secret is not a secret any pattern knows. So when the cut lands
+// of a secret is not a secret any pattern knows. So a text longer than n is
+// first masked with the default redactor (package redact's Default), which
+// leaves no secret of the default classes to cut; then, when the cut lands
 // inside a token (a run of characters other than whitespace and the JSON
-// delimiters " , : [ ] { }), the kept part of that token is dropped too,
-// back to the preceding whitespace or delimiter — unless that kept part is
-// long: it ends with a run of at least [LongRun] letters and digits (all
-// ASCII or all not, so that no word boundary is inside it), and it is not
-// in a context where a secret needs its end to be recognized: right after
-// a '"' or a ':' (a quoted or keyed value, URL credentials), holding a
-// single quote (a single-quoted value), or after "bearer" or "basic" and
-// whitespace (an HTTP credential). A long kept part is cut plainly: any
-// pattern that matches the uncut text across the cut also matches the
-// kept part (see [LongRun]), so redaction still masks it. A text that is
-// one long word, a base-64 blob or a long identifier thus keeps its first
-// n characters; a secret straddling the cut leaves nothing. Names, error
-// texts and content previews are cut with it.
+// delimiters " , : [ ] { }) whose kept part is shorter than [LongRun], that
+// part is dropped too, back to the preceding whitespace or delimiter, for
+// the classes a custom redactor adds; a longer kept part (a path, a base-64
+// blob, one long word) is cut plainly. Names, error texts and content
+// previews are cut with it. [DropPartialToken] is the rule without the
+// masking, for cutters that count bytes.
 func CutWhole(s string, n int) string {
 	s = maskOver(s, n)
 	c := Cut(s, n)
@@ -110,7 +105,27 @@ func CutWhole(s string, n int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	if partialToken(c) >= LongRun {
+		// The secrets redact finds by default are masked already; a long
+		// word (a path, a base-64 blob) keeps its first part.
+		return c
+	}
 	return DropPartialToken(c, s[len(c):])
+}
+
+// partialToken returns how many characters the token at the end of kept
+// has.
+func partialToken(kept string) int {
+	n := 0
+	for len(kept) > 0 {
+		r, size := utf8.DecodeLastRuneInString(kept)
+		if !isTokenRune(r) {
+			break
+		}
+		n++
+		kept = kept[:len(kept)-size]
+	}
+	return n
 }
 
 // DropPartialToken returns kept without its trailing partial token: the run

@@ -42,10 +42,13 @@ func TestCutWholeDropsPartialToken(t *testing.T) {
 func TestCutWholeKeepsLongPiece(t *testing.T) {
 	t.Parallel()
 	x := func(n int) string { return strings.Repeat("x", n) }
+	// cw is what CutWhole keeps when it differs from DropPartialToken's
+	// want: CutWhole masks with the default redactor first, so it keeps a
+	// partial word of LongRun characters or more whole.
 	tests := []struct {
 		name, in string
 		n        int
-		want     string
+		want, cw string
 	}{
 		{name: "one long token", in: x(300), n: 200, want: x(200)},
 		{name: "long token after text", in: "upstream said: " + x(300), n: 215, want: "upstream said: " + x(200)},
@@ -56,16 +59,20 @@ func TestCutWholeKeepsLongPiece(t *testing.T) {
 		{name: "short secret piece: masked before the cut", in: "ab sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "ab ***REDACTED***"},
 		{name: "grouped card: masked before the cut", in: "pay 4539 1488 0343 6467 now", n: 18, want: "pay ***REDACTED***"},
 		{name: "quoted passphrase: masked before the cut", in: `password="Trombone7Walrus Kettle9Margin Apple"`, n: 30, want: `password=***REDACTED***`},
-		{name: "long token, short final run", in: "a " + strings.Repeat("ab-", 100), n: 200, want: "a "},
-		{name: "word boundary inside the run", in: "a " + strings.Repeat("é", 200) + "AKIAQWERTYUIOPASDFGH", n: 214, want: "a "},
-		{name: "quoted value", in: `{"k":"` + x(300), n: 206, want: `{"k":"`},
-		{name: "after a colon", in: "https://user:" + x(300), n: 213, want: "https://user:"},
-		{name: "single-quoted value", in: "password='" + x(300), n: 210, want: ""},
-		{name: "bearer token", in: "Authorization: Bearer " + x(300), n: 222, want: "Authorization: Bearer "},
-		{name: "basic credentials", in: "auth BASIC\t" + x(300), n: 212, want: "auth BASIC\t"},
+		{name: "long token, short final run", in: "a " + strings.Repeat("ab-", 100), n: 200, want: "a ", cw: "a " + strings.Repeat("ab-", 66)},
+		{name: "word boundary inside the run", in: "a " + strings.Repeat("é", 200) + "AKIAQWERTYUIOPASDFGH", n: 214, want: "a ", cw: "a " + strings.Repeat("é", 200) + "***REDACTED*"},
+		{name: "quoted value", in: `{"k":"` + x(300), n: 206, want: `{"k":"`, cw: `{"k":"` + x(200)},
+		{name: "after a colon", in: "https://user:" + x(300), n: 213, want: "https://user:", cw: "https://user:" + x(200)},
+		{name: "single-quoted value", in: "password='" + x(300), n: 210, want: "", cw: "password='" + x(200)},
+		{name: "bearer token", in: "Authorization: Bearer " + x(300), n: 222, want: "Authorization: Bearer ", cw: "Authorization: Bearer " + x(200)},
+		{name: "basic credentials", in: "auth BASIC\t" + x(300), n: 212, want: "auth BASIC\t", cw: "auth BASIC\t" + x(201)},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, validate.CutWhole(tc.in, tc.n), tc.name)
+		cw := tc.want
+		if tc.cw != "" {
+			cw = tc.cw
+		}
+		assert.Equal(t, cw, validate.CutWhole(tc.in, tc.n), tc.name)
 		if strings.Contains(tc.name, "masked before the cut") {
 			continue // CutWhole masks first; DropPartialToken only cuts
 		}
@@ -87,7 +94,7 @@ func TestCutIdentifier(t *testing.T) {
 		want     string
 	}{
 		{name: "no cut", in: "gpt-4o-mini", n: 256, want: "gpt-4o-mini"},
-		{name: "dashed id", in: strings.Repeat("ab-", 100), n: 256, want: strings.Repeat("ab-", 85)},
+		{name: "dashed id", in: strings.Repeat("ab-", 100), n: 256, want: strings.Repeat("ab-", 85) + "a"},
 		{name: "cut at a separator", in: strings.Repeat("1.", 100), n: 128, want: strings.Repeat("1.", 64)},
 		{name: "long run", in: strings.Repeat("m", 300), n: 256, want: strings.Repeat("m", 256)},
 		{name: "words: as CutWhole", in: "a b sk-proj-QwErTyUiOpAsDfGh", n: 20, want: "a b ***REDACTED***"},
@@ -98,7 +105,7 @@ func TestCutIdentifier(t *testing.T) {
 	}
 	got, err := validate.Identifier("model id", strings.Repeat("ab-", 100), validate.MaxModelID)
 	require.ErrorIs(t, err, validate.ErrInvalid)
-	assert.Equal(t, strings.Repeat("ab-", 85), got)
+	assert.Equal(t, strings.Repeat("ab-", 85)+"a", got)
 }
 
 // TestCutsKeepNoPieceOfAToken: every cut of a name, a text, an error text
