@@ -3,11 +3,14 @@ package propagation_test
 import (
 	"context"
 	"crypto/sha256"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	otelpropagation "go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -70,21 +73,18 @@ func newProp(t testing.TB, opts ...propagation.Option) propagation.Tracium {
 	return p
 }
 
-func mustTenant(s string) tenant.ID {
-	id, err := tenant.New(s)
+// must returns v, or panics with err: for ids a test spells as valid.
+func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
-	return id
+	return v
 }
 
-func mustWorkspace(s string) workspace.ID {
-	id, err := workspace.New(s)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
+func mustTenant(s string) tenant.ID        { return must(tenant.New(s)) }
+func mustWorkspace(s string) workspace.ID  { return must(workspace.New(s)) }
+func mustUser(s string) enduser.User       { return must(enduser.NewUser(s)) }
+func mustSession(s string) enduser.Session { return must(enduser.NewSession(s)) }
 
 // got is what an extracted context says, for comparisons.
 type got struct {
@@ -118,4 +118,42 @@ func read(ctx context.Context) got {
 		}
 	}
 	return g
+}
+
+// approveInternal is a TrustIf check: the carrier says it came from inside.
+func approveInternal(_ context.Context, c otelpropagation.TextMapCarrier) bool {
+	return c.Get("x-internal") == "yes"
+}
+
+// policyCase is a row of a trust-policy table: the inbound header, what
+// extraction under the policy believes, and how many errors it reports.
+type policyCase struct {
+	name    string
+	policy  propagation.Policy
+	header  http.Header
+	want    got
+	nErrors int
+}
+
+// checkPolicyCases extracts each case's header with a propagator made of
+// the case's policy and opts, and checks what is believed and the errors
+// reported: each contains every one of msgs and no "victim" value.
+// errs is the test's captureErrors.
+func checkPolicyCases(t *testing.T, errs *testutil.Errors, cases []policyCase, opts []propagation.Option, msgs ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(errs.Messages())
+			p := newProp(t, append([]propagation.Option{propagation.WithPolicy(tc.policy)}, opts...)...)
+			assert.Equal(t, tc.want, read(p.Extract(context.Background(), otelpropagation.HeaderCarrier(tc.header))))
+			reported := errs.Messages()[before:]
+			require.Len(t, reported, tc.nErrors, "errors: %q", reported)
+			for _, m := range reported {
+				for _, want := range msgs {
+					assert.Contains(t, m, want)
+				}
+				assert.NotContains(t, m, "victim", "no member value in the error")
+			}
+		})
+	}
 }
