@@ -8,18 +8,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
-func mustTenant(tb testing.TB, s string) tenant.ID {
-	tb.Helper()
-	id, err := tenant.New(s)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return id
-}
+func mustTenant(tb testing.TB, s string) tenant.ID { return testutil.Valid(tb, tenant.New, s) }
 
 // discard is an exporter that drops everything.
 type discard struct{}

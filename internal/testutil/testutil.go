@@ -32,6 +32,15 @@ import (
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
+// Valid returns parse(s), failing the test when s does not parse: for the
+// ids a test spells as valid (Valid(t, tenant.New, "acme")).
+func Valid[T any](t testing.TB, parse func(string) (T, error), s string) T {
+	t.Helper()
+	v, err := parse(s)
+	require.NoError(t, err, "%q", s)
+	return v
+}
+
 // NewRecorded returns a provider with the Tracium processor (stamping only)
 // in front of a span recorder; it is shut down when the test ends.
 func NewRecorded(t testing.TB, opts ...tracium.ProcessorOption) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
