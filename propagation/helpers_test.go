@@ -27,6 +27,8 @@ var (
 	attrs         = testutil.Attrs
 	byName        = testutil.ByName
 	captureErrors = testutil.CaptureErrors
+	newService    = testutil.NewService
+	newServer     = testutil.NewServer
 )
 
 // newRecorded returns a provider with the Tracium processor (stamping only)

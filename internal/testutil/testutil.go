@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -118,6 +119,18 @@ func CaptureErrors(t testing.TB) *Errors {
 	otel.SetErrorHandler(r)
 	t.Cleanup(func() { otel.SetErrorHandler(prev) })
 	return r
+}
+
+// NewService returns a provider exporting to srv through the Tracium
+// processor with opts, as one service of a test; it is shut down when the
+// test ends.
+func NewService(t testing.TB, srv *traciumtest.Server, opts ...tracium.ProcessorOption) *sdktrace.TracerProvider {
+	t.Helper()
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	require.NoError(t, err)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, opts...)))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
 }
 
 // NewServer starts a [traciumtest.Server] with opts and closes it when the
