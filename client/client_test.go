@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/tracium-ai/tracium-go/client"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -91,11 +92,8 @@ func TestWireOfEveryTraceCall(t *testing.T) {
 
 	got, ok := srv.TenantTrace("acme", "run-1")
 	require.True(t, ok, "the trace is stored under the tenant")
-	assert.Equal(t, "support-bot", got.AgentName)
-	assert.Equal(t, "gpt-4o-mini", got.ModelID)
-	assert.Equal(t, "ws_1", got.WorkspaceID)
-	assert.Equal(t, "1.2.3", got.Version)
-	assert.Equal(t, "acme", got.TenantID)
+	assert.Equal(t, [5]string{"support-bot", "gpt-4o-mini", "ws_1", "1.2.3", "acme"}, testutil.StartFields(got),
+		"agent name, model, workspace, version, tenant")
 	assert.Equal(t, []string{"prod", "beta"}, got.Tags, "tags trimmed and de-duplicated")
 	assert.Equal(t, map[string]any{"k": "v"}, got.Metadata)
 	assert.Equal(t, traciumtest.StatusCompleted, got.Status)

@@ -133,6 +133,12 @@ func NewService(t testing.TB, srv *traciumtest.Server, opts ...tracium.Processor
 	return tp
 }
 
+// StartFields returns the agent name, model id, workspace id, version and
+// tenant id tr was started with, to compare in one assertion.
+func StartFields(tr traciumtest.Trace) [5]string {
+	return [5]string{tr.AgentName, tr.ModelID, tr.WorkspaceID, tr.Version, tr.TenantID}
+}
+
 // NewServer starts a [traciumtest.Server] with opts and closes it when the
 // test ends.
 func NewServer(t testing.TB, opts ...traciumtest.Option) *traciumtest.Server {
