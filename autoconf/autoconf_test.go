@@ -20,6 +20,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/autoconf"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -130,10 +131,7 @@ func TestAutoexportTraciumSDKDisabled(t *testing.T) {
 	exp, err := autoexport.NewSpanExporter(context.Background())
 	require.NoError(t, err, "no API key needed when disabled")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
-	ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "lookup")
-	s.End()
-	tr.End()
+	testutil.TraceOneTool(context.Background(), tp, "bot", "lookup")
 	require.NoError(t, tp.Shutdown(context.Background()))
 	assert.Empty(t, srv.Requests(), "nothing sent")
 }

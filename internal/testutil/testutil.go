@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
@@ -131,6 +132,16 @@ func NewService(t testing.TB, srv *traciumtest.Server, opts ...tracium.Processor
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, opts...)))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp
+}
+
+// TraceOneTool records on tp a trace of agent under ctx holding one tool
+// span named span, ends both and returns the trace.
+func TraceOneTool(ctx context.Context, tp trace.TracerProvider, agent, span string) *tracium.Trace {
+	ctx, tr := tracium.StartTrace(ctx, agent, tracium.WithTracerProvider(tp))
+	_, s := tracium.StartSpan(ctx, tracium.Tool, span)
+	s.End()
+	tr.End()
+	return tr
 }
 
 // StartFields returns the agent name, model id, workspace id, version and
