@@ -42,10 +42,7 @@ func TestEndUserStamped(t *testing.T) {
 	ctx = enduser.ContextWithSession(ctx, mustSession(t, "chat-ctx"))
 
 	octx, outer := tracium.StartTrace(ctx, "outer", tracium.WithTracerProvider(tp))
-	sctx, s := tracium.StartSpan(octx, tracium.Tool, "tool")
-	_, foreign := tp.Tracer("other").Start(sctx, "foreign")
-	foreign.End()
-	s.End()
+	testutil.ToolWithForeign(octx, tp, "tool", "other", "foreign")
 	_, inner := tracium.StartTrace(octx, "inner", tracium.WithUser(" u-opt "))
 	inner.End()
 	outer.End()

@@ -90,10 +90,7 @@ func TestAutoexportSelectsTracium(t *testing.T) {
 
 			ctx = tenant.With(ctx, mustTenant(t, "acme"))
 			ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(tp))
-			sctx, s := tracium.StartSpan(ctx, tracium.Tool, "lookup")
-			_, foreign := tp.Tracer("otelhttp-like").Start(sctx, "GET /orders")
-			foreign.End()
-			s.End()
+			testutil.ToolWithForeign(ctx, tp, "lookup", "otelhttp-like", "GET /orders")
 			tr.End()
 			require.NoError(t, tp.Shutdown(ctx), "TracerProvider.Shutdown")
 

@@ -144,6 +144,16 @@ func TraceOneTool(ctx context.Context, tp trace.TracerProvider, agent, span stri
 	return tr
 }
 
+// ToolWithForeign records under ctx a tool span named tool and, inside it,
+// a span named foreign of tp's tracer named tracer (other instrumentation),
+// and ends both.
+func ToolWithForeign(ctx context.Context, tp trace.TracerProvider, tool, tracer, foreign string) {
+	ctx, s := tracium.StartSpan(ctx, tracium.Tool, tool)
+	_, f := tp.Tracer(tracer).Start(ctx, foreign)
+	f.End()
+	s.End()
+}
+
 // StartFields returns the agent name, model id, workspace id, version and
 // tenant id tr was started with, to compare in one assertion.
 func StartFields(tr traciumtest.Trace) [5]string {
