@@ -20,8 +20,8 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/autoconf"
-	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )

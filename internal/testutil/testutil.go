@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -108,6 +109,11 @@ func (r *Errors) Messages() []string {
 		out[i] = e.Error()
 	}
 	return out
+}
+
+// Reported reports whether a recorded error's text contains sub.
+func (r *Errors) Reported(sub string) bool {
+	return slices.ContainsFunc(r.Messages(), func(m string) bool { return strings.Contains(m, sub) })
 }
 
 // CaptureErrors installs a recording OTel error handler for the test and
