@@ -8,4 +8,7 @@ var (
 	attrs         = testutil.Attrs
 	byName        = testutil.ByName
 	captureErrors = testutil.CaptureErrors
+	// newWire returns a provider whose Tracium processor, built with opts,
+	// sends to srv.
+	newWire = testutil.NewService
 )
