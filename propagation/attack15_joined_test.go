@@ -13,6 +13,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/enduser"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 )
 
@@ -21,8 +22,8 @@ import (
 // (what it would set is dropped, never a second end), the caller's user is
 // on the downstream span; a local trace opened there is found.
 func TestAttack15JoinedTraceHandleOverHTTP(t *testing.T) {
-	srv := newServer(t)
-	up, down := newService(t, srv), newService(t, srv)
+	srv := testutil.NewServer(t)
+	up, down := testutil.NewService(t, srv), testutil.NewService(t, srv)
 	send, err := propagation.New()
 	require.NoError(t, err)
 	recv, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(down))

@@ -19,6 +19,44 @@ import (
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
+// approveInternal is a TrustIf check: the carrier says it came from inside.
+func approveInternal(_ context.Context, c otelpropagation.TextMapCarrier) bool {
+	return c.Get("x-internal") == "yes"
+}
+
+// policyCase is a row of a trust-policy table: the inbound header, what
+// extraction under the policy believes, and how many errors it reports.
+type policyCase struct {
+	name    string
+	policy  propagation.Policy
+	header  http.Header
+	want    got
+	nErrors int
+}
+
+// checkPolicyCases extracts each case's header with a propagator made of
+// the case's policy and opts, and checks what is believed and the errors
+// reported: each contains every one of msgs and no "victim" value.
+// errs is the test's captureErrors.
+func checkPolicyCases(t *testing.T, errs interface{ Messages() []string }, cases []policyCase, opts []propagation.Option, msgs ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(errs.Messages())
+			p := newProp(t, append([]propagation.Option{propagation.WithPolicy(tc.policy)}, opts...)...)
+			assert.Equal(t, tc.want, read(p.Extract(context.Background(), otelpropagation.HeaderCarrier(tc.header))))
+			reported := errs.Messages()[before:]
+			require.Len(t, reported, tc.nErrors, "errors: %q", reported)
+			for _, m := range reported {
+				for _, want := range msgs {
+					assert.Contains(t, m, want)
+				}
+				assert.NotContains(t, m, "victim", "no member value in the error")
+			}
+		})
+	}
+}
+
 // forged is what a caller at a public edge can send: any tenant it likes.
 const forged = "tracium.tenant=victim,tracium.trace=t1,tracium.agent=bot,tracium.depth=0"
 
