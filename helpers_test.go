@@ -8,7 +8,8 @@ var (
 	attrs         = testutil.Attrs
 	byName        = testutil.ByName
 	captureErrors = testutil.CaptureErrors
-	// newWire returns a provider whose Tracium processor, built with opts,
-	// sends to srv.
-	newWire = testutil.NewService
 )
+
+// newWire returns a provider whose Tracium processor, built with opts,
+// sends to srv.
+var newWire = testutil.NewService
