@@ -8,18 +8,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
-func mustTenant(tb testing.TB, s string) tenant.ID {
-	tb.Helper()
-	id, err := tenant.New(s)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return id
-}
+func mustTenant(tb testing.TB, s string) tenant.ID { return testutil.Valid(tb, tenant.New, s) }
 
 // discard is an exporter that drops everything.
 type discard struct{}
@@ -27,52 +21,47 @@ type discard struct{}
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discard) Shutdown(context.Context) error                             { return nil }
 
+// benchTrace starts a trace named "bench" on a provider with the Tracium
+// processor in front of a discarding exporter; the trace ends with b.
+func benchTrace(b *testing.B, ctx context.Context, opts ...tracium.TraceOption) context.Context {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, tr := tracium.StartTrace(ctx, "bench", append([]tracium.TraceOption{tracium.WithTracerProvider(tp)}, opts...)...)
+	b.Cleanup(func() { tr.End() })
+	return ctx
+}
+
+// benchLLMSpans measures starting and ending an LLM span under ctx.
+func benchLLMSpans(b *testing.B, ctx context.Context) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel("gpt-4o-mini"))
+		s.End()
+	}
+}
+
 // BenchmarkStartSpan compares a span started with tracium.StartSpan (Tracium
 // processor, batch processor, discarding exporter) with the raw OTel tracer
 // writing the same attributes through a batch processor alone.
 func BenchmarkStartSpan(b *testing.B) {
 	b.Run("tracium", func(b *testing.B) {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
-		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-		ctx, tr := tracium.StartTrace(context.Background(), "bench", tracium.WithTracerProvider(tp))
-		defer tr.End()
-		b.ReportAllocs()
-		for b.Loop() {
-			_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel("gpt-4o-mini"))
-			s.End()
-		}
+		benchLLMSpans(b, benchTrace(b, context.Background()))
 	})
 	// The trace's identity is stamped on every span: with a tenant, a user
 	// and a session, four attributes more than above (tracium.tenant.id,
 	// user.id, session.id, gen_ai.conversation.id).
 	b.Run("tracium-identity", func(b *testing.B) {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
-		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 		ctx := tenant.With(context.Background(), mustTenant(b, "acme"))
-		ctx, tr := tracium.StartTrace(ctx, "bench", tracium.WithTracerProvider(tp),
-			tracium.WithUser("u-42"), tracium.WithSession("chat-7"))
-		defer tr.End()
-		b.ReportAllocs()
-		for b.Loop() {
-			_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel("gpt-4o-mini"))
-			s.End()
-		}
+		benchLLMSpans(b, benchTrace(b, ctx, tracium.WithUser("u-42"), tracium.WithSession("chat-7")))
 	})
 	// Every span starts beside an open sibling: the cost of joining a
 	// parallel group (two more attributes) on top of the detection that the
 	// case above pays for every span.
 	b.Run("tracium-parallel", func(b *testing.B) {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(discard{})))
-		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-		ctx, tr := tracium.StartTrace(context.Background(), "bench", tracium.WithTracerProvider(tp))
-		defer tr.End()
+		ctx := benchTrace(b, context.Background())
 		_, open := tracium.StartSpan(ctx, tracium.Tool, "long")
 		defer open.End()
-		b.ReportAllocs()
-		for b.Loop() {
-			_, s := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel("gpt-4o-mini"))
-			s.End()
-		}
+		benchLLMSpans(b, ctx)
 	})
 	b.Run("otel", func(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))

@@ -8,25 +8,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	otelpropagation "go.opentelemetry.io/otel/propagation"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
-	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
-
-// newWire returns a provider whose Tracium processor, built with opts,
-// sends to srv.
-func newWire(t *testing.T, srv *traciumtest.Server, opts ...tracium.ProcessorOption) *sdktrace.TracerProvider {
-	t.Helper()
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, opts...)))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tp
-}
 
 // wireTrace is what the start and end of a trace carried on the wire.
 type wireTrace struct {

@@ -15,22 +15,14 @@ import (
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
-func mustUser(t testing.TB, s string) enduser.User {
-	t.Helper()
-	u, err := enduser.NewUser(s)
-	require.NoError(t, err)
-	return u
-}
-
+func mustUser(t testing.TB, s string) enduser.User { return testutil.Valid(t, enduser.NewUser, s) }
 func mustSession(t testing.TB, s string) enduser.Session {
-	t.Helper()
-	id, err := enduser.NewSession(s)
-	require.NoError(t, err)
-	return id
+	return testutil.Valid(t, enduser.NewSession, s)
 }
 
 // endUserOf returns the user.id, session.id and gen_ai.conversation.id of a
@@ -50,10 +42,7 @@ func TestEndUserStamped(t *testing.T) {
 	ctx = enduser.ContextWithSession(ctx, mustSession(t, "chat-ctx"))
 
 	octx, outer := tracium.StartTrace(ctx, "outer", tracium.WithTracerProvider(tp))
-	sctx, s := tracium.StartSpan(octx, tracium.Tool, "tool")
-	_, foreign := tp.Tracer("other").Start(sctx, "foreign")
-	foreign.End()
-	s.End()
+	testutil.ToolWithForeign(octx, tp, "tool", "other", "foreign")
 	_, inner := tracium.StartTrace(octx, "inner", tracium.WithUser(" u-opt "))
 	inner.End()
 	outer.End()

@@ -9,3 +9,7 @@ var (
 	byName        = testutil.ByName
 	captureErrors = testutil.CaptureErrors
 )
+
+// newWire returns a provider whose Tracium processor, built with opts,
+// sends to srv.
+var newWire = testutil.NewService

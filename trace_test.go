@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/semconv"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/workspace"
@@ -148,8 +149,7 @@ func TestSeedTenantInHandler(t *testing.T) {
 // the context and per trace.
 func TestSeedWorkspacePrecedence(t *testing.T) {
 	t.Setenv(workspace.EnvVar, "ws_env")
-	ctxWS, err := workspace.New("ws_ctx")
-	require.NoError(t, err)
+	ctxWS := testutil.Valid(t, workspace.New, "ws_ctx")
 	tests := []struct {
 		name  string
 		init  []tracium.ProcessorOption

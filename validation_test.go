@@ -14,6 +14,20 @@ import (
 	"github.com/tracium-ai/tracium-go/workspace"
 )
 
+// inSpan returns a run that starts a trace "bot" and in it a span of typ
+// and name, calls do with the span (when not nil) and ends both.
+func inSpan(typ tracium.SpanType, name string, do func(tracium.Span)) func(context.Context) {
+	return func(ctx context.Context) {
+		ctx, tr := tracium.StartTrace(ctx, "bot")
+		_, s := tracium.StartSpan(ctx, typ, name)
+		if do != nil {
+			do(s)
+		}
+		s.End()
+		tr.End()
+	}
+}
+
 // Bad input is reported to the OTel error handler with a clear message and
 // sanitized; tracing goes on. Not parallel: it swaps the global handler.
 func TestInvalidInputReported(t *testing.T) {
@@ -127,46 +141,24 @@ func TestInvalidInputReported(t *testing.T) {
 			wantErr: "set summary: invalid summary: [1] is not a JSON object",
 		},
 		{
-			name: "span type empty",
-			run: func(ctx context.Context) {
-				ctx, tr := tracium.StartTrace(ctx, "bot")
-				_, s := tracium.StartSpan(ctx, "", "x")
-				s.End()
-				tr.End()
-			},
+			name:    "span type empty",
+			run:     inSpan("", "x", nil),
 			wantErr: `span type "": empty; sent as "unknown"`,
 			check:   func(t *testing.T, a map[string]string) { assert.Equal(t, "unknown", a["type"]) },
 		},
 		{
-			name: "span name too long",
-			run: func(ctx context.Context) {
-				ctx, tr := tracium.StartTrace(ctx, "bot")
-				_, s := tracium.StartSpan(ctx, tracium.Tool, long(600))
-				s.End()
-				tr.End()
-			},
+			name:    "span name too long",
+			run:     inSpan(tracium.Tool, long(600), nil),
 			wantErr: "600 characters, more than 512",
 		},
 		{
-			name: "input that does not encode",
-			run: func(ctx context.Context) {
-				ctx, tr := tracium.StartTrace(ctx, "bot")
-				_, s := tracium.StartSpan(ctx, tracium.Tool, "x")
-				s.RecordInput(make(chan int))
-				s.End()
-				tr.End()
-			},
+			name:    "input that does not encode",
+			run:     inSpan(tracium.Tool, "x", func(s tracium.Span) { s.RecordInput(make(chan int)) }),
 			wantErr: "record input: invalid value of type chan int",
 		},
 		{
-			name: "negative token count",
-			run: func(ctx context.Context) {
-				ctx, tr := tracium.StartTrace(ctx, "bot")
-				_, s := tracium.StartSpan(ctx, tracium.LLM, "x")
-				s.SetTokenUsage(tracium.Usage{InputTokens: -1, OutputTokens: 2})
-				s.End()
-				tr.End()
-			},
+			name:    "negative token count",
+			run:     inSpan(tracium.LLM, "x", func(s tracium.Span) { s.SetTokenUsage(tracium.Usage{InputTokens: -1, OutputTokens: 2}) }),
 			wantErr: "gen_ai.usage.input_tokens: negative count -1",
 		},
 	}

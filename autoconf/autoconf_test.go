@@ -21,6 +21,7 @@ import (
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/autoconf"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -89,10 +90,7 @@ func TestAutoexportSelectsTracium(t *testing.T) {
 
 			ctx = tenant.With(ctx, mustTenant(t, "acme"))
 			ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(tp))
-			sctx, s := tracium.StartSpan(ctx, tracium.Tool, "lookup")
-			_, foreign := tp.Tracer("otelhttp-like").Start(sctx, "GET /orders")
-			foreign.End()
-			s.End()
+			testutil.ToolWithForeign(ctx, tp, "lookup", "otelhttp-like", "GET /orders")
 			tr.End()
 			require.NoError(t, tp.Shutdown(ctx), "TracerProvider.Shutdown")
 
@@ -130,10 +128,7 @@ func TestAutoexportTraciumSDKDisabled(t *testing.T) {
 	exp, err := autoexport.NewSpanExporter(context.Background())
 	require.NoError(t, err, "no API key needed when disabled")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
-	ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "lookup")
-	s.End()
-	tr.End()
+	testutil.TraceOneTool(context.Background(), tp, "bot", "lookup")
 	require.NoError(t, tp.Shutdown(context.Background()))
 	assert.Empty(t, srv.Requests(), "nothing sent")
 }

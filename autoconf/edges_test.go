@@ -16,6 +16,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/autoconf"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
@@ -60,11 +61,7 @@ func TestAutoexportRedirectNeverLeavesOrigin(t *testing.T) {
 	exp, err := autoexport.NewSpanExporter(context.Background())
 	require.NoError(t, err, "autoexport.NewSpanExporter")
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
-	ctx := tenantContext(t, "acme")
-	ctx, tr := tracium.StartTrace(ctx, "support-bot", tracium.WithTracerProvider(tp))
-	_, s := tracium.StartSpan(ctx, tracium.Tool, "lookup")
-	s.End()
-	tr.End()
+	testutil.TraceOneTool(tenantContext(t, "acme"), tp, "support-bot", "lookup")
 	_ = tp.Shutdown(context.Background())
 	assert.Zero(t, otherGot.Load(), "requests received by the other host")
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/tracium-ai/tracium-go/client"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -43,6 +44,18 @@ func newClient(t *testing.T, srv *traciumtest.Server, opts ...client.Option) *cl
 }
 
 func i64(n int64) *int64 { return &n }
+
+// startedTrace gives a server, a client of it and the id of a trace the
+// client started there (one request).
+func startedTrace(t *testing.T) (*traciumtest.Server, *client.Client, string) {
+	t.Helper()
+	srv := newServer(t)
+	c := newClient(t, srv)
+	tr, err := c.StartTrace(context.Background(), client.StartTraceRequest{AgentName: "bot"})
+	require.NoError(t, err, "StartTrace")
+	require.NotEmpty(t, tr.ID, "the API chose the id")
+	return srv, c, tr.ID
+}
 
 // TestWireOfEveryTraceCall: each call reaches the strict fake server with
 // the body the contract describes, the tenant of ctx in the header and the
@@ -79,11 +92,8 @@ func TestWireOfEveryTraceCall(t *testing.T) {
 
 	got, ok := srv.TenantTrace("acme", "run-1")
 	require.True(t, ok, "the trace is stored under the tenant")
-	assert.Equal(t, "support-bot", got.AgentName)
-	assert.Equal(t, "gpt-4o-mini", got.ModelID)
-	assert.Equal(t, "ws_1", got.WorkspaceID)
-	assert.Equal(t, "1.2.3", got.Version)
-	assert.Equal(t, "acme", got.TenantID)
+	assert.Equal(t, [5]string{"support-bot", "gpt-4o-mini", "ws_1", "1.2.3", "acme"}, testutil.StartFields(got),
+		"agent name, model, workspace, version, tenant")
 	assert.Equal(t, []string{"prod", "beta"}, got.Tags, "tags trimmed and de-duplicated")
 	assert.Equal(t, map[string]any{"k": "v"}, got.Metadata)
 	assert.Equal(t, traciumtest.StatusCompleted, got.Status)
@@ -134,19 +144,15 @@ func TestWireOfEveryTraceCall(t *testing.T) {
 // update re-posts the span under the given id.
 func TestFailTraceAndUpdateSpan(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
-	c := newClient(t, srv)
+	srv, c, id := startedTrace(t)
 	ctx := context.Background()
-	tr, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot"})
-	require.NoError(t, err)
-	assert.NotEmpty(t, tr.ID, "the API chose the id")
 
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	require.NoError(t, c.RecordSpans(ctx, tr.ID, []client.Span{{ID: "a", Type: "tool", StartedAt: t0}}))
-	require.NoError(t, c.UpdateSpan(ctx, tr.ID, "a", client.Span{ID: "ignored", Type: "tool", StartedAt: t0, CompletedAt: t0.Add(time.Second)}))
-	require.NoError(t, c.FailTrace(ctx, tr.ID, "  "+strings.Repeat("crm down ", 2000)))
+	require.NoError(t, c.RecordSpans(ctx, id, []client.Span{{ID: "a", Type: "tool", StartedAt: t0}}))
+	require.NoError(t, c.UpdateSpan(ctx, id, "a", client.Span{ID: "ignored", Type: "tool", StartedAt: t0, CompletedAt: t0.Add(time.Second)}))
+	require.NoError(t, c.FailTrace(ctx, id, "  "+strings.Repeat("crm down ", 2000)))
 
-	got, ok := srv.Trace(tr.ID)
+	got, ok := srv.Trace(id)
 	require.True(t, ok)
 	require.Len(t, got.Spans, 1, "the update replaced the span")
 	assert.Equal(t, 2, got.Spans[0].Posts)
@@ -247,17 +253,14 @@ func manyTags(n int) []string {
 // TestThousandSpansInOneRequest: the limit itself is allowed.
 func TestThousandSpansInOneRequest(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
-	c := newClient(t, srv)
+	srv, c, id := startedTrace(t)
 	ctx := context.Background()
-	tr, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot"})
-	require.NoError(t, err)
 	spans := make([]client.Span, client.MaxSpansPerRequest)
 	for i := range spans {
 		spans[i] = client.Span{ID: fmt.Sprint("s", i), Type: "tool", StartedAt: time.Now()}
 	}
-	require.NoError(t, c.RecordSpans(ctx, tr.ID, spans))
-	require.NoError(t, c.RecordSpans(ctx, tr.ID, nil), "no span: nothing to do")
+	require.NoError(t, c.RecordSpans(ctx, id, spans))
+	require.NoError(t, c.RecordSpans(ctx, id, nil), "no span: nothing to do")
 	assert.Equal(t, 1000, srv.SpanCount())
 	assert.Len(t, srv.Requests(), 2, "one start, one spans request")
 }
@@ -440,17 +443,14 @@ func TestStartAnswerWithoutID(t *testing.T) {
 // TestConcurrentCalls: one Client serves many goroutines.
 func TestConcurrentCalls(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
-	c := newClient(t, srv)
+	srv, c, id := startedTrace(t)
 	ctx := context.Background()
-	tr, err := c.StartTrace(ctx, client.StartTraceRequest{AgentName: "bot"})
-	require.NoError(t, err)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 2 {
-				errs <- c.RecordSpans(ctx, tr.ID, []client.Span{{ID: fmt.Sprintf("g%d-%d", g, i), Type: "tool", StartedAt: time.Now()}})
+				errs <- c.RecordSpans(ctx, id, []client.Span{{ID: fmt.Sprintf("g%d-%d", g, i), Type: "tool", StartedAt: time.Now()}})
 			}
 		})
 	}

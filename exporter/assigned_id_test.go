@@ -42,10 +42,7 @@ func TestServerAssignedIDHidesKey(t *testing.T) {
 				exp, err := exporter.New(opts...)
 				require.NoError(t, err, "exporter.New")
 				tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
-				ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
-				_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
-				s.End()
-				tr.End()
+				testutil.TraceOneTool(context.Background(), tp, "bot", "t")
 				all := ""
 				if err := tp.ForceFlush(context.Background()); err != nil {
 					all += err.Error() + "\n"

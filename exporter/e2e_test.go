@@ -369,10 +369,7 @@ func TestServerAssignedTraceID(t *testing.T) {
 	require.NoError(t, err)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
 	for i := 0; i < 2; i++ {
-		ctx, tr := tracium.StartTrace(context.Background(), "bot", tracium.WithTracerProvider(tp))
-		_, s := tracium.StartSpan(ctx, tracium.Tool, "t")
-		s.End()
-		tr.End()
+		tr := testutil.TraceOneTool(context.Background(), tp, "bot", "t")
 		require.NoError(t, tp.ForceFlush(context.Background()))
 		got, ok := srv.Trace("srv-" + tr.ID())
 		require.True(t, ok)

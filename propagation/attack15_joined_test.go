@@ -10,32 +10,20 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/enduser"
-	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
-	"github.com/tracium-ai/tracium-go/traciumtest"
 )
-
-func a15Wire(t *testing.T, srv *traciumtest.Server) *sdktrace.TracerProvider {
-	t.Helper()
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp)))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tp
-}
 
 // Claims 1 and 7 over loopback HTTP: in a handler that joined the caller's
 // trace (Trust), behind otelhttp in both orders, TraceFromContext is nil
 // (what it would set is dropped, never a second end), the caller's user is
 // on the downstream span; a local trace opened there is found.
 func TestAttack15JoinedTraceHandleOverHTTP(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	up, down := a15Wire(t, srv), a15Wire(t, srv)
+	srv := testutil.NewServer(t)
+	up, down := testutil.NewService(t, srv), testutil.NewService(t, srv)
 	send, err := propagation.New()
 	require.NoError(t, err)
 	recv, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(down))

@@ -22,22 +22,6 @@ import (
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
-func mustUser(s string) enduser.User {
-	u, err := enduser.NewUser(s)
-	if err != nil {
-		panic(err)
-	}
-	return u
-}
-
-func mustSession(s string) enduser.Session {
-	id, err := enduser.NewSession(s)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 // withEndUser returns ctx with user u and session s.
 func withEndUser(ctx context.Context, u, s string) context.Context {
 	return enduser.ContextWithSession(enduser.ContextWithUser(ctx, mustUser(u)), mustSession(s))
@@ -65,22 +49,15 @@ func TestEndUserTrustPolicies(t *testing.T) {
 	kr := keyring(t, "k1")
 	valid := signedEndUserHeader(t, kr, "acme", "u-42", "chat-7")
 	withoutUser := signedHeader(t, kr, epoch, "acme")
-	approve := func(_ context.Context, c otelpropagation.TextMapCarrier) bool { return c.Get("x-internal") == "yes" }
 	signed := propagation.Signed(kr)
-	for _, tc := range []struct {
-		name    string
-		policy  propagation.Policy
-		header  http.Header
-		want    got
-		nErrors int
-	}{
+	checkPolicyCases(t, errs, []policyCase{
 		{"default ignores a forged user", propagation.Policy{}, http.Header{"Baggage": {forgedUser}}, got{}, 0},
 		{"ignore ignores a forged user", propagation.Ignore(), http.Header{"Baggage": {forgedUser}}, got{}, 0},
 		{"trust believes it", propagation.Trust(), http.Header{"Baggage": {forgedUser}}, forgedUserGot, 0},
 		{"trust believes a user alone", propagation.Trust(), http.Header{"Baggage": {"tracium.user=u-1"}}, got{User: "u-1"}, 0},
 		{"trust believes a session alone", propagation.Trust(), http.Header{"Baggage": {"tracium.session=chat%201"}}, got{Session: "chat 1"}, 0},
-		{"trust-if, approved", propagation.TrustIf(approve), http.Header{"Baggage": {forgedUser}, "X-Internal": {"yes"}}, forgedUserGot, 0},
-		{"trust-if, not approved", propagation.TrustIf(approve), http.Header{"Baggage": {forgedUser}}, got{}, 0},
+		{"trust-if, approved", propagation.TrustIf(approveInternal), http.Header{"Baggage": {forgedUser}, "X-Internal": {"yes"}}, forgedUserGot, 0},
+		{"trust-if, not approved", propagation.TrustIf(approveInternal), http.Header{"Baggage": {forgedUser}}, got{}, 0},
 		{"signed rejects an unsigned set", signed, http.Header{"Baggage": {forgedUser}}, got{}, 1},
 		{"signed believes a valid signature", signed, http.Header{"Baggage": {valid}}, got{Tenant: "acme", User: "u-42", Session: "chat-7"}, 0},
 		{"signed rejects a changed user", signed, http.Header{"Baggage": {strings.Replace(valid, "tracium.user=u-42", "tracium.user=victim", 1)}}, got{}, 1},
@@ -88,20 +65,8 @@ func TestEndUserTrustPolicies(t *testing.T) {
 		{"signed rejects a removed session", signed, http.Header{"Baggage": {strings.Replace(valid, ",tracium.session=chat-7", "", 1)}}, got{}, 1},
 		{"signed rejects a user added to a set without one", signed, http.Header{"Baggage": {withoutUser + ",tracium.user=victim"}}, got{}, 1},
 		{"signed rejects a session added to a set without one", signed, http.Header{"Baggage": {withoutUser + ",tracium.session=victim"}}, got{}, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := len(errs.Messages())
-			p := newProp(t, propagation.WithPolicy(tc.policy), propagation.WithClock(newClock(epoch).Now), propagation.WithErrorInterval(0))
-			assert.Equal(t, tc.want, read(p.Extract(context.Background(), otelpropagation.HeaderCarrier(tc.header))))
-			msgs := errs.Messages()[before:]
-			require.Len(t, msgs, tc.nErrors, "errors: %q", msgs)
-			for _, m := range msgs {
-				assert.Contains(t, m, "inbound Tracium members rejected")
-				assert.Contains(t, m, "tenant, workspace and agent trace dropped")
-				assert.NotContains(t, m, "victim", "no member value in the error")
-			}
-		})
-	}
+	}, []propagation.Option{propagation.WithClock(newClock(epoch).Now), propagation.WithErrorInterval(0)},
+		"inbound Tracium members rejected", "tenant, workspace and agent trace dropped")
 }
 
 // A malformed user or session spoils the whole set, tenant and trace

@@ -70,21 +70,18 @@ func newProp(t testing.TB, opts ...propagation.Option) propagation.Tracium {
 	return p
 }
 
-func mustTenant(s string) tenant.ID {
-	id, err := tenant.New(s)
+// must returns v, or panics with err: for ids a test spells as valid.
+func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
-	return id
+	return v
 }
 
-func mustWorkspace(s string) workspace.ID {
-	id, err := workspace.New(s)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
+func mustTenant(s string) tenant.ID        { return must(tenant.New(s)) }
+func mustWorkspace(s string) workspace.ID  { return must(workspace.New(s)) }
+func mustUser(s string) enduser.User       { return must(enduser.NewUser(s)) }
+func mustSession(s string) enduser.Session { return must(enduser.NewSession(s)) }
 
 // got is what an extracted context says, for comparisons.
 type got struct {

@@ -19,6 +19,44 @@ import (
 	"github.com/tracium-ai/tracium-go/tenant"
 )
 
+// approveInternal is a TrustIf check: the carrier says it came from inside.
+func approveInternal(_ context.Context, c otelpropagation.TextMapCarrier) bool {
+	return c.Get("x-internal") == "yes"
+}
+
+// policyCase is a row of a trust-policy table: the inbound header, what
+// extraction under the policy believes, and how many errors it reports.
+type policyCase struct {
+	name    string
+	policy  propagation.Policy
+	header  http.Header
+	want    got
+	nErrors int
+}
+
+// checkPolicyCases extracts each case's header with a propagator made of
+// the case's policy and opts, and checks what is believed and the errors
+// reported: each contains every one of msgs and no "victim" value.
+// errs is the test's captureErrors.
+func checkPolicyCases(t *testing.T, errs interface{ Messages() []string }, cases []policyCase, opts []propagation.Option, msgs ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(errs.Messages())
+			p := newProp(t, append([]propagation.Option{propagation.WithPolicy(tc.policy)}, opts...)...)
+			assert.Equal(t, tc.want, read(p.Extract(context.Background(), otelpropagation.HeaderCarrier(tc.header))))
+			reported := errs.Messages()[before:]
+			require.Len(t, reported, tc.nErrors, "errors: %q", reported)
+			for _, m := range reported {
+				for _, want := range msgs {
+					assert.Contains(t, m, want)
+				}
+				assert.NotContains(t, m, "victim", "no member value in the error")
+			}
+		})
+	}
+}
+
 // forged is what a caller at a public edge can send: any tenant it likes.
 const forged = "tracium.tenant=victim,tracium.trace=t1,tracium.agent=bot,tracium.depth=0"
 
@@ -46,21 +84,14 @@ func TestTrustPolicies(t *testing.T) {
 	now := epoch
 	valid := signedHeader(t, kr, now, "acme")
 	byOldKey := signedHeader(t, oldOnly, now, "acme")
-	approve := func(_ context.Context, c otelpropagation.TextMapCarrier) bool { return c.Get("x-internal") == "yes" }
 
 	signed := propagation.Signed(kr)
-	for _, tc := range []struct {
-		name    string
-		policy  propagation.Policy
-		header  http.Header
-		want    got
-		nErrors int
-	}{
+	checkPolicyCases(t, errs, []policyCase{
 		{"default ignores a forged tenant", propagation.Policy{}, http.Header{"Baggage": {forged}}, got{}, 0},
 		{"ignore ignores a forged tenant", propagation.Ignore(), http.Header{"Baggage": {forged}}, got{}, 0},
 		{"trust believes it", propagation.Trust(), http.Header{"Baggage": {forged}}, forgedGot, 0},
-		{"trust-if, approved", propagation.TrustIf(approve), http.Header{"Baggage": {forged}, "X-Internal": {"yes"}}, forgedGot, 0},
-		{"trust-if, not approved", propagation.TrustIf(approve), http.Header{"Baggage": {forged}}, got{}, 0},
+		{"trust-if, approved", propagation.TrustIf(approveInternal), http.Header{"Baggage": {forged}, "X-Internal": {"yes"}}, forgedGot, 0},
+		{"trust-if, not approved", propagation.TrustIf(approveInternal), http.Header{"Baggage": {forged}}, got{}, 0},
 		{"signed rejects an unsigned set", signed, http.Header{"Baggage": {forged}}, got{}, 1},
 		{"signed believes a valid signature", signed, http.Header{"Baggage": {valid}}, got{Tenant: "acme"}, 0},
 		{"signed believes the previous key", signed, http.Header{"Baggage": {byOldKey}}, got{Tenant: "acme"}, 0},
@@ -74,20 +105,8 @@ func TestTrustPolicies(t *testing.T) {
 		{"signed rejects a set from the future", signed, http.Header{"Baggage": {signedHeader(t, kr, now.Add(propagation.DefaultMaxAge+time.Second), "acme")}}, got{}, 1},
 		{"signed accepts a set within the age", signed, http.Header{"Baggage": {signedHeader(t, kr, now.Add(-propagation.DefaultMaxAge+time.Second), "acme")}}, got{Tenant: "acme"}, 0},
 		{"nothing sent, nothing reported", signed, http.Header{"Baggage": {"userId=alice"}}, got{}, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := len(errs.Messages())
-			clock := newClock(now)
-			p := newProp(t, propagation.WithPolicy(tc.policy), propagation.WithTenantHeader(), propagation.WithClock(clock.Now))
-			assert.Equal(t, tc.want, read(p.Extract(context.Background(), otelpropagation.HeaderCarrier(tc.header))))
-			msgs := errs.Messages()[before:]
-			require.Len(t, msgs, tc.nErrors, "errors: %q", msgs)
-			for _, m := range msgs {
-				assert.Contains(t, m, "tracium propagation: extract: inbound Tracium members rejected (policy signed)")
-				assert.NotContains(t, m, "victim", "no member value in the error")
-			}
-		})
-	}
+	}, []propagation.Option{propagation.WithTenantHeader(), propagation.WithClock(newClock(now).Now)},
+		"tracium propagation: extract: inbound Tracium members rejected (policy signed)")
 }
 
 // A flood of bad signatures gives one report per interval, and the next

@@ -28,8 +28,7 @@ var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 
 func TestMiddlewarePolicies(t *testing.T) {
 	t.Parallel()
-	anon, err := tenant.New("anonymous")
-	require.NoError(t, err)
+	anon := testutil.Valid(t, tenant.New, "anonymous")
 	tests := []struct {
 		name       string
 		opts       []tenant.Option

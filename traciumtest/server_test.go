@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -51,11 +52,8 @@ func TestServerLifecycle(t *testing.T) {
 	require.True(t, ok, "Trace(tr-1)")
 	assert.Equal(t, "tr-1", tr.ID)
 	assert.Equal(t, "tr-1", tr.ClientTraceID)
-	assert.Equal(t, "support-bot", tr.AgentName)
-	assert.Equal(t, "gpt-4o-mini", tr.ModelID)
-	assert.Equal(t, "ws_1", tr.WorkspaceID)
-	assert.Equal(t, "1.2.3", tr.Version)
-	assert.Equal(t, "acme", tr.TenantID)
+	assert.Equal(t, [5]string{"support-bot", "gpt-4o-mini", "ws_1", "1.2.3", "acme"}, testutil.StartFields(tr),
+		"agent name, model, workspace, version, tenant")
 	assert.Equal(t, []string{"prod", "beta"}, tr.Tags)
 	assert.Equal(t, map[string]any{"team": "cx", "n": float64(2)}, tr.Metadata)
 	assert.Equal(t, traciumtest.StatusCompleted, tr.Status)

@@ -8,7 +8,22 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tracium-ai/tracium-go/traciumtest"
 )
+
+// sendExpect sends r to srv and checks the answer: the status, and that
+// its detail contains wantDetail when that is not "". It returns the
+// status and body for further checks.
+func sendExpect(t testing.TB, srv *traciumtest.Server, r req, wantStatus int, wantDetail string) (int, string) {
+	t.Helper()
+	status, body := send(t, srv, r)
+	assert.Equal(t, wantStatus, status, "%s %s: %s", r.method, r.path, body)
+	if wantDetail != "" {
+		assert.Contains(t, detail(t, body), wantDetail, "%s %s detail", r.method, r.path)
+	}
+	return status, body
+}
 
 func TestServerStartValidation(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("a", n) }
@@ -72,11 +87,7 @@ func TestServerStartValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			status, body := send(t, srv, req{path: "/agents/traces", body: tt.body})
-			assert.Equal(t, tt.status, status, "POST /agents/traces: %s", body)
-			if tt.detail != "" {
-				assert.Contains(t, detail(t, body), tt.detail, "POST /agents/traces detail")
-			}
+			sendExpect(t, srv, req{path: "/agents/traces", body: tt.body}, tt.status, tt.detail)
 			if tt.status != http.StatusCreated {
 				assert.Empty(t, srv.Traces(), "a rejected start stores nothing")
 			}
@@ -157,11 +168,7 @@ func TestServerSpanValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
 			start(t, srv, "tr")
-			status, body := send(t, srv, req{path: "/agents/traces/tr/spans", body: spansBody(spanJSON("s1", tt.fields))})
-			assert.Equal(t, tt.status, status, "POST spans: %s", body)
-			if tt.detail != "" {
-				assert.Contains(t, detail(t, body), tt.detail, "POST spans detail")
-			}
+			sendExpect(t, srv, req{path: "/agents/traces/tr/spans", body: spansBody(spanJSON("s1", tt.fields))}, tt.status, tt.detail)
 			if tt.status != http.StatusOK {
 				assert.Zero(t, srv.SpanCount(), "a rejected span is not stored")
 			}
@@ -201,11 +208,7 @@ func TestServerSpansEnvelope(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
 			start(t, srv, "tr")
-			status, body := send(t, srv, req{path: "/agents/traces/tr/spans", body: tt.body})
-			assert.Equal(t, tt.status, status, "POST spans: %s", body)
-			if tt.detail != "" {
-				assert.Contains(t, detail(t, body), tt.detail, "POST spans detail")
-			}
+			sendExpect(t, srv, req{path: "/agents/traces/tr/spans", body: tt.body}, tt.status, tt.detail)
 			assert.Equal(t, tt.stored, srv.SpanCount(), "SpanCount")
 		})
 	}
@@ -236,11 +239,7 @@ func TestServerEndValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
 			start(t, srv, "tr")
-			status, body := send(t, srv, req{path: "/agents/traces/tr/" + tt.path, body: tt.body})
-			assert.Equal(t, tt.status, status, "POST %s: %s", tt.path, body)
-			if tt.detail != "" {
-				assert.Contains(t, detail(t, body), tt.detail, "POST %s detail", tt.path)
-			}
+			sendExpect(t, srv, req{path: "/agents/traces/tr/" + tt.path, body: tt.body}, tt.status, tt.detail)
 			tr, ok := srv.Trace("tr")
 			require.True(t, ok)
 			if tt.status == http.StatusOK {
@@ -295,11 +294,7 @@ func TestServerHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			status, body := send(t, srv, tt.r)
-			assert.Equal(t, tt.status, status, "%s %s: %s", tt.r.method, tt.r.path, body)
-			if tt.detail != "" {
-				assert.Contains(t, detail(t, body), tt.detail, "detail")
-			}
+			status, body := sendExpect(t, srv, tt.r, tt.status, tt.detail)
 			if status >= 400 {
 				assert.NotContains(t, body, srv.APIKey(), "an error answer never echoes the key")
 				assert.Empty(t, srv.Traces(), "a rejected request stores nothing")

@@ -140,31 +140,17 @@ func TestAutomaticTraceDefaults(t *testing.T) {
 		tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod", "@Claude"),
 		tracium.WithDefaultVersion("2.0.0"),
 	}
-	for _, tc := range []struct {
-		name     string
-		opts     []traciumanthropic.Option
-		wantName string
-		wantTags []string
-	}{
-		{name: "default agent name", wantName: "nightly-jobs", wantTags: []string{"prod", "@Claude", "@anthropic"}},
-		{name: "agent name option wins", opts: []traciumanthropic.Option{traciumanthropic.WithAgentName("triage"),
+	llmtest.RunDefaults(t, defaults, []llmtest.DefaultsCase[traciumanthropic.Option]{
+		{Name: "default agent name", WantName: "nightly-jobs", WantTags: []string{"prod", "@Claude", "@anthropic"}},
+		{Name: "agent name option wins", Opts: []traciumanthropic.Option{traciumanthropic.WithAgentName("triage"),
 			traciumanthropic.WithTraceOptions(tracium.WithTags("beta"))},
-			wantName: "triage", wantTags: []string{"prod", "@Claude", "@anthropic", "beta"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			pl := llmtest.NewPipeline(t, defaults...)
-			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, textAnswer))
+			WantName: "triage", WantTags: []string{"prod", "@Claude", "@anthropic", "beta"}},
+	}, textAnswer, "claude-sonnet-4-5", traciumanthropic.WithTracerProvider,
+		func(t *testing.T, prov *llmtest.Provider, opts []traciumanthropic.Option) {
 			client := anthropic.NewClient(option.WithBaseURL(prov.URL), option.WithAPIKey("sk-ant-test-key"),
-				option.WithMaxRetries(0), option.WithoutOpenTelemetry(),
-				option.WithMiddleware(traciumanthropic.Middleware(append([]traciumanthropic.Option{traciumanthropic.WithTracerProvider(pl.TP)}, tc.opts...)...)))
+				option.WithMaxRetries(0), option.WithoutOpenTelemetry(), option.WithMiddleware(traciumanthropic.Middleware(opts...)))
 			_, err := client.Messages.New(context.Background(), supportParams())
 			require.NoError(t, err)
-			_, got, _ := pl.OneSpan(t)
-			assert.Equal(t, tc.wantName, got.AgentName, "agent_name")
-			assert.Equal(t, tc.wantTags, got.Tags, "tags")
-			assert.Equal(t, "claude-sonnet-4-5", got.ModelID, "the call's model")
-			assert.Equal(t, "2.0.0", got.Version, "version")
-		})
-	}
+		},
+		func(*testing.T, llmtest.DefaultsCase[traciumanthropic.Option], traciumtest.Trace) {})
 }

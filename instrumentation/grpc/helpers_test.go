@@ -16,6 +16,7 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	traciumgrpc "github.com/tracium-ai/tracium-go/instrumentation/grpc"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/workspace"
 )
@@ -141,16 +142,5 @@ var kinds = []struct {
 	stream bool
 }{{"unary", false}, {"stream", true}}
 
-func mustTenant(t testing.TB, s string) tenant.ID {
-	t.Helper()
-	id, err := tenant.New(s)
-	require.NoError(t, err)
-	return id
-}
-
-func mustWorkspace(t testing.TB, s string) workspace.ID {
-	t.Helper()
-	id, err := workspace.New(s)
-	require.NoError(t, err)
-	return id
-}
+func mustTenant(t testing.TB, s string) tenant.ID       { return testutil.Valid(t, tenant.New, s) }
+func mustWorkspace(t testing.TB, s string) workspace.ID { return testutil.Valid(t, workspace.New, s) }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	otelpropagation "go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/enduser"
@@ -87,34 +88,58 @@ func TestAttack15AutomaticTraceAgentNameEdge(t *testing.T) {
 	}
 }
 
-// Claims 2 and 6: an LLM call in a trace joined from another service goes
-// into that trace: no automatic trace (no second start, no defaults), even
-// though TraceFromContext is nil there.
-func TestAttack15LLMCallInJoinedTrace(t *testing.T) {
+// joinEnv is a service whose automatic traces have defaults (pl, its
+// OpenAI client traced by the middleware on pl's provider) and an upstream
+// service (up) sending to the same fake API: send propagates from up, recv
+// trusts what comes in, on pl's provider.
+type joinEnv struct {
+	pl         *llmtest.Pipeline
+	up         *sdktrace.TracerProvider
+	send, recv propagation.Tracium
+	client     openai.Client
+}
+
+func newJoinEnv(t *testing.T) *joinEnv {
+	t.Helper()
 	pl := llmtest.NewPipeline(t, tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod"))
-	up := llmtest.NewService(t, pl.Srv)
 	send, err := propagation.New()
 	require.NoError(t, err)
 	recv, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(pl.TP))
 	require.NoError(t, err)
-	ctx, tr := tracium.StartTrace(context.Background(), "gateway", tracium.WithTracerProvider(up))
-	carrier := otelpropagation.MapCarrier{}
-	otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, send).Inject(ctx, carrier)
-	joined := otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, recv).Extract(context.Background(), carrier)
-	require.Nil(t, tracium.TraceFromContext(joined))
-
 	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
 	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
 		option.WithMiddleware(traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP))))
-	_, err = client.Chat.Completions.New(joined, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
-	require.NoError(t, err)
-	pl.Flush(t)
+	return &joinEnv{pl: pl, up: llmtest.NewService(t, pl.Srv), send: send, recv: recv, client: client}
+}
+
+// end flushes the service, ends the upstream trace tr, flushes upstream and
+// returns (and logs) the traces the API received.
+func (e *joinEnv) end(t *testing.T, tr *tracium.Trace) []traciumtest.Trace {
+	t.Helper()
+	e.pl.Flush(t)
 	tr.End()
-	require.NoError(t, up.ForceFlush(context.Background()))
-	traces := pl.Srv.Traces()
+	require.NoError(t, e.up.ForceFlush(context.Background()))
+	traces := e.pl.Srv.Traces()
 	for _, x := range traces {
 		t.Logf("trace %s agent %s tags %v\n%s", x.ID, x.AgentName, x.Tags, x.Tree())
 	}
+	return traces
+}
+
+// Claims 2 and 6: an LLM call in a trace joined from another service goes
+// into that trace: no automatic trace (no second start, no defaults), even
+// though TraceFromContext is nil there.
+func TestAttack15LLMCallInJoinedTrace(t *testing.T) {
+	e := newJoinEnv(t)
+	ctx, tr := tracium.StartTrace(context.Background(), "gateway", tracium.WithTracerProvider(e.up))
+	carrier := otelpropagation.MapCarrier{}
+	otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, e.send).Inject(ctx, carrier)
+	joined := otelpropagation.NewCompositeTextMapPropagator(otelpropagation.TraceContext{}, e.recv).Extract(context.Background(), carrier)
+	require.Nil(t, tracium.TraceFromContext(joined))
+
+	_, err := e.client.Chat.Completions.New(joined, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	require.NoError(t, err)
+	traces := e.end(t, tr)
 	require.Len(t, traces, 1, "only the upstream trace")
 	assert.Equal(t, tr.ID(), traces[0].ID)
 	assert.Len(t, traces[0].Spans, 1, "the LLM span in the joined trace")
@@ -124,37 +149,23 @@ func TestAttack15LLMCallInJoinedTrace(t *testing.T) {
 // handler = prop.Middleware(handler), the handler calling the LLM with the
 // request's context.
 func TestAttack15LLMCallInJoinedTraceOverHTTP(t *testing.T) {
-	pl := llmtest.NewPipeline(t, tracium.WithDefaultAgentName("nightly-jobs"), tracium.WithDefaultTags("prod"))
-	up := llmtest.NewService(t, pl.Srv)
-	send, err := propagation.New()
-	require.NoError(t, err)
-	recv, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(pl.TP))
-	require.NoError(t, err)
-	prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
-	client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
-		option.WithMiddleware(traciumopenai.Middleware(traciumopenai.WithTracerProvider(pl.TP))))
-	agent := httptest.NewServer(recv.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err := client.Chat.Completions.New(r.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
+	e := newJoinEnv(t)
+	agent := httptest.NewServer(e.recv.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := e.client.Chat.Completions.New(r.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 		if err != nil {
 			w.WriteHeader(500)
 		}
 	})))
 	t.Cleanup(agent.Close)
 	u, _ := url.Parse(agent.URL)
-	hc := &http.Client{Transport: send.Transport(nil, propagation.WithAllowedHosts(u.Hostname()))}
-	ctx, tr := tracium.StartTrace(context.Background(), "gateway", tracium.WithTracerProvider(up))
+	hc := &http.Client{Transport: e.send.Transport(nil, propagation.WithAllowedHosts(u.Hostname()))}
+	ctx, tr := tracium.StartTrace(context.Background(), "gateway", tracium.WithTracerProvider(e.up))
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, agent.URL, nil)
 	resp, err := hc.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
-	pl.Flush(t)
-	tr.End()
-	require.NoError(t, up.ForceFlush(context.Background()))
-	traces := pl.Srv.Traces()
-	for _, x := range traces {
-		t.Logf("trace %s agent %s tags %v\n%s", x.ID, x.AgentName, x.Tags, x.Tree())
-	}
+	traces := e.end(t, tr)
 	assert.Len(t, traces, 1, "only the upstream trace: the LLM span joins it")
 }
 

@@ -323,33 +323,21 @@ func TestAutomaticTraceDefaults(t *testing.T) {
 		tracium.WithDefaultModel("gpt-4.1"), tracium.WithDefaultVersion("2.0.0"),
 		tracium.WithDefaultMetadata(map[string]any{"region": "eu-west-1"}),
 	}
-	for _, tc := range []struct {
-		name     string
-		opts     []traciumopenai.Option
-		wantName string
-		wantTags []string
-	}{
-		{name: "default agent name", wantName: "nightly-jobs", wantTags: []string{"prod", "eu", "@openai"}},
-		{name: "agent name option wins", opts: []traciumopenai.Option{traciumopenai.WithAgentName("triage")},
-			wantName: "triage", wantTags: []string{"prod", "eu", "@openai"}},
-		{name: "trace option tags last", opts: []traciumopenai.Option{traciumopenai.WithTraceOptions(tracium.WithTags("beta", "EU"))},
-			wantName: "nightly-jobs", wantTags: []string{"prod", "eu", "@openai", "beta"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			pl := llmtest.NewPipeline(t, defaults...)
-			prov := llmtest.NewProvider(t, llmtest.ReplyJSON(200, chatAnswer))
+	llmtest.RunDefaults(t, defaults, []llmtest.DefaultsCase[traciumopenai.Option]{
+		{Name: "default agent name", WantName: "nightly-jobs", WantTags: []string{"prod", "eu", "@openai"}},
+		{Name: "agent name option wins", Opts: []traciumopenai.Option{traciumopenai.WithAgentName("triage")},
+			WantName: "triage", WantTags: []string{"prod", "eu", "@openai"}},
+		{Name: "trace option tags last", Opts: []traciumopenai.Option{traciumopenai.WithTraceOptions(tracium.WithTags("beta", "EU"))},
+			WantName: "nightly-jobs", WantTags: []string{"prod", "eu", "@openai", "beta"}},
+	}, chatAnswer, "gpt-4o-mini", traciumopenai.WithTracerProvider,
+		func(t *testing.T, prov *llmtest.Provider, opts []traciumopenai.Option) {
 			client := openai.NewClient(option.WithBaseURL(prov.URL+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0),
-				option.WithMiddleware(traciumopenai.Middleware(append([]traciumopenai.Option{traciumopenai.WithTracerProvider(pl.TP)}, tc.opts...)...)))
+				option.WithMiddleware(traciumopenai.Middleware(opts...)))
 			_, err := client.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: supportMessages()})
 			require.NoError(t, err)
-			_, got, _ := pl.OneSpan(t)
-			assert.Equal(t, tc.wantName, got.AgentName, "agent_name")
-			assert.Equal(t, tc.wantTags, got.Tags, "tags")
-			assert.Equal(t, "gpt-4o-mini", got.ModelID, "the call's model")
-			assert.Equal(t, "2.0.0", got.Version, "version")
+		},
+		func(t *testing.T, tc llmtest.DefaultsCase[traciumopenai.Option], got traciumtest.Trace) {
 			assert.Equal(t, map[string]any{"region": "eu-west-1"}, got.Metadata, "metadata")
-			assert.Equal(t, tc.wantTags, got.FinalTags, "tags at the end")
+			assert.Equal(t, tc.WantTags, got.FinalTags, "tags at the end")
 		})
-	}
 }

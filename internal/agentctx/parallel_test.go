@@ -22,12 +22,17 @@ type siblingsEnv struct {
 	t      *testing.T
 	tab    *agentctx.Siblings
 	tracer trace.Tracer
+	ctx    context.Context // under a root span that ends with the test
 }
 
 func newSiblingsEnv(t *testing.T, max int) *siblingsEnv {
 	tp := sdktrace.NewTracerProvider()
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return &siblingsEnv{t: t, tab: agentctx.NewSiblings(max), tracer: tp.Tracer("test")}
+	e := &siblingsEnv{t: t, tab: agentctx.NewSiblings(max), tracer: tp.Tracer("test")}
+	var root trace.Span
+	e.ctx, root = e.tracer.Start(context.Background(), "root")
+	t.Cleanup(func() { root.End() })
+	return e
 }
 
 // start starts a span under the span of ctx and tracks it.
@@ -37,10 +42,27 @@ func (e *siblingsEnv) start(ctx context.Context, name string) (context.Context, 
 	return ctx, s
 }
 
+// startAll starts a tracked span per name under the root, in order.
+func (e *siblingsEnv) startAll(names ...string) []trace.Span {
+	spans := make([]trace.Span, len(names))
+	for i, name := range names {
+		_, spans[i] = e.start(e.ctx, name)
+	}
+	return spans
+}
+
 // end ends s and stops tracking it.
 func (e *siblingsEnv) end(s trace.Span) {
 	s.End()
 	e.tab.End(parentOf(s), s.SpanContext().SpanID())
+}
+
+// endAll ends every span of spans and checks the table is empty after.
+func (e *siblingsEnv) endAll(spans ...trace.Span) {
+	for _, s := range spans {
+		e.end(s)
+	}
+	assert.Zero(e.t, e.tab.Len(), "every span ended: the table is empty")
 }
 
 func parentOf(s trace.Span) trace.SpanContext { return s.(sdktrace.ReadOnlySpan).Parent() }
@@ -62,8 +84,7 @@ func group(s trace.Span) (string, int64) {
 func TestSiblingsSequentialNoGroup(t *testing.T) {
 	t.Parallel()
 	e := newSiblingsEnv(t, 0)
-	ctx, root := e.tracer.Start(context.Background(), "root")
-	defer root.End()
+	ctx := e.ctx
 	for _, name := range []string{"a", "b", "c"} {
 		_, s := e.start(ctx, name)
 		e.end(s)
@@ -79,8 +100,7 @@ func TestSiblingsSequentialNoGroup(t *testing.T) {
 func TestSiblingsOverlapChain(t *testing.T) {
 	t.Parallel()
 	e := newSiblingsEnv(t, 0)
-	ctx, root := e.tracer.Start(context.Background(), "root")
-	defer root.End()
+	ctx := e.ctx
 
 	_, a := e.start(ctx, "a")
 	id, _ := group(a)
@@ -110,8 +130,7 @@ func TestSiblingsOverlapChain(t *testing.T) {
 func TestSiblingsPerParent(t *testing.T) {
 	t.Parallel()
 	e := newSiblingsEnv(t, 0)
-	ctx, root := e.tracer.Start(context.Background(), "root")
-	defer root.End()
+	ctx := e.ctx
 	ctxA, a := e.start(ctx, "a")
 	_, b := e.start(ctx, "b")
 	_, a1 := e.start(ctxA, "a1")
@@ -133,10 +152,7 @@ func TestSiblingsPerParent(t *testing.T) {
 	assert.NotEqual(t, ga, g1, "a group per parent")
 	assert.Equal(t, []int64{0, 1}, []int64{s1, s2})
 	assert.Empty(t, gx, "a child of another trace's span is nobody's sibling here")
-	for _, s := range []trace.Span{a1, a2, a, b, x} {
-		e.end(s)
-	}
-	assert.Zero(t, e.tab.Len())
+	e.endAll(a1, a2, a, b, x)
 }
 
 // At most max spans are tracked: beyond, a span is never grouped; ending
@@ -144,11 +160,9 @@ func TestSiblingsPerParent(t *testing.T) {
 func TestSiblingsBounded(t *testing.T) {
 	t.Parallel()
 	e := newSiblingsEnv(t, 2)
-	ctx, root := e.tracer.Start(context.Background(), "root")
-	defer root.End()
-	_, a := e.start(ctx, "a")
-	_, b := e.start(ctx, "b")
-	_, c := e.start(ctx, "c")
+	ctx := e.ctx
+	abc := e.startAll("a", "b", "c")
+	a, b, c := abc[0], abc[1], abc[2]
 	assert.Equal(t, 2, e.tab.Len(), "two tracked, the third not")
 	gc, _ := group(c)
 	assert.Empty(t, gc, "untracked: not grouped")
@@ -168,10 +182,7 @@ func TestSiblingsBounded(t *testing.T) {
 	gg, _ := group(g)
 	assert.Empty(t, gg, "closed: no grouping")
 	assert.Zero(t, e.tab.Len(), "closed: nothing tracked")
-	for _, s := range []trace.Span{a, d, f, g} {
-		e.end(s)
-	}
-	assert.Zero(t, e.tab.Len())
+	e.endAll(a, d, f, g)
 }
 
 // A sibling that has ended but whose end has not reached the table yet can
@@ -179,8 +190,7 @@ func TestSiblingsBounded(t *testing.T) {
 func TestSiblingsEndingSiblingNotGrouped(t *testing.T) {
 	t.Parallel()
 	e := newSiblingsEnv(t, 0)
-	ctx, root := e.tracer.Start(context.Background(), "root")
-	defer root.End()
+	ctx := e.ctx
 	_, a := e.start(ctx, "a")
 	a.End() // the table has not heard of it yet
 	_, b := e.start(ctx, "b")
@@ -189,8 +199,7 @@ func TestSiblingsEndingSiblingNotGrouped(t *testing.T) {
 	assert.Equal(t, 1, e.tab.Len(), "a forgotten")
 	e.tab.End(parentOf(a), a.SpanContext().SpanID()) // late: no effect
 	assert.Equal(t, 1, e.tab.Len())
-	e.end(b)
-	assert.Zero(t, e.tab.Len())
+	e.endAll(b)
 }
 
 // N goroutines start siblings that are all open at once: one group,
@@ -199,8 +208,7 @@ func TestSiblingsConcurrentSafe(t *testing.T) {
 	t.Parallel()
 	const n = 32
 	e := newSiblingsEnv(t, 0)
-	ctx, root := e.tracer.Start(context.Background(), "root")
-	defer root.End()
+	ctx := e.ctx
 	spans := make([]trace.Span, n)
 	var started, wg sync.WaitGroup
 	started.Add(n)

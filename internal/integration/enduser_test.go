@@ -18,7 +18,6 @@ import (
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/enduser"
 	"github.com/tracium-ai/tracium-go/propagation"
-	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 // 400 concurrent requests of 40 users go to a front service that reads the
@@ -29,9 +28,7 @@ import (
 // request that caused it: the front's from its context, the back's carried
 // across by the propagator under the Trust policy.
 func TestEndUserAcrossServicesConcurrentSafe(t *testing.T) {
-	srv := traciumtest.NewServer()
-	t.Cleanup(srv.Close)
-	frontTP, backTP := service(t, srv), service(t, srv)
+	srv, frontTP, backTP := frontAndBack(t)
 
 	backProp, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(backTP))
 	require.NoError(t, err)

@@ -20,7 +20,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
-	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
@@ -29,18 +28,18 @@ import (
 
 // service is one process of the test: a provider with the Tracium processor
 // and exporter, sending to the shared receiver.
+// frontAndBack returns a receiver and two services sending to it.
+func frontAndBack(t *testing.T) (srv *traciumtest.Server, front, back *sdktrace.TracerProvider) {
+	srv = testutil.NewServer(t)
+	return srv, service(t, srv), service(t, srv)
+}
+
 func service(t *testing.T, srv *traciumtest.Server) *sdktrace.TracerProvider {
-	t.Helper()
-	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
-	require.NoError(t, err)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp,
-		// No export timeout: the test checks where spans go, not how fast;
-		// on a loaded machine a batch can take longer than the default 30 s
-		// (the 404s of spans that overtook their start are retried in it).
-		tracium.WithBatchOptions(sdktrace.WithBlocking(), sdktrace.WithMaxExportBatchSize(1000),
-			sdktrace.WithExportTimeout(0)))))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tp
+	// No export timeout: the test checks where spans go, not how fast;
+	// on a loaded machine a batch can take longer than the default 30 s
+	// (the 404s of spans that overtook their start are retried in it).
+	return testutil.NewService(t, srv, tracium.WithBatchOptions(sdktrace.WithBlocking(),
+		sdktrace.WithMaxExportBatchSize(1000), sdktrace.WithExportTimeout(0)))
 }
 
 // 3,000 concurrent requests across 100 tenants go through the tenant
@@ -53,8 +52,7 @@ func TestTenantIsolationConcurrentSafe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3,000 requests; scripts/test.sh runs it (no -short)")
 	}
-	srv := testutil.NewServer(t)
-	frontTP, backTP := service(t, srv), service(t, srv)
+	srv, frontTP, backTP := frontAndBack(t)
 
 	backProp, err := propagation.New(propagation.WithPolicy(propagation.Trust()), propagation.WithTracerProvider(backTP))
 	require.NoError(t, err)

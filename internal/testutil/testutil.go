@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,11 +27,22 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
+
+// Valid returns parse(s), failing the test when s does not parse: for the
+// ids a test spells as valid (Valid(t, tenant.New, "acme")).
+func Valid[T any](t testing.TB, parse func(string) (T, error), s string) T {
+	t.Helper()
+	v, err := parse(s)
+	require.NoError(t, err, "%q", s)
+	return v
+}
 
 // NewRecorded returns a provider with the Tracium processor (stamping only)
 // in front of a span recorder; it is shut down when the test ends.
@@ -99,6 +111,11 @@ func (r *Errors) Messages() []string {
 	return out
 }
 
+// Reported reports whether a recorded error's text contains sub.
+func (r *Errors) Reported(sub string) bool {
+	return slices.ContainsFunc(r.Messages(), func(m string) bool { return strings.Contains(m, sub) })
+}
+
 // CaptureErrors installs a recording OTel error handler for the test and
 // restores the previous one when it ends. Tests that use it must not run in
 // parallel: the handler is global.
@@ -109,6 +126,44 @@ func CaptureErrors(t testing.TB) *Errors {
 	otel.SetErrorHandler(r)
 	t.Cleanup(func() { otel.SetErrorHandler(prev) })
 	return r
+}
+
+// NewService returns a provider exporting to srv through the Tracium
+// processor with opts, as one service of a test; it is shut down when the
+// test ends.
+func NewService(t testing.TB, srv *traciumtest.Server, opts ...tracium.ProcessorOption) *sdktrace.TracerProvider {
+	t.Helper()
+	exp, err := exporter.New(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL()))
+	require.NoError(t, err)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracium.NewSpanProcessor(exp, opts...)))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
+// TraceOneTool records on tp a trace of agent under ctx holding one tool
+// span named span, ends both and returns the trace.
+func TraceOneTool(ctx context.Context, tp trace.TracerProvider, agent, span string) *tracium.Trace {
+	ctx, tr := tracium.StartTrace(ctx, agent, tracium.WithTracerProvider(tp))
+	_, s := tracium.StartSpan(ctx, tracium.Tool, span)
+	s.End()
+	tr.End()
+	return tr
+}
+
+// ToolWithForeign records under ctx a tool span named tool and, inside it,
+// a span named foreign of tp's tracer named tracer (other instrumentation),
+// and ends both.
+func ToolWithForeign(ctx context.Context, tp trace.TracerProvider, tool, tracer, foreign string) {
+	ctx, s := tracium.StartSpan(ctx, tracium.Tool, tool)
+	_, f := tp.Tracer(tracer).Start(ctx, foreign)
+	f.End()
+	s.End()
+}
+
+// StartFields returns the agent name, model id, workspace id, version and
+// tenant id tr was started with, to compare in one assertion.
+func StartFields(tr traciumtest.Trace) [5]string {
+	return [5]string{tr.AgentName, tr.ModelID, tr.WorkspaceID, tr.Version, tr.TenantID}
 }
 
 // NewServer starts a [traciumtest.Server] with opts and closes it when the

@@ -67,6 +67,26 @@ func appendN(t *testing.T, s *spool.Spool, from, to int) {
 	require.NoError(t, s.Sync(), "Sync")
 }
 
+// ackN reads and acknowledges the next n records.
+func ackN(t *testing.T, s *spool.Spool, n int) {
+	t.Helper()
+	for i := range n {
+		rec, err := s.Head()
+		require.NoError(t, err, "Head %d", i)
+		require.NoError(t, s.Ack(rec), "Ack %d", i)
+	}
+}
+
+// openAcked opens a spool of 1 MiB with segments of seg bytes in dir,
+// appends records 0 to n-1 and acknowledges the first acked of them.
+func openAcked(t *testing.T, dir string, seg int64, n, acked int) *spool.Spool {
+	t.Helper()
+	s, _ := open(t, dir, 1<<20, seg)
+	appendN(t, s, 0, n)
+	ackN(t, s, acked)
+	return s
+}
+
 // drain reads and acknowledges every record, bounded by max.
 func drain(t *testing.T, s *spool.Spool, max int) []string {
 	t.Helper()
@@ -174,13 +194,7 @@ func TestMaxBytesBound(t *testing.T) {
 func TestReopenAfterClose(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, _ := open(t, dir, 1<<20, 4096)
-	appendN(t, s, 0, 100)
-	for range 41 { // not a multiple of the cursor interval, mid-segment
-		rec, err := s.Head()
-		require.NoError(t, err)
-		require.NoError(t, s.Ack(rec))
-	}
+	s := openAcked(t, dir, 4096, 100, 41) // not a multiple of the cursor interval, mid-segment
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "Close is idempotent")
 	assert.ErrorIs(t, s.Append(nil), spool.ErrClosed)
@@ -197,13 +211,7 @@ func TestReopenAfterClose(t *testing.T) {
 func TestReopenAfterKill(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, _ := open(t, dir, 1<<20, 1<<20)
-	appendN(t, s, 0, 100)
-	for range 50 {
-		rec, err := s.Head()
-		require.NoError(t, err)
-		require.NoError(t, s.Ack(rec))
-	}
+	openAcked(t, dir, 1<<20, 100, 50)
 	snap := t.TempDir()
 	copyDir(t, dir, snap)
 
@@ -328,13 +336,7 @@ func TestGarbageFiles(t *testing.T) {
 func TestCursorDamaged(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, _ := open(t, dir, 1<<20, 1<<20)
-	appendN(t, s, 0, 10)
-	for range 4 {
-		rec, err := s.Head()
-		require.NoError(t, err)
-		require.NoError(t, s.Ack(rec))
-	}
+	s := openAcked(t, dir, 1<<20, 10, 4)
 	require.NoError(t, s.Close())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "cursor"), []byte("scribbled over the cursor"), 0o600))
 

@@ -71,6 +71,38 @@ func RunCapture[O any](t *testing.T, cases []CaptureCase[O], answer string, even
 	}
 }
 
+// DefaultsCase is a case of an automatic-trace defaults test: the
+// middleware's options, and the agent name and tags the trace starts with.
+type DefaultsCase[O any] struct {
+	Name     string
+	Opts     []O
+	WantName string
+	WantTags []string
+}
+
+// RunDefaults runs each case as a parallel subtest on a pipeline with
+// defaults and a provider answering answer: call makes one call outside any
+// trace with a middleware of opts (withTP's first). The automatic trace must
+// start with the case's agent name and tags and version 2.0.0, and with
+// model as the call's model; check checks what else the package sets.
+func RunDefaults[O any](t *testing.T, defaults []tracium.ProcessorOption, cases []DefaultsCase[O], answer, model string,
+	withTP func(trace.TracerProvider) O, call func(t *testing.T, prov *Provider, opts []O), check func(t *testing.T, tc DefaultsCase[O], got traciumtest.Trace)) {
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			pl := NewPipeline(t, defaults...)
+			prov := NewProvider(t, ReplyJSON(200, answer))
+			call(t, prov, append([]O{withTP(pl.TP)}, tc.Opts...))
+			_, got, _ := pl.OneSpan(t)
+			assert.Equal(t, tc.WantName, got.AgentName, "agent_name")
+			assert.Equal(t, tc.WantTags, got.Tags, "tags")
+			assert.Equal(t, model, got.ModelID, "the call's model")
+			assert.Equal(t, "2.0.0", got.Version, "version")
+			check(t, tc, got)
+		})
+	}
+}
+
 // Stream is a client's stream of events.
 type Stream interface {
 	Next() bool
