@@ -359,6 +359,7 @@ func keysOf(m map[string]bool) []string {
 }
 
 func acSpanSweep(t *testing.T, f *acField, prefixes, layouts []string) {
+	t.Parallel() // each sweep has its own receiver and provider
 	leaks := acSweep(t, []*acField{f}, prefixes, layouts, false,
 		func(ctx context.Context, p *tracium.Provider, id string, cases []acCase) {
 			ctx, tr := p.StartTrace(ctx, "sweep", tracium.WithTraceID(id))
@@ -427,6 +428,7 @@ func TestAttackCutSweepSpanError(t *testing.T) {
 // Trace fields: agent name (256, plain cut after sanitizing), model (256),
 // version (128), error (10 000, Fail); one trace per case.
 func acTraceSweep(t *testing.T, f *acField, prefixes, layouts []string) {
+	t.Parallel() // each sweep has its own receiver and provider
 	send := func(ctx context.Context, p *tracium.Provider, id string, cases []acCase) {
 		for _, c := range cases {
 			var tr *tracium.Trace
