@@ -54,10 +54,12 @@
 // default classes are thus masked whatever the cut; a class only your own
 // Config adds is protected by the dropped partial word. Model ids and
 // versions that are one word keep their leading parts. The values quoted
-// in validation errors are masked the same way. One exception is known:
-// captured LLM output cut by its budget in the middle of a streamed piece
-// drops that piece's partial word only, not the earlier pieces of the same
-// word.
+// in validation errors are masked the same way. LLM output captured from a
+// stream arrives in pieces that split words, so its budget does not drop
+// a partial word (earlier pieces already gave its start): it takes the
+// rest of the word it ends in, at most 128 bytes more, and then marks the
+// cut, so that redaction sees the secret whole or a piece of at least 128
+// characters, which its patterns recognize.
 //
 // # Defaults
 //

@@ -35,7 +35,10 @@ func WithMaxInputBytes(n int) Option { return optionFunc(llmhttp.MaxInputBytes(n
 
 // WithMaxOutputBytes sets the most bytes of output text a span records, for
 // streamed and whole responses alike; the text is cut there and ends with
-// "... (truncated)". The default is 64 KiB; n <= 0 keeps it.
+// "... (truncated)". A streamed text is cut after the word the limit lands
+// in (at most 128 bytes later), so that no piece of a secret split across
+// streamed pieces escapes redaction; a stream that ends inside that word
+// has no marker. The default is 64 KiB; n <= 0 keeps it.
 func WithMaxOutputBytes(n int) Option { return optionFunc(llmhttp.MaxOutputBytes(n)) }
 
 // WithAutoTrace turns automatic traces on (the default) or off. Off, a call

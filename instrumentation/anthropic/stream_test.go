@@ -134,5 +134,5 @@ func TestMessageStreamOutputLimit(t *testing.T) {
 	}
 	require.NoError(t, stream.Err())
 	_, _, sp := pl.OneSpan(t)
-	assert.JSONEq(t, `"Your order ... (truncated)"`, string(sp.Output), "a word the cut lands in is dropped whole")
+	assert.JSONEq(t, `"Your order shipped... (truncated)"`, string(sp.Output), "the word the cut lands in is finished, then marked")
 }

@@ -254,5 +254,5 @@ func TestChatCompletionStreamOutputLimit(t *testing.T) {
 	require.NoError(t, stream.Err())
 	assert.Equal(t, "Your order shipped on Monday.", acc.Choices[0].Message.Content, "the caller gets everything")
 	_, _, sp := pl.OneSpan(t)
-	assert.JSONEq(t, `"Your order ... (truncated)"`, string(sp.Output), "a word the cut lands in is dropped whole")
+	assert.JSONEq(t, `"Your order shipped... (truncated)"`, string(sp.Output), "the word the cut lands in is finished, then marked")
 }

@@ -119,7 +119,7 @@ func partialToken(kept string) int {
 	n := 0
 	for len(kept) > 0 {
 		r, size := utf8.DecodeLastRuneInString(kept)
-		if !isTokenRune(r) {
+		if !IsTokenRune(r) {
 			break
 		}
 		n++
@@ -139,10 +139,10 @@ func DropPartialToken(kept, rest string) string {
 	}
 	first, _ := utf8.DecodeRuneInString(rest)
 	last, _ := utf8.DecodeLastRuneInString(kept)
-	if !isTokenRune(first) || !isTokenRune(last) {
+	if !IsTokenRune(first) || !IsTokenRune(last) {
 		return kept
 	}
-	i := strings.LastIndexFunc(kept, func(r rune) bool { return !isTokenRune(r) })
+	i := strings.LastIndexFunc(kept, func(r rune) bool { return !IsTokenRune(r) })
 	start := 0 // of the partial token
 	if i >= 0 {
 		_, size := utf8.DecodeRuneInString(kept[i:])
@@ -200,8 +200,9 @@ func finalRun(s string) int {
 	return n
 }
 
-// isTokenRune reports whether r can be part of a token: a secret, a word.
-func isTokenRune(r rune) bool {
+// IsTokenRune reports whether r can be part of a token: a secret, a word;
+// whitespace and the JSON delimiters " , : [ ] { } end one.
+func IsTokenRune(r rune) bool {
 	switch r {
 	case '"', ',', ':', '[', ']', '{', '}':
 		return false

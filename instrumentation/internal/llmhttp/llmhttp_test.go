@@ -3,6 +3,7 @@ package llmhttp_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/baggage"
 
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/llmhttp"
+	"github.com/tracium-ai/tracium-go/internal/validate"
 )
 
 func TestScrubHeader(t *testing.T) {
@@ -78,13 +80,34 @@ func TestCut(t *testing.T) {
 
 func TestBudget(t *testing.T) {
 	t.Parallel()
-	b := llmhttp.NewBudget(8)
-	assert.Equal(t, "abc", b.Take("abc"))
-	assert.Equal(t, "defgh", b.Take("defgh"))
-	assert.False(t, b.Cut())
-	assert.Equal(t, llmhttp.TruncatedMarker, b.Take("i"), "the piece that overflows carries the marker")
-	assert.Equal(t, "", b.Take("j"))
-	assert.True(t, b.Cut())
+	t.Run("cut between words", func(t *testing.T) {
+		b := llmhttp.NewBudget(8)
+		assert.Equal(t, "abc ", b.Take("abc "))
+		assert.False(t, b.Cut())
+		assert.Equal(t, "defg"+llmhttp.TruncatedMarker, b.Take("defg hij"), "the piece that overflows carries the marker")
+		assert.True(t, b.Cut())
+		assert.Equal(t, "", b.Take("k"), "nothing after the cut")
+	})
+	t.Run("the word the budget ends in is finished across pieces", func(t *testing.T) {
+		b := llmhttp.NewBudget(3)
+		assert.Equal(t, "ab", b.Take("ab"))
+		assert.Equal(t, "cdef", b.Take("cdef"), "past the budget: the rest of the word, no marker yet")
+		assert.True(t, b.Cut())
+		assert.Equal(t, "gh"+llmhttp.TruncatedMarker, b.Take("gh ij"), "the word ends: the marker")
+		assert.Equal(t, "", b.Take("k"))
+	})
+	t.Run("budget ends exactly at a piece inside a word", func(t *testing.T) {
+		b := llmhttp.NewBudget(8)
+		assert.Equal(t, "abcdefgh", b.Take("abcdefgh"))
+		assert.Equal(t, "i"+llmhttp.TruncatedMarker, b.Take("i j"))
+	})
+	t.Run("a word longer than LongRun past the budget", func(t *testing.T) {
+		b := llmhttp.NewBudget(4)
+		assert.Equal(t, "abcd", b.Take("abcd"))
+		got := b.Take(strings.Repeat("x", 100)) + b.Take(strings.Repeat("x", 100))
+		assert.Equal(t, strings.Repeat("x", validate.LongRun)+llmhttp.TruncatedMarker, got, "at most LongRun bytes past the budget")
+		assert.Equal(t, "", b.Take("y"))
+	})
 }
 
 func TestLimit(t *testing.T) {

@@ -3,6 +3,7 @@ package llmhttp
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tracium-ai/tracium-go/internal/validate"
@@ -33,28 +34,82 @@ func Cut(s string, max int) (string, bool) {
 
 // Budget bounds the output text a span captures from a stream: every piece
 // of text goes through [Budget.Take]. The zero Budget takes nothing.
+//
+// A stream's words arrive split across pieces, so a cut inside a word
+// cannot drop the part of it that earlier pieces already gave. The budget
+// finishes the word instead: past its size it still takes the rest of the
+// word it ran out in, up to validate.LongRun bytes more, and then marks the
+// cut. Redaction, after it, sees a secret whole, or a piece of at least
+// LongRun characters, which its patterns recognize. A stream that ends
+// inside that word ends without the marker ([Budget.Cut] still says so).
 type Budget struct {
 	left int
 	cut  bool
+	// inWord: the last piece taken ended inside a word.
+	inWord bool
+	// finishing: the budget ran out inside a word whose rest it still
+	// takes; over counts the bytes taken past the budget.
+	finishing bool
+	over      int
 }
 
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int) *Budget { return &Budget{left: max} }
 
-// Take returns what of s fits in the budget and uses it up. The piece that
-// overflows the budget is cut and ends with [TruncatedMarker]; after it
-// Take returns "".
+// Take returns what of s fits in the budget and uses it up. When s does not
+// fit, it returns what fits, the rest of the word the budget ran out in
+// (also from the next pieces, up to validate.LongRun bytes), and then
+// [TruncatedMarker]; after that Take returns "".
 func (b *Budget) Take(s string) string {
-	if b.cut {
+	switch {
+	case b.finishing:
+		return b.finish(s)
+	case b.cut:
 		return ""
-	}
-	if len(s) <= b.left {
+	case len(s) <= b.left:
 		b.left -= len(s)
+		if s != "" {
+			last, _ := utf8.DecodeLastRuneInString(s)
+			b.inWord = validate.IsTokenRune(last)
+		}
 		return s
 	}
-	out, _ := Cut(s, b.left)
+	i := b.left
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
 	b.left, b.cut = 0, true
-	return out
+	inWord := b.inWord
+	if i > 0 {
+		last, _ := utf8.DecodeLastRuneInString(s[:i])
+		inWord = validate.IsTokenRune(last)
+	}
+	if next, _ := utf8.DecodeRuneInString(s[i:]); !inWord || !validate.IsTokenRune(next) {
+		return s[:i] + TruncatedMarker // the cut is between words
+	}
+	b.finishing = true
+	return s[:i] + b.finish(s[i:])
+}
+
+// finish takes the rest of the word the budget ran out in from s, and marks
+// the cut once the word ends or LongRun bytes were taken past the budget.
+func (b *Budget) finish(s string) string {
+	end := strings.IndexFunc(s, func(r rune) bool { return !validate.IsTokenRune(r) })
+	if end < 0 {
+		end = len(s)
+	}
+	if room := validate.LongRun - b.over; end > room {
+		for end = room; end > 0 && !utf8.RuneStart(s[end]); end-- {
+		}
+		b.finishing = false
+		return s[:end] + TruncatedMarker
+	}
+	b.over += end
+	if end < len(s) {
+		b.finishing = false
+		return s[:end] + TruncatedMarker
+	}
+	return s
 }
 
 // Cut reports whether the budget ran out.
