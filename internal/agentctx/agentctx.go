@@ -123,7 +123,7 @@ func (t *Trace) Stamp() []attribute.KeyValue { return t.stamp }
 // Seal computes the stamp from the identity fields. It must be called once
 // they are final and before the trace is shared between goroutines.
 func (t *Trace) Seal() {
-	s := make([]attribute.KeyValue, 0, 8)
+	s := make([]attribute.KeyValue, 0, t.stampLen())
 	s = append(s, semconv.TraceIDKey.String(t.ID), semconv.AgentNameKey.String(t.AgentName))
 	if t.Tenant != "" {
 		s = append(s, semconv.TenantIDKey.String(t.Tenant))
@@ -141,6 +141,22 @@ func (t *Trace) Seal() {
 		s = append(s, semconv.RemoteKey.Bool(true))
 	}
 	t.stamp = s[:len(s):len(s)] // callers append to copies, never into it
+}
+
+// stampLen returns how many attributes Seal stamps, so that it allocates
+// exactly that: the stamp is made once per trace, also for every trace
+// joined from another service.
+func (t *Trace) stampLen() int {
+	n := 2 // trace id, agent name
+	for _, set := range []bool{t.Tenant != "", t.Workspace != "", t.User != "", t.Remote} {
+		if set {
+			n++
+		}
+	}
+	if t.Session != "" {
+		n += 2 // session.id, gen_ai.conversation.id
+	}
+	return n
 }
 
 // DefaultMaxDepths bounds a [Depths] table: spans of other instrumentation
