@@ -11,37 +11,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	tracium "github.com/tracium-ai/tracium-go"
-	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/redact"
-	"github.com/tracium-ai/tracium-go/traciumtest"
 )
-
-// acSend runs f on a provider from Init (default redaction) against a
-// loopback traciumtest server and returns every raw request body.
-func acSend(t *testing.T, f func(ctx context.Context, p *tracium.Provider)) string {
-	t.Helper()
-	srv := traciumtest.NewServer(traciumtest.WithMaxBodyBytes(64 << 20))
-	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	p, err := tracium.Init(ctx, tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
-	require.NoError(t, err, "Init")
-	f(ctx, p)
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	require.NoError(t, p.Shutdown(sctx), "Shutdown")
-	var b strings.Builder
-	for _, r := range srv.Requests() {
-		b.Write(r.Body)
-		b.WriteString("\n")
-	}
-	return b.String()
-}
 
 // acPieces returns the substrings of core of length n that body holds.
 func acPieces(body, core string, n int) []string {
@@ -100,7 +76,7 @@ func TestAttackCutAgentNameLeavesPieceOfKey(t *testing.T) {
 			// the 256 limit lands 18 characters into the secret
 			text := fill(256-18) + c.secret + " tail"
 			acUncutMasked(t, text, c.core)
-			body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+			body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 				_, tr := p.StartTrace(ctx, text)
 				tr.End()
 			})
@@ -118,7 +94,7 @@ func TestAttackCutSpanTypeLeavesPieceOfKey(t *testing.T) {
 	const core = "QwErTyUiOpAsDfGhJkLzXcVbNm0987654321"
 	text := fill(128-18) + secret + " tail" // the limit lands 18 characters in
 	acUncutMasked(t, text, core)
-	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		ctx, tr := p.StartTrace(ctx, "agent")
 		_, sp := tracium.StartSpan(ctx, tracium.SpanType(text), "step")
 		sp.End()
@@ -140,7 +116,7 @@ func TestAttackCutGroupedCardLeavesTwelveDigits(t *testing.T) {
 			name := fill(512-(len(card)-back)) + card + " tail"
 			errText := fill(10000-(len(card)-back)) + card + " tail"
 			acUncutMasked(t, name, "45391488")
-			body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+			body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 				ctx, tr := p.StartTrace(ctx, "agent")
 				_, sp := tracium.StartSpan(ctx, tracium.Tool, name)
 				sp.MarkFailed(errors.New(errText))
@@ -164,7 +140,7 @@ func TestAttackCutQuotedPassphraseLeavesWords(t *testing.T) {
 			errText := fill(10000-cut) + secret + " tail"
 			name := fill(512-cut) + secret + " tail"
 			acUncutMasked(t, errText, "Trombone7Walrus")
-			body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+			body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 				ctx, tr := p.StartTrace(ctx, "agent")
 				_, sp := tracium.StartSpan(ctx, tracium.Tool, name)
 				sp.MarkFailed(errors.New(errText))
@@ -190,7 +166,7 @@ func TestAttackCutURLPasswordAfterDelimiter(t *testing.T) {
 			cut := len("https://dbadmin:Walrus42"+d) + 130
 			text := fill(512-cut) + secret + " tail"
 			acUncutMasked(t, text, "Walrus42"+d+run)
-			body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+			body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 				ctx, tr := p.StartTrace(ctx, "agent")
 				_, sp := tracium.StartSpan(ctx, tracium.Tool, text)
 				sp.End()
@@ -215,7 +191,7 @@ func TestAttackCutURLUserTokenLeft(t *testing.T) {
 			cut := len("https://"+tok+":") + into
 			text := fill(512-cut-len("git clone ")) + "git clone " + secret + " failed"
 			acUncutMasked(t, text, tok)
-			body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+			body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 				ctx, tr := p.StartTrace(ctx, "agent")
 				_, sp := tracium.StartSpan(ctx, tracium.Tool, text)
 				sp.End()
@@ -249,7 +225,7 @@ func TestAttackCutIdentifierLeavesKeyParts(t *testing.T) {
 			verText := padIdent(c.secret, 128, cut)
 			acUncutMasked(t, idText, c.piece)
 			acUncutMasked(t, verText, c.piece)
-			body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+			body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 				ctx, tr := p.StartTrace(ctx, "agent", tracium.WithModel(idText), tracium.WithVersion(verText))
 				_, sp := tracium.StartSpan(ctx, tracium.LLM, "call", tracium.WithModel(idText))
 				sp.End()
@@ -290,7 +266,7 @@ func TestAttackCutPreviewLosesKeyMasking(t *testing.T) {
 			small[k] = v
 		}
 	}
-	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		ctx, tr := p.StartTrace(ctx, "agent")
 		_, sp := tracium.StartSpan(ctx, tracium.Tool, "small")
 		sp.RecordInput(small)
@@ -317,7 +293,7 @@ func TestAttackCutPreviewEscapesHideSecrets(t *testing.T) {
 	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 	text := "config:\n" + key + "\ttoken\t" + ghp + "\nauth <" + jwt + ">\n"
 	filler := strings.Repeat("lorem ipsum ", 100_000)
-	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		ctx, tr := p.StartTrace(ctx, "agent")
 		_, sp := tracium.StartSpan(ctx, tracium.Tool, "small")
 		sp.RecordInput(text)
@@ -341,7 +317,7 @@ func TestAttackCutLongOrdinaryTextsKept(t *testing.T) {
 	word := strings.Repeat("x", 10010)
 	path := strings.Repeat("/srv/app/module", 700) // 10 500 characters, one token
 	b64 := strings.Repeat("aGVsbG8+d29ybGQ/", 700) // base-64 alphabet with '+' and '/'
-	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		for i, e := range []string{word, path, b64} {
 			_, tr := p.StartTrace(ctx, fmt.Sprint("agent", i))
 			tr.Fail(errors.New(e))
@@ -378,7 +354,7 @@ func TestAttackCutMetadataOverLimitDropped(t *testing.T) {
 		"note":      "key sk-proj-QwErTyUiOpAsDfGhJkLzXcVbNm0987654321",
 		"zz_filler": strings.Repeat("lorem ipsum ", 90_000),
 	}
-	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		ctx, tr := p.StartTrace(ctx, "agent", tracium.WithMetadata(md))
 		_, sp := tracium.StartSpan(ctx, tracium.Tool, "s")
 		sp.AddMetadata(md)
@@ -397,7 +373,7 @@ func TestAttackCutMetadataOverLimitDropped(t *testing.T) {
 func TestAttackCutValidationErrorQuotesSecret(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
 	const key = "sk-proj-QwErTyUiOpAsDfGhJkLzXcVbNm0987654321"
-	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		ctx, tr := p.StartTrace(ctx, "agent")
 		_, sp := tracium.StartSpan(ctx, tracium.Tool, "call with "+key+" "+strings.Repeat("w ", 300))
 		sp.End()
@@ -421,7 +397,7 @@ func TestAttackCutEmailLongDomainLabel(t *testing.T) {
 	cut := len("jonathan.w.mayer@") + 130
 	name := fill(512-cut) + email + " tail"
 	acUncutMasked(t, name, "jonathan.w.mayer")
-	body := acSend(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		ctx, tr := p.StartTrace(ctx, "agent")
 		_, sp := tracium.StartSpan(ctx, tracium.Tool, name)
 		sp.End()

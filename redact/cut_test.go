@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/internal/validate"
 	"github.com/tracium-ai/tracium-go/redact"
 )
@@ -50,7 +51,7 @@ func TestSecretStraddlingIdentifierCutLeavesNoPiece(t *testing.T) {
 		for _, back := range []int{10, 14, 18, 24} {
 			t.Run(fmt.Sprint(limit, "-", back), func(t *testing.T) {
 				text := strings.Repeat("a", limit-back) + " " + secret
-				body := sendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
+				body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 					_, tr := p.StartTrace(ctx, "agent", tracium.WithModel(text), tracium.WithVersion(text))
 					tr.MarkFailed(errors.New(text))
 					tr.End()

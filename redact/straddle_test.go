@@ -6,35 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	tracium "github.com/tracium-ai/tracium-go"
-	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 )
-
-// sendThroughInit runs f on a provider from Init (default redaction) and
-// returns every request body the API received.
-func sendThroughInit(t *testing.T, f func(ctx context.Context, p *tracium.Provider)) string {
-	t.Helper()
-	srv := testutil.NewServer(t)
-	ctx := context.Background()
-	p, err := tracium.Init(ctx, tracium.WithExporterOptions(exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
-	require.NoError(t, err, "Init")
-	f(ctx, p)
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	require.NoError(t, p.Shutdown(sctx), "Shutdown")
-	var b strings.Builder
-	for _, r := range srv.Requests() {
-		b.Write(r.Body)
-		b.WriteString("\n")
-	}
-	return b.String()
-}
 
 // TestSecretStraddlingInputCutLeavesNoPiece: an input over 1 MiB is sent as
 // its first 64 KiB; an API key that the 64 KiB cut lands in, at any offset,
@@ -42,7 +20,7 @@ func sendThroughInit(t *testing.T, f func(ctx context.Context, p *tracium.Provid
 // recognize a piece).
 func TestSecretStraddlingInputCutLeavesNoPiece(t *testing.T) {
 	const piece = "QQQQQQQQ"
-	body := sendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
+	body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 		ctx, tr := p.StartTrace(ctx, "agent")
 		// 65536 bytes of preview: the JSON text starts with `["`, so the
 		// key (at 2+off+1) straddles the cut for these offsets.
@@ -68,7 +46,7 @@ func TestSecretStraddlingLimitsLeavesNoPiece(t *testing.T) {
 		for _, back := range []int{10, 14, 18, 24} {
 			t.Run(fmt.Sprint(limit, "-", back), func(t *testing.T) {
 				text := strings.Repeat("a", limit-back) + " " + secret
-				body := sendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
+				body := testutil.SendThroughInit(t, func(ctx context.Context, p *tracium.Provider) {
 					ctx, tr := p.StartTrace(ctx, "agent")
 					_, sp := tracium.StartSpan(ctx, tracium.Tool, text, tracium.WithModel(text))
 					sp.AddTags(text)
