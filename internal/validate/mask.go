@@ -23,6 +23,10 @@ var defaultRedactor = sync.OnceValue(func() *redact.Redactor {
 	return r
 })
 
+// Mask returns s with the patterns of the default redactor masked, for a
+// cutter of its own (one that counts bytes) to call before it cuts.
+func Mask(s string) string { return maskText(s) }
+
 // maskText returns s with the default redactor's patterns masked.
 func maskText(s string) string {
 	if r := defaultRedactor(); r != nil {

@@ -97,7 +97,11 @@ const LongRun = 128
 // previews are cut with it. [DropPartialToken] is the rule without the
 // masking, for cutters that count bytes.
 func CutWhole(s string, n int) string {
-	s = maskOver(s, n)
+	return cutWhole(maskOver(s, n), n)
+}
+
+// cutWhole is CutWhole on a text already masked.
+func cutWhole(s string, n int) string {
 	c := Cut(s, n)
 	if len(c) == len(s) {
 		return c
@@ -420,7 +424,7 @@ func Identifier(what, s string, max int) (string, error) {
 // long enough for its pattern, redaction masks them.
 func CutIdentifier(s string, n int) string {
 	s = maskOver(s, n)
-	c := CutWhole(s, n)
+	c := cutWhole(s, n)
 	if c != "" || s == "" {
 		return c
 	}

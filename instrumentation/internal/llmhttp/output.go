@@ -15,11 +15,17 @@ const TruncatedMarker = "... (truncated)"
 
 // Cut returns s cut to at most max bytes, at a character boundary, and
 // whether it was cut. A cut text ends with [TruncatedMarker] (beyond max).
-// The part of a token the cut lands in is dropped when short
-// (validate.DropPartialToken, the rule of validate.CutWhole), so that no
-// piece of a secret that redaction would not recognize survives.
+// The text is masked with the default redactor first, and the part of a
+// token the cut lands in is dropped when short (validate.DropPartialToken,
+// the rule of validate.CutWhole), so that no piece of a secret that
+// redaction would not recognize survives.
 func Cut(s string, max int) (string, bool) {
 	if len(s) <= max {
+		return s, false
+	}
+	// Masked first, as validate.CutWhole does: a secret the cut lands in
+	// leaves no piece redaction, after it, would not recognize.
+	if s = validate.Mask(s); len(s) <= max {
 		return s, false
 	}
 	if max < 0 {
