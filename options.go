@@ -330,6 +330,7 @@ type traceConfig struct {
 	tp        trace.TracerProvider
 	start     time.Time
 	attrs     []attribute.KeyValue
+	links     []trace.Link
 	automatic bool
 }
 
@@ -345,6 +346,7 @@ type spanConfig struct {
 	start    time.Time
 	capture  bool
 	attrs    []attribute.KeyValue
+	links    []trace.Link
 	imported *imported // RecordSpan's explicit identity; nil for StartSpan
 	// group and seq are set by [WithParallelGroup] (group "": not set).
 	group string
@@ -428,6 +430,24 @@ func (o attrsOption) applySpan(c spanConfig) spanConfig {
 // WithAttributes adds OTel attributes of your own to the span (or the agent
 // root span). They reach OTLP backends; the Tracium API ignores them.
 func WithAttributes(kv ...attribute.KeyValue) TraceSpanOption { return attrsOption(kv) }
+
+type linksOption []trace.Link
+
+func (o linksOption) applyTrace(c traceConfig) traceConfig {
+	c.links = appendCopy(c.links, o...)
+	return c
+}
+func (o linksOption) applySpan(c spanConfig) spanConfig {
+	c.links = appendCopy(c.links, o...)
+	return c
+}
+
+// WithLinks links the span (or the agent root span) to other spans: the
+// span that enqueued a job, say, when the job runs in a trace of its own or
+// once per retry. Links are OTel data: they reach OTLP backends, and the
+// Tracium API ignores them. Links to invalid span contexts are dropped by
+// the OTel SDK.
+func WithLinks(links ...trace.Link) TraceSpanOption { return linksOption(links) }
 
 type timestampOption time.Time
 

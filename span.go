@@ -88,10 +88,13 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	}
 	tracer := spanTracer(ctx, sc)
 	attrs := spanAttrs(op, typ, sc, depth, c)
-	var startOpts [3]trace.SpanStartOption
+	var startOpts [4]trace.SpanStartOption
 	so := append(startOpts[:0], trace.WithAttributes(attrs...), trace.WithSpanKind(spanKind(typ, c.kind)))
 	if !c.start.IsZero() {
 		so = append(so, trace.WithTimestamp(c.start))
+	}
+	if len(c.links) > 0 {
+		so = append(so, trace.WithLinks(c.links...))
 	}
 	if sc == nil {
 		sctx, span := tracer.Start(ctx, name, so...)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -130,7 +129,7 @@ func StartTrace(ctx context.Context, agentName string, opts ...TraceOption) (con
 	} else {
 		info.Tracer = tracerFor(c.tp)
 	}
-	sctx, span := startRoot(ctx, info, attrs, c.start, parentSC.IsValid())
+	sctx, span := startRoot(ctx, info, attrs, c, parentSC.IsValid())
 	t.span = span
 	t.start = startState{} // the defaults had their chance: the root has started
 	return sctx, t
@@ -199,11 +198,14 @@ func setIdentity(ctx context.Context, op string, c traceConfig, info *agentctx.T
 // startRoot starts the agent root span of info on its tracer, in a context
 // that carries the trace, and finishes the trace's identity itself when no
 // Tracium span processor did as the span started.
-func startRoot(ctx context.Context, info *agentctx.Trace, attrs []attribute.KeyValue, start time.Time, hasParent bool) (context.Context, trace.Span) {
+func startRoot(ctx context.Context, info *agentctx.Trace, attrs []attribute.KeyValue, c traceConfig, hasParent bool) (context.Context, trace.Span) {
 	node := agentctx.With(ctx, agentctx.Scope{Trace: info, Depth: -1})
 	startOpts := []trace.SpanStartOption{trace.WithAttributes(attrs...), trace.WithSpanKind(trace.SpanKindInternal)}
-	if !start.IsZero() {
-		startOpts = append(startOpts, trace.WithTimestamp(start))
+	if !c.start.IsZero() {
+		startOpts = append(startOpts, trace.WithTimestamp(c.start))
+	}
+	if len(c.links) > 0 {
+		startOpts = append(startOpts, trace.WithLinks(c.links...))
 	}
 	sctx, span := info.Tracer.Start(node, info.AgentName, startOpts...)
 	warnIfNotRecording(span)
