@@ -64,6 +64,17 @@
 // service too, since that service sends the trace's end with its tags,
 // summary and failure.
 //
+// # Automatic traces around requests, RPCs and jobs
+//
+// [WithAutomaticTrace] scopes a unit of work (an HTTP request, an RPC, a
+// job) by an agent trace that opens only when the work records its first
+// Tracium span, named then, with the tenant of the context that opens it;
+// every later span of the work joins it, and [AutomaticTrace.End] ends it.
+// Work that records no span sends nothing. Package route does this per
+// HTTP request, named after the route, and traciumgrpc per RPC; the LLM
+// client middleware join such a trace instead of opening one per call
+// ([JoinAutomaticTrace]).
+//
 // # Trace defaults
 //
 // [Init] and [NewSpanProcessor] take values every agent trace starts with,

@@ -14,12 +14,7 @@ func RunTrace[R any](ctx context.Context, agentName string, fn func(context.Cont
 	ctx, t := StartTrace(ctx, agentName, opts...)
 	defer func() {
 		if p := recover(); p != nil {
-			full, e := panicError(p)
-			t.mu.Lock()
-			t.failed = true
-			t.mu.Unlock()
-			markFailed(t.span, e, full)
-			t.End()
+			t.failPanic(p)
 			panic(p)
 		}
 		if err != nil {
@@ -99,6 +94,16 @@ func (e *PanicError) Unwrap() error {
 
 // panicError turns a recovered value into an error and its full text, the
 // message followed by the stack.
+// failPanic marks t failed with the panic p (value and stack) and ends it.
+func (t *Trace) failPanic(p any) {
+	full, e := panicError(p)
+	t.mu.Lock()
+	t.failed = true
+	t.mu.Unlock()
+	markFailed(t.span, e, full)
+	t.End()
+}
+
 func panicError(p any) (string, error) {
 	e := &PanicError{Value: p, Stack: debug.Stack()}
 	return e.Error() + "\n\n" + string(e.Stack), e

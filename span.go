@@ -78,6 +78,12 @@ func startSpan(ctx context.Context, spanType SpanType, name string, c spanConfig
 	typ := SpanType(st)
 
 	sc := agentctx.From(ctx)
+	if sc == nil {
+		// The first span of an automatic trace's work opens it.
+		if jctx, ok := JoinAutomaticTrace(ctx); ok {
+			ctx, sc = jctx, agentctx.From(jctx)
+		}
+	}
 	depth := 0
 	parent := trace.SpanContextFromContext(ctx).SpanID()
 	if sc != nil {

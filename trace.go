@@ -59,12 +59,18 @@ type startState struct {
 // another service (see package propagation): that trace's tags, summary
 // and failure are sent with its end, by the service that started it.
 // A nil *Trace is a valid handle whose methods do nothing, so the result
-// can be used without a check. TraceFromContext is cheap: one context
-// look-up.
+// can be used without a check. In the scope of an automatic trace not
+// opened yet ([WithAutomaticTrace]: an HTTP request behind route.Middleware,
+// say), it opens the trace, lazily: nothing is sent unless a span follows.
+// TraceFromContext is cheap: one context look-up, two outside a trace.
 func TraceFromContext(ctx context.Context) *Trace {
 	sc := agentctx.From(ctx)
 	if sc == nil {
-		return nil
+		jctx, ok := JoinAutomaticTrace(ctx)
+		if !ok {
+			return nil
+		}
+		sc = agentctx.From(jctx)
 	}
 	t, _ := sc.Trace.Handle.(*Trace)
 	return t

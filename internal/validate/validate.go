@@ -511,3 +511,26 @@ func Content(what, doc string) (string, error) {
 	b, _ := json.Marshal(cut + TruncationMarker) // a string always encodes
 	return string(b), invalid("%s: %d bytes of JSON, more than %d; sent cut to its first %d bytes", what, len(doc), MaxContentBytes, ContentPreviewBytes)
 }
+
+// DisplayName makes s the agent name of an automatic trace, by the Python
+// SDK's rule for display names: '_', whitespace and every character an
+// agent name does not allow become '-', '-' at either end is removed, and
+// the result is cut to [MaxAgentName]; fallback when nothing is left.
+func DisplayName(s, fallback string) string {
+	b := make([]byte, 0, min(len(s), MaxAgentName))
+	for _, r := range s {
+		if len(b) == MaxAgentName {
+			break
+		}
+		switch {
+		case r == '_' || r == ' ' || !isAgentNameRune(r):
+			b = append(b, '-')
+		default:
+			b = append(b, byte(r))
+		}
+	}
+	if t := strings.Trim(string(b), "-\t\n\r\v\f"); t != "" {
+		return t
+	}
+	return fallback
+}

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -244,27 +243,14 @@ func Run(ctx context.Context, cfg *Config, carrier Carrier, job Job, fn func(con
 }
 
 // Name is the name of the automatic trace of a job of kind kind, by the
-// Python SDK's rule for Celery tasks: the last dotted segment, with '_'
-// turned into '-' and every character an agent name does not allow into
-// '-'; "job" when nothing is left.
+// Python SDK's rule for Celery tasks: the last dotted segment, made a
+// display name (see validate.DisplayName: '_' and what an agent name does
+// not allow become '-'); "job" when nothing is left.
 func Name(kind string) string {
 	if i := strings.LastIndexByte(kind, '.'); i >= 0 {
 		kind = kind[i+1:]
 	}
-	kind = strings.Map(func(r rune) rune {
-		if r == '-' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return r
-		}
-		return '-'
-	}, strings.TrimSpace(kind))
-	kind = strings.Trim(kind, "-")
-	if kind == "" {
-		return "job"
-	}
-	if r := []rune(kind); len(r) > validate.MaxAgentName {
-		kind = string(r[:validate.MaxAgentName])
-	}
-	return kind
+	return validate.DisplayName(kind, "job")
 }
 
 func (c *Config) report(err error) {

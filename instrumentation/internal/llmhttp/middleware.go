@@ -163,20 +163,23 @@ type call struct {
 func (m *Middleware) start(req *http.Request, r Request) *call {
 	ctx := req.Context()
 	inTrace := InAgentTrace(ctx)
+	if !inTrace {
+		// Inside the automatic trace of an HTTP request, an RPC or a job
+		// (tracium.WithAutomaticTrace): the call opens or joins it, with
+		// what it would have given a trace of its own.
+		var jctx context.Context
+		if jctx, inTrace = tracium.JoinAutomaticTrace(ctx, m.autoTraceOptions(r)...); inTrace {
+			ctx = jctx
+		}
+	}
 	m.warn(ctx, inTrace)
 	c := &call{}
 	if !inTrace && m.cfg.AutoTrace {
-		opts := make([]tracium.TraceOption, 0, 5+len(m.cfg.TraceOptions))
-		opts = append(opts, tracium.WithLazyStart(), tracium.WithTags(m.cfg.Tags...),
-			tracium.WithTracerProvider(m.cfg.TracerProvider))
+		opts := append(m.autoTraceOptions(r), tracium.WithLazyStart())
 		if !m.cfg.NamedAgent {
 			// Named after the program: the default agent name wins.
 			opts = append(opts, tracium.WithAutomaticName())
 		}
-		if r.Model != "" {
-			opts = append(opts, tracium.WithModel(r.Model))
-		}
-		opts = append(opts, m.cfg.TraceOptions...)
 		ctx, c.trace = tracium.StartTrace(ctx, m.cfg.AgentName, opts...)
 	}
 	name := r.Type.Operation()
@@ -205,6 +208,18 @@ func (m *Middleware) start(req *http.Request, r Request) *call {
 		c.span.RecordInput(r.Input)
 	}
 	return c
+}
+
+// autoTraceOptions returns the options of an automatic trace that the call
+// r opens: the integration's tags, the call's model, the provider and the
+// user's trace options.
+func (m *Middleware) autoTraceOptions(r Request) []tracium.TraceOption {
+	opts := make([]tracium.TraceOption, 0, 5+len(m.cfg.TraceOptions))
+	opts = append(opts, tracium.WithTags(m.cfg.Tags...), tracium.WithTracerProvider(m.cfg.TracerProvider))
+	if r.Model != "" {
+		opts = append(opts, tracium.WithModel(r.Model))
+	}
+	return append(opts, m.cfg.TraceOptions...)
 }
 
 // warn reports, once, a call inside an agent trace made under a span of the
