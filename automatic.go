@@ -2,6 +2,7 @@ package tracium
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -89,17 +90,29 @@ func (a *AutomaticTrace) join(ctx context.Context, extra []TraceOption) (context
 		opts = append(opts, WithLazyStart(), WithStartTime(a.start))
 		opts = append(opts, extra...)
 		opts = append(opts, a.opts...) // the scope's own win
-		name := ""
-		if a.name != nil {
-			name = a.name()
-		}
-		a.root, a.tr = StartTrace(trace.ContextWithSpan(ctx, a.parent), name, opts...)
+		a.root, a.tr = StartTrace(trace.ContextWithSpan(ctx, a.parent), a.traceName(), opts...)
 	}
 	sc := agentctx.From(a.root)
 	if sc == nil { // cannot happen: StartTrace always scopes its context
 		return ctx, false
 	}
 	return agentctx.With(trace.ContextWithSpan(ctx, a.tr.span), *sc), true
+}
+
+// traceName calls the name function; one that panics (a bug of the
+// application's) is reported, and the trace is named "app", rather than
+// the panic reaching the code that started a span.
+func (a *AutomaticTrace) traceName() (name string) {
+	if a.name == nil {
+		return ""
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			report("automatic trace", fmt.Errorf("the name function panicked: %v; the trace is named %q", p, "app"))
+			name = "app"
+		}
+	}()
+	return a.name()
 }
 
 // Trace returns the handle of the trace once opened, else nil.

@@ -113,3 +113,22 @@ func TestAutomaticTracePanic(t *testing.T) {
 	assert.Equal(t, traciumtest.StatusFailed, srv.Traces()[0].Status)
 	assert.Contains(t, srv.Traces()[0].Error, "kaboom")
 }
+
+// TestAutomaticTraceNamePanics: a name function that panics does not
+// reach the code that starts the span: the trace is named "app", and the
+// panic is reported.
+func TestAutomaticTraceNamePanics(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	srv := testutil.NewServer(t)
+	tp := testutil.NewService(t, srv)
+	ctx, at := tracium.WithAutomaticTrace(context.Background(), func() string { panic("bad router") }, tracium.WithTracerProvider(tp))
+	require.NotPanics(t, func() {
+		_, s := tracium.StartSpan(ctx, tracium.Tool, "x")
+		s.End()
+	})
+	at.End(nil)
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	require.Len(t, srv.Traces(), 1)
+	assert.Equal(t, "app", srv.Traces()[0].AgentName)
+	assert.True(t, errs.Reported("the name function panicked: bad router"), "%q", errs.Messages())
+}
