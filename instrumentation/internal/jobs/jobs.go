@@ -89,13 +89,20 @@ type Job struct {
 	Attempt int
 }
 
-// Enqueue starts, when ctx is in an agent trace, the span that records
-// the enqueueing of a job of kind kind, and returns the context to inject
+// Enqueue starts, when ctx is in an agent trace or the scope of an
+// automatic one (tracium.WithAutomaticTrace, which it then opens), the
+// span that records the enqueueing of a job of kind kind, and returns the context to inject
 // from and the function that ends the span (with the error of the insert,
 // if any). Outside an agent trace it starts nothing.
 func Enqueue(ctx context.Context, cfg *Config, kind, queue string) (context.Context, func(error)) {
 	if agentctx.From(ctx) == nil {
-		return ctx, func(error) {}
+		// Enqueueing is work of the agent: in the scope of an automatic
+		// trace (an HTTP request behind route.Middleware) it opens it.
+		jctx, ok := tracium.JoinAutomaticTrace(ctx)
+		if !ok {
+			return ctx, func(error) {}
+		}
+		ctx = jctx
 	}
 	attrs := []attribute.KeyValue{MessagingSystemKey.String(cfg.System), MessagingOpKey.String("send"), JobKindKey.String(kind)}
 	if queue != "" {

@@ -254,3 +254,29 @@ func TestName(t *testing.T) {
 		assert.Equal(t, want, jobs.Name(in), "Name(%q)", in)
 	}
 }
+
+// TestEnqueueOpensTheAutomaticTrace: a job enqueued in the scope of an
+// automatic trace (an HTTP request behind route.Middleware) opens it, so
+// that the job joins a trace that is sent; before, Enqueue saw no agent
+// trace and the job carried none.
+func TestEnqueueOpensTheAutomaticTrace(t *testing.T) {
+	srv := testutil.NewServer(t)
+	api, worker := testutil.NewService(t, srv), testutil.NewService(t, srv)
+	cfg := &jobs.Config{System: "test", Propagator: newPropagator(t, propagation.WithPolicy(propagation.Trust()))}
+	ctx, at := tracium.WithAutomaticTrace(context.Background(), func() string { return "tickets-id" }, tracium.WithTracerProvider(api))
+	ctx, end := jobs.Enqueue(ctx, cfg, "summarize", "")
+	carrier := jobs.Inject(ctx, cfg)
+	end(nil)
+	at.End(nil)
+	cfg.TracerProvider = worker
+	require.NoError(t, jobs.Run(context.Background(), cfg, carrier, jobs.Job{Kind: "summarize", Attempt: 1}, func(ctx context.Context) error {
+		_, s := tracium.StartSpan(ctx, tracium.LLM, "call")
+		s.End()
+		return nil
+	}))
+	flush(t, api, worker)
+	require.Len(t, srv.Traces(), 1)
+	tr := srv.Traces()[0]
+	assert.Equal(t, "tickets-id", tr.AgentName)
+	assert.Len(t, tr.Spans, 3, "enqueue, the job's attempt, and its llm call")
+}
