@@ -33,6 +33,13 @@
 // such as the route template of chi, gin or echo (examples/routers shows
 // each).
 //
+// A call to another service carries the trace (package propagation) when
+// it is made with the context of a span of the trace: start one around it
+// (tracium.StartSpan(r.Context(), tracium.Tool, "billing")), which opens
+// the trace if it is not open yet. Made with r.Context() itself, outside
+// any Tracium span, it carries the tenant but not the trace. A job
+// enqueued through traciumriver or traciumasynq opens the trace itself.
+//
 // # End and failure
 //
 // The trace ends when the handler returns: failed when the status of the
