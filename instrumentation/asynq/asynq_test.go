@@ -5,52 +5,23 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	traciumasynq "github.com/tracium-ai/tracium-go/instrumentation/asynq"
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/jobs"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/jobs/jobstest"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
-	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
-
-func flush(t *testing.T, tps ...*sdktrace.TracerProvider) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, tp := range tps {
-		require.NoError(t, tp.ForceFlush(ctx))
-	}
-}
-
-func newPropagator(t *testing.T, opts ...propagation.Option) propagation.Tracium {
-	p, err := propagation.New(opts...)
-	require.NoError(t, err)
-	return p
-}
-
-func newKeyring(t *testing.T) *propagation.Keyring {
-	kr, err := propagation.NewKeyring(propagation.Key{ID: "k1", Secret: []byte("a shared secret of 32 bytes!!!!!")})
-	require.NoError(t, err)
-	return kr
-}
-
-// inTrace returns a context in a lazy agent trace of tenant ten on tp, and
-// the function that ends the trace.
-func inTrace(t *testing.T, tp *sdktrace.TracerProvider, ten string) (context.Context, func()) {
-	ctx := tenant.With(context.Background(), testutil.Valid(t, tenant.New, ten))
-	ctx, tr := tracium.StartTrace(ctx, "api", tracium.WithTracerProvider(tp), tracium.WithLazyStart())
-	return ctx, func() { tr.End() }
-}
 
 // finished returns a middleware that sends each task's payload on ch once
 // the handlers after it have returned, so that the tests wait on the
@@ -80,14 +51,6 @@ func receive(t *testing.T, ch <-chan string, n int) []string {
 	return got
 }
 
-// tenantOf is the tenant of ctx, "" when none.
-func tenantOf(ctx context.Context) string {
-	if ten, ok := tenant.From(ctx); ok {
-		return ten.String()
-	}
-	return ""
-}
-
 // TestJoinsTheEnqueuingTrace: a task enqueued inside an agent trace of
 // tenant acme, failing once and then succeeding, shows in that one trace
 // as the enqueue span with two job spans under it (attempts 1 and 2,
@@ -95,7 +58,7 @@ func tenantOf(ctx context.Context) string {
 // worker's own span under it, all of tenant acme; under Trust and under
 // Signed.
 func TestJoinsTheEnqueuingTrace(t *testing.T) {
-	kr := newKeyring(t)
+	kr := jobstest.Keyring(t)
 	for _, tc := range []struct {
 		name string
 		opts []propagation.Option
@@ -104,7 +67,7 @@ func TestJoinsTheEnqueuingTrace(t *testing.T) {
 		{"signed", []propagation.Option{propagation.WithSigning(kr), propagation.WithPolicy(propagation.Signed(kr))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newPropagator(t, tc.opts...)
+			p := jobstest.Propagator(t, tc.opts...)
 			srv := testutil.NewServer(t)
 			api, worker := testutil.NewService(t, srv), testutil.NewService(t, srv)
 			rec := tracetest.NewSpanRecorder()
@@ -113,7 +76,7 @@ func TestJoinsTheEnqueuingTrace(t *testing.T) {
 			done := make(chan string, 4)
 			tenants := make(chan string, 4)
 			startWorker(t, opt, 2, func(ctx context.Context, task *asynq.Task) error {
-				tenants <- tenantOf(ctx)
+				tenants <- jobstest.TenantOf(ctx)
 				_, s := tracium.StartSpan(ctx, tracium.LLM, "draft")
 				s.End()
 				if n, _ := asynq.GetRetryCount(ctx); n == 0 {
@@ -123,9 +86,9 @@ func TestJoinsTheEnqueuingTrace(t *testing.T) {
 			}, finished(done), traciumasynq.Middleware(traciumasynq.WithPropagator(p), traciumasynq.WithTracerProvider(worker)))
 
 			client := traciumasynq.NewClient(newClient(t, opt), traciumasynq.WithPropagator(p))
-			ctx, end := inTrace(t, api, "acme")
+			ctx, root := jobstest.InTrace(t, api, "acme")
 			info, err := client.Enqueue(ctx, "email:welcome", []byte("x"), asynq.MaxRetry(3))
-			end()
+			root.End()
 			require.NoError(t, err)
 			assert.Contains(t, info.Headers, "tracium-baggage")
 			if tc.name == "signed" {
@@ -133,7 +96,7 @@ func TestJoinsTheEnqueuingTrace(t *testing.T) {
 			}
 			receive(t, done, 2)
 			assert.Equal(t, []string{"acme", "acme"}, []string{<-tenants, <-tenants})
-			flush(t, api, worker)
+			jobstest.Flush(t, api, worker)
 
 			traces := srv.Traces()
 			require.Len(t, traces, 1, "the task joined the enqueuing trace")
@@ -194,22 +157,39 @@ func TestJoinsTheEnqueuingTrace(t *testing.T) {
 // it; none is misattributed.
 func TestTwoTenantsConcurrently(t *testing.T) {
 	const n = 1000
-	p := newPropagator(t, propagation.WithPolicy(propagation.Trust()))
+	p := jobstest.Propagator(t, propagation.WithPolicy(propagation.Trust()))
 	srv := testutil.NewServer(t)
 	api, worker := testutil.NewService(t, srv), testutil.NewService(t, srv)
 	opt := newRedis(t)
 	done := make(chan string, n)
 	wrong := make(chan string, n)
+	// The first two tasks wait (at most 30s) until both run, so that the
+	// test fails if the server did not work tasks concurrently.
+	var arrived, inFlight, maxInFlight atomic.Int32
+	bothIn := make(chan struct{})
 	startWorker(t, opt, 8, func(ctx context.Context, task *asynq.Task) error {
-		if want, _, _ := strings.Cut(string(task.Payload()), "/"); tenantOf(ctx) != want {
-			wrong <- string(task.Payload()) + " ran as " + tenantOf(ctx)
+		cur := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := maxInFlight.Load(); cur > m && !maxInFlight.CompareAndSwap(m, cur); m = maxInFlight.Load() {
+		}
+		switch arrived.Add(1) {
+		case 1:
+			select {
+			case <-bothIn:
+			case <-time.After(30 * time.Second):
+			}
+		case 2:
+			close(bothIn)
+		}
+		if want, _, _ := strings.Cut(string(task.Payload()), "/"); jobstest.TenantOf(ctx) != want {
+			wrong <- string(task.Payload()) + " ran as " + jobstest.TenantOf(ctx)
 		}
 		return nil
 	}, finished(done), traciumasynq.Middleware(traciumasynq.WithPropagator(p), traciumasynq.WithTracerProvider(worker)))
 
 	client := traciumasynq.NewClient(newClient(t, opt), traciumasynq.WithPropagator(p))
-	ctxA, endA := inTrace(t, api, "tenant-a")
-	ctxB, endB := inTrace(t, api, "tenant-b")
+	ctxA, trA := jobstest.InTrace(t, api, "tenant-a")
+	ctxB, trB := jobstest.InTrace(t, api, "tenant-b")
 	enqueuedBy := map[string]string{}
 	for i := range n {
 		ten, ctx := "tenant-a", ctxA
@@ -220,8 +200,8 @@ func TestTwoTenantsConcurrently(t *testing.T) {
 		require.NoError(t, err)
 		enqueuedBy[info.ID] = ten
 	}
-	endA()
-	endB()
+	trA.End()
+	trB.End()
 	require.Len(t, enqueuedBy, n)
 	receive(t, done, n)
 	close(wrong)
@@ -230,7 +210,8 @@ func TestTwoTenantsConcurrently(t *testing.T) {
 		wrongs = append(wrongs, w)
 	}
 	assert.Empty(t, wrongs, "tasks that ran as another tenant")
-	flush(t, api, worker)
+	assert.GreaterOrEqual(t, maxInFlight.Load(), int32(2), "tasks ran concurrently")
+	jobstest.Flush(t, api, worker)
 
 	traces := srv.Traces()
 	require.Len(t, traces, 2)
@@ -269,7 +250,7 @@ func TestForgedTenant(t *testing.T) {
 		done := make(chan string, 3)
 		tenants := make(chan string, 3)
 		startWorker(t, opt, 2, func(ctx context.Context, _ *asynq.Task) error {
-			tenants <- tenantOf(ctx)
+			tenants <- jobstest.TenantOf(ctx)
 			_, s := tracium.StartSpan(ctx, tracium.Tool, "x")
 			s.End()
 			return nil
@@ -284,7 +265,7 @@ func TestForgedTenant(t *testing.T) {
 		}
 		receive(t, done, 3)
 		assert.Equal(t, []string{"", "", ""}, []string{<-tenants, <-tenants, <-tenants})
-		flush(t, worker)
+		jobstest.Flush(t, worker)
 		assert.Empty(t, srv.Requests(), "nothing sent for a trace the worker may not join")
 		hints := 0
 		for _, m := range errs.Messages() {
@@ -297,8 +278,8 @@ func TestForgedTenant(t *testing.T) {
 
 	t.Run("signed", func(t *testing.T) {
 		errs := testutil.CaptureErrors(t)
-		kr := newKeyring(t)
-		p := newPropagator(t, propagation.WithSigning(kr), propagation.WithPolicy(propagation.Signed(kr)))
+		kr := jobstest.Keyring(t)
+		p := jobstest.Propagator(t, propagation.WithSigning(kr), propagation.WithPolicy(propagation.Signed(kr)))
 		srv := testutil.NewServer(t)
 		api, worker := testutil.NewService(t, srv), testutil.NewService(t, srv)
 		opt := newRedis(t)
@@ -307,9 +288,9 @@ func TestForgedTenant(t *testing.T) {
 		// it; its signed headers are read back as an attacker with access
 		// to Redis would.
 		client := traciumasynq.NewClient(newClient(t, opt), traciumasynq.WithPropagator(p))
-		ctx, end := inTrace(t, api, "acme")
+		ctx, tr := jobstest.InTrace(t, api, "acme")
 		info, err := client.Enqueue(ctx, "email:welcome", []byte("original"), asynq.ProcessIn(time.Hour))
-		end()
+		tr.End()
 		require.NoError(t, err)
 		insp := asynq.NewInspector(opt)
 		defer insp.Close()
@@ -332,7 +313,7 @@ func TestForgedTenant(t *testing.T) {
 		tenants := map[string]string{}
 		got := make(chan [2]string, 2)
 		startWorker(t, opt, 2, func(ctx context.Context, task *asynq.Task) error {
-			got <- [2]string{string(task.Payload()), tenantOf(ctx)}
+			got <- [2]string{string(task.Payload()), jobstest.TenantOf(ctx)}
 			return nil
 		}, finished(done), traciumasynq.Middleware(traciumasynq.WithPropagator(p), traciumasynq.WithTracerProvider(worker)))
 		receive(t, done, 2)
@@ -342,7 +323,7 @@ func TestForgedTenant(t *testing.T) {
 		}
 		assert.Equal(t, map[string]string{"genuine": "acme", "tampered": ""}, tenants)
 		assert.True(t, errs.Reported("signature does not verify"), "%q", errs.Messages())
-		flush(t, api, worker)
+		jobstest.Flush(t, api, worker)
 		for _, tr := range srv.Traces() {
 			assert.NotEqual(t, "victim", tr.TenantID)
 			for _, s := range tr.Spans {
@@ -372,13 +353,13 @@ func TestAutoTrace(t *testing.T) {
 	_, err := c.Enqueue(asynq.NewTask("noop", []byte("noop")))
 	require.NoError(t, err)
 	receive(t, done, 1)
-	flush(t, worker)
+	jobstest.Flush(t, worker)
 	assert.Empty(t, srv.Requests(), "a task with no span sends nothing")
 
 	info, err := c.Enqueue(asynq.NewTask("reports:build_daily", []byte("daily")), asynq.Queue("critical"))
 	require.NoError(t, err)
 	receive(t, done, 1)
-	flush(t, worker)
+	jobstest.Flush(t, worker)
 	traces := srv.Traces()
 	require.Len(t, traces, 1)
 	tr := traces[0]
@@ -396,7 +377,7 @@ func TestAutoTrace(t *testing.T) {
 // beside them is believed.
 func TestBadHeaders(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
-	p := newPropagator(t, propagation.WithPolicy(propagation.Trust()))
+	p := jobstest.Propagator(t, propagation.WithPolicy(propagation.Trust()))
 	opt := newRedis(t)
 	many := map[string]string{"tracium-baggage": "tracium.tenant=acme"}
 	for i := range 20 {
@@ -414,7 +395,7 @@ func TestBadHeaders(t *testing.T) {
 	done := make(chan string, len(cases))
 	got := make(chan [2]string, len(cases))
 	startWorker(t, opt, 2, func(ctx context.Context, task *asynq.Task) error {
-		got <- [2]string{string(task.Payload()), tenantOf(ctx)}
+		got <- [2]string{string(task.Payload()), jobstest.TenantOf(ctx)}
 		return nil
 	}, finished(done), traciumasynq.Middleware(traciumasynq.WithPropagator(p)))
 	c := newClient(t, opt)
