@@ -31,7 +31,10 @@ func WithPropagator(p propagation.Tracium) Option {
 }
 
 // WithTracerProvider sets the provider the worker records the task spans
-// and the automatic traces on. nil, the default, means the global one.
+// and the automatic traces on. nil, the default, means the provider of the
+// span the task's context carries (another asynq instrumentation's), else
+// the global one. The Client's enqueue span is recorded on the provider of
+// the enqueuing agent trace, whatever this says.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *jobs.Config) { c.TracerProvider = tp }
 }

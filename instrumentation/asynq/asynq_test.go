@@ -418,3 +418,58 @@ func TestBadHeaders(t *testing.T) {
 	// The limits are reported once per interval, whichever task is first.
 	assert.True(t, errs.Reported("the job runs without its agent context"), "%q", errs.Messages())
 }
+
+// TestMiddlewareAlone: outside an asynq server (no task id, queue or retry
+// count in the context) the middleware still runs the task, as attempt 1,
+// names the automatic trace with WithNameFunc, and lets a panic through to
+// asynq's own recovery, failing the trace.
+func TestMiddlewareAlone(t *testing.T) {
+	srv := testutil.NewServer(t)
+	worker := testutil.NewService(t, srv)
+	mw := traciumasynq.Middleware(traciumasynq.WithAutoTrace(true), traciumasynq.WithTracerProvider(worker),
+		traciumasynq.WithNameFunc(func(typename string) string { return "custom-" + strings.ReplaceAll(typename, ":", "-") }))
+	h := mw(asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
+		_, s := tracium.StartSpan(ctx, tracium.Tool, "step")
+		s.End()
+		if string(task.Payload()) == "panic" {
+			panic("boom")
+		}
+		return nil
+	}))
+	require.NoError(t, h.ProcessTask(context.Background(), asynq.NewTask("email:welcome", nil)))
+	require.PanicsWithValue(t, "boom", func() { _ = h.ProcessTask(context.Background(), asynq.NewTask("email:bounce", []byte("panic"))) })
+	jobstest.Flush(t, worker)
+	byName := map[string]traciumtest.Trace{}
+	for _, tr := range srv.Traces() {
+		byName[tr.AgentName] = tr
+	}
+	require.Len(t, byName, 2)
+	welcome := byName["custom-email-welcome"]
+	assert.Equal(t, traciumtest.StatusCompleted, welcome.Status)
+	assert.Equal(t, float64(1), welcome.Metadata["attempt"])
+	assert.NotContains(t, welcome.Metadata, "job_id")
+	assert.Equal(t, traciumtest.StatusFailed, byName["custom-email-bounce"].Status)
+}
+
+// TestEnqueueErrorFailsTheSpan: an insert asynq refuses (a task id already
+// taken) returns asynq's error and fails the enqueue span.
+func TestEnqueueErrorFailsTheSpan(t *testing.T) {
+	srv := testutil.NewServer(t)
+	api := testutil.NewService(t, srv)
+	client := traciumasynq.NewClient(newClient(t, newRedis(t)))
+	ctx, root := jobstest.InTrace(t, api, "acme")
+	_, err := client.Enqueue(ctx, "email:welcome", nil, asynq.TaskID("welcome-42"))
+	require.NoError(t, err)
+	_, err = client.Enqueue(ctx, "email:welcome", nil, asynq.TaskID("welcome-42"))
+	require.ErrorIs(t, err, asynq.ErrTaskIDConflict)
+	root.End()
+	jobstest.Flush(t, api)
+	traces := srv.Traces()
+	require.Len(t, traces, 1)
+	var statuses []string
+	for _, s := range traces[0].Spans {
+		assert.Equal(t, "enqueue email:welcome", s.Name)
+		statuses = append(statuses, s.Status)
+	}
+	assert.ElementsMatch(t, []string{traciumtest.StatusCompleted, traciumtest.StatusFailed}, statuses)
+}

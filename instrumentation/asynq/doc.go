@@ -13,8 +13,8 @@
 //
 // # What travels, and where
 //
-// Inside an agent trace, [Client.Enqueue] records the enqueueing as a span
-// of type "job", then writes into the task's headers (asynq keeps them
+// [Client.Enqueue] records the enqueueing, inside an agent trace, as a span
+// of type "job", and writes into the task's headers (asynq keeps them
 // beside the payload, which is left as it is) the W3C traceparent and
 // tracestate and the baggage holding the Tracium members, each under
 // [HeaderPrefix]: "tracium-traceparent", "tracium-tracestate",
@@ -32,6 +32,12 @@
 // its type ("email:welcome" gives "welcome"), sent only when the task
 // records a span. Headers that are missing, malformed or over the limits
 // (16 entries, 8 KiB a value) are not believed and the task still runs.
+//
+// What asynq makes itself carries nothing: a task of asynq.Scheduler (a
+// periodic task) and the task a GroupAggregator builds from a group run
+// outside any enqueuing trace (in an automatic one with [WithAutoTrace]).
+// Enqueue takes no headers of the application's own; a task that needs
+// them can be enqueued with asynq itself, without the agent context.
 //
 // # Trust: the default ignores the tenant in a task
 //
