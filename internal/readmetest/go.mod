@@ -6,11 +6,13 @@ require (
 	github.com/anthropics/anthropic-sdk-go v1.84.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
+	github.com/hibiken/asynq v0.26.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/openai/openai-go/v3 v3.95.0
 	github.com/tracium-ai/tracium-go v0.0.0
 	github.com/tracium-ai/tracium-go/autoconf v0.0.0
 	github.com/tracium-ai/tracium-go/instrumentation/anthropic v0.0.0
+	github.com/tracium-ai/tracium-go/instrumentation/asynq v0.0.0
 	github.com/tracium-ai/tracium-go/instrumentation/grpc v0.0.0
 	github.com/tracium-ai/tracium-go/instrumentation/openai v0.0.0
 	go.opentelemetry.io/contrib/exporters/autoexport v0.72.0
@@ -32,6 +34,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/coder/websocket v1.8.15 // indirect
+	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
@@ -62,6 +65,9 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
+	github.com/redis/go-redis/v9 v9.14.1 // indirect
+	github.com/robfig/cron/v3 v3.0.1 // indirect
+	github.com/spf13/cast v1.10.0 // indirect
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1 // indirect
 	github.com/tidwall/gjson v1.20.0 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
@@ -103,6 +109,7 @@ require (
 	golang.org/x/sync v0.23.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
@@ -112,6 +119,7 @@ replace (
 	github.com/tracium-ai/tracium-go => ../..
 	github.com/tracium-ai/tracium-go/autoconf => ../../autoconf
 	github.com/tracium-ai/tracium-go/instrumentation/anthropic => ../../instrumentation/anthropic
+	github.com/tracium-ai/tracium-go/instrumentation/asynq => ../../instrumentation/asynq
 	github.com/tracium-ai/tracium-go/instrumentation/grpc => ../../instrumentation/grpc
 	github.com/tracium-ai/tracium-go/instrumentation/openai => ../../instrumentation/openai
 )

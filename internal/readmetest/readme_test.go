@@ -37,6 +37,8 @@ var imports = map[string]string{
 	"traciumopenai":    "github.com/tracium-ai/tracium-go/instrumentation/openai",
 	"traciumanthropic": "github.com/tracium-ai/tracium-go/instrumentation/anthropic",
 	"traciumgrpc":      "github.com/tracium-ai/tracium-go/instrumentation/grpc",
+	"traciumasynq":     "github.com/tracium-ai/tracium-go/instrumentation/asynq",
+	"asynq":            "github.com/hibiken/asynq",
 	"sdktrace":         "go.opentelemetry.io/otel/sdk/trace",
 	"otel":             "go.opentelemetry.io/otel",
 	"metric":           "go.opentelemetry.io/otel/metric",
@@ -75,6 +77,9 @@ var givens = map[string]string{
 	"target":           "string",
 	"id":               "string",
 	"mp":               "metric.MeterProvider",
+	"redisOpt":         "asynq.RedisClientOpt",
+	"payload":          "[]byte",
+	"taskMux":          "*asynq.ServeMux",
 }
 
 type block struct {

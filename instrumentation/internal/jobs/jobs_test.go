@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,32 +12,17 @@ import (
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/instrumentation/internal/jobs"
+	"github.com/tracium-ai/tracium-go/instrumentation/internal/jobs/jobstest"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
-func flush(t *testing.T, tps ...*sdktrace.TracerProvider) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, tp := range tps {
-		require.NoError(t, tp.ForceFlush(ctx))
-	}
-}
-
-func newPropagator(t *testing.T, opts ...propagation.Option) propagation.Tracium {
-	p, err := propagation.New(opts...)
-	require.NoError(t, err)
-	return p
-}
-
 // enqueue records, on tp, a trace of tenant ten that enqueues one job, and
 // returns the job's carrier.
 func enqueue(t *testing.T, tp *sdktrace.TracerProvider, cfg *jobs.Config, ten string) jobs.Carrier {
-	ctx := tenant.With(context.Background(), testutil.Valid(t, tenant.New, ten))
-	ctx, tr := tracium.StartTrace(ctx, "api", tracium.WithTracerProvider(tp), tracium.WithLazyStart())
+	ctx, tr := jobstest.InTrace(t, tp, ten)
 	defer tr.End()
 	ctx, end := jobs.Enqueue(ctx, cfg, "email.send_welcome", "default")
 	defer end(nil)
@@ -51,7 +35,7 @@ func enqueue(t *testing.T, tp *sdktrace.TracerProvider, cfg *jobs.Config, ten st
 func TestRunJoinsTheEnqueuingTrace(t *testing.T) {
 	srv := testutil.NewServer(t)
 	api, worker := testutil.NewService(t, srv), testutil.NewService(t, srv)
-	cfg := &jobs.Config{System: "test", Propagator: newPropagator(t, propagation.WithPolicy(propagation.Trust()))}
+	cfg := &jobs.Config{System: "test", Propagator: jobstest.Propagator(t, propagation.WithPolicy(propagation.Trust()))}
 	carrier := enqueue(t, api, cfg, "acme")
 	cfg.TracerProvider = worker
 
@@ -74,7 +58,7 @@ func TestRunJoinsTheEnqueuingTrace(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	flush(t, api, worker)
+	jobstest.Flush(t, api, worker)
 
 	traces := srv.Traces()
 	require.Len(t, traces, 1, "the job joined the enqueuing trace")
@@ -133,7 +117,7 @@ func TestRunIgnoresForgedTenantByDefault(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ran)
 	}
-	flush(t, worker)
+	jobstest.Flush(t, worker)
 	assert.Zero(t, len(srv.Requests()), "nothing was sent for a trace the worker was not allowed to join")
 	n := 0
 	for _, m := range errs.Messages() {
@@ -147,11 +131,10 @@ func TestRunIgnoresForgedTenantByDefault(t *testing.T) {
 // TestRunSignedAcrossServices: with signing keys, the worker believes the
 // signed set and rejects one whose tenant was changed after signing.
 func TestRunSignedAcrossServices(t *testing.T) {
-	kr, err := propagation.NewKeyring(propagation.Key{ID: "k1", Secret: []byte("a shared secret of 32 bytes!!!!!")})
-	require.NoError(t, err)
+	kr := jobstest.Keyring(t)
 	srv := testutil.NewServer(t)
 	api, worker := testutil.NewService(t, srv), testutil.NewService(t, srv)
-	cfg := &jobs.Config{System: "test", Propagator: newPropagator(t, propagation.WithSigning(kr), propagation.WithPolicy(propagation.Signed(kr)))}
+	cfg := &jobs.Config{System: "test", Propagator: jobstest.Propagator(t, propagation.WithSigning(kr), propagation.WithPolicy(propagation.Signed(kr)))}
 	carrier := enqueue(t, api, cfg, "acme")
 	require.Contains(t, carrier["baggage"], "tracium.sig=")
 
@@ -174,7 +157,7 @@ func TestRunSignedAcrossServices(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
 	assert.Equal(t, "", tenantIn(forged))
 	assert.True(t, errs.Reported("signature does not verify"), "%q", errs.Messages())
-	flush(t, api, worker)
+	jobstest.Flush(t, api, worker)
 }
 
 // TestRunAutoTrace: a job that joins no trace opens a lazy trace named
@@ -186,7 +169,7 @@ func TestRunAutoTrace(t *testing.T) {
 	cfg := &jobs.Config{System: "test", AutoTrace: true, TracerProvider: tp}
 
 	require.NoError(t, jobs.Run(context.Background(), cfg, nil, jobs.Job{Kind: "noop"}, func(context.Context) error { return nil }))
-	flush(t, tp)
+	jobstest.Flush(t, tp)
 	assert.Empty(t, srv.Requests(), "a job with no span sends nothing")
 
 	require.NoError(t, jobs.Run(context.Background(), cfg, nil, jobs.Job{Kind: "reports.build_daily", ID: "7", Attempt: 3},
@@ -202,7 +185,7 @@ func TestRunAutoTrace(t *testing.T) {
 			panic("boom")
 		})
 	})
-	flush(t, tp)
+	jobstest.Flush(t, tp)
 	byName := map[string]traciumtest.Trace{}
 	for _, tr := range srv.Traces() {
 		byName[tr.AgentName] = tr
@@ -219,7 +202,7 @@ func TestRunAutoTrace(t *testing.T) {
 // TestRestoreLimits: an oversized carrier is not read.
 func TestRestoreLimits(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
-	cfg := &jobs.Config{System: "test", Propagator: newPropagator(t, propagation.WithPolicy(propagation.Trust()))}
+	cfg := &jobs.Config{System: "test", Propagator: jobstest.Propagator(t, propagation.WithPolicy(propagation.Trust()))}
 	big := jobs.Carrier{"baggage": "tracium.tenant=acme," + strings.Repeat("a", 9000)}
 	ctx, enq := jobs.Restore(context.Background(), cfg, big)
 	_, ok := tenant.From(ctx)
