@@ -245,7 +245,7 @@ func TestName(t *testing.T) {
 func TestEnqueueOpensTheAutomaticTrace(t *testing.T) {
 	srv := testutil.NewServer(t)
 	api, worker := testutil.NewService(t, srv), testutil.NewService(t, srv)
-	cfg := &jobs.Config{System: "test", Propagator: newPropagator(t, propagation.WithPolicy(propagation.Trust()))}
+	cfg := &jobs.Config{System: "test", Propagator: jobstest.Propagator(t, propagation.WithPolicy(propagation.Trust()))}
 	ctx, at := tracium.WithAutomaticTrace(context.Background(), func() string { return "tickets-id" }, tracium.WithTracerProvider(api))
 	ctx, end := jobs.Enqueue(ctx, cfg, "summarize", "")
 	carrier := jobs.Inject(ctx, cfg)
@@ -257,7 +257,7 @@ func TestEnqueueOpensTheAutomaticTrace(t *testing.T) {
 		s.End()
 		return nil
 	}))
-	flush(t, api, worker)
+	jobstest.Flush(t, api, worker)
 	require.Len(t, srv.Traces(), 1)
 	tr := srv.Traces()[0]
 	assert.Equal(t, "tickets-id", tr.AgentName)
