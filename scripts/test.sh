@@ -53,6 +53,24 @@ for m in $modules; do
   (cd "$m" && go mod download >"$logs/download.${m//\//_}" 2>&1 || true) &
 done
 
+# Servers the tests need, installed (pinned) in the background meanwhile:
+# Debian's redis-server for instrumentation/asynq (scripts/redis.sh; the
+# tests start and stop their own server on a free loopback port). The
+# module's checks wait for it; its exit status lands in $logs/redis.rc.
+(rc=0; ./scripts/redis.sh >"$logs/redis" 2>&1 || rc=$?; echo "$rc" >"$logs/redis.rc") &
+
+# wait_redis waits (at most 10 minutes) for scripts/redis.sh, prints what
+# it said, and fails when it failed.
+wait_redis() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [ -s "$logs/redis.rc" ] && break
+    sleep 1
+  done
+  cat "$logs/redis" 2>/dev/null || true
+  [ "$(cat "$logs/redis.rc" 2>/dev/null)" = 0 ]
+}
+
 tools="$root/.tools/bin"
 staticcheck="$tools/staticcheck"
 if ! "$staticcheck" -version 2>/dev/null | grep -qF "(${STATICCHECK_VERSION#v})"; then
@@ -70,6 +88,9 @@ step "using $("$staticcheck" -version), $(go version); checking $(echo $modules 
 check_module() {
   local m=$1
   cd "$root/$m"
+  if [ "$m" = instrumentation/asynq ]; then
+    step "module $m: waiting for scripts/redis.sh" && wait_redis || return 1
+  fi
   step "module $m: gofmt"
   local unformatted
   unformatted=$(gofmt -l .)
