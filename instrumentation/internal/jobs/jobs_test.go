@@ -254,3 +254,15 @@ func TestName(t *testing.T) {
 		assert.Equal(t, want, jobs.Name(in), "Name(%q)", in)
 	}
 }
+
+// TestReportSharesTheInterval: an integration's own reports go through the
+// core's limiter: the first reaches the handler, the next ones in the same
+// interval are held and counted.
+func TestReportSharesTheInterval(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	cfg := &jobs.Config{System: "test"}
+	for range 3 {
+		cfg.Report(errors.New("bad metadata"))
+	}
+	assert.Equal(t, []string{"bad metadata"}, errs.Messages())
+}
