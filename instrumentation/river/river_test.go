@@ -379,28 +379,30 @@ func TestAutoTrace(t *testing.T) {
 func TestBadMetadata(t *testing.T) {
 	errs := testutil.CaptureErrors(t)
 	db := tempDB(t)
-	ran := make(chan string, 8)
+	ran := make(chan [2]string, 8)
 	workers := welcomeWorkers(func(ctx context.Context, job *river.Job[welcomeArgs]) error {
-		ran <- tenantOf(ctx)
+		ran <- [2]string{job.Args.Tenant, tenantOf(ctx)}
 		return nil
 	})
 	attacker := newClient(t, db, nil, workers, 0)
 	worker := newClient(t, db, traciumriver.New(traciumriver.WithPropagator(newPropagator(t, propagation.WithPolicy(propagation.Trust())))), workers, 2)
 	done := subscribe(t, worker)
-	bad := []string{
-		`{"tracium":"tracium.tenant=acme"}`,
-		`{"tracium":{"baggage":5}}`,
-		`{"tracium":["tracium.tenant=acme"]}`,
-		`{"tracium":{"baggage":"tracium.tenant=acme,x=` + strings.Repeat("a", 9000) + `"}}`,
-		`{"tracium":{` + manyEntries(20) + `}}`,
+	jobs := map[string]string{ // metadata -> the tenant the worker must see
+		`{"tracium":{"baggage":"tracium.tenant=acme"}}`:                                     "acme", // the control: a readable carrier is believed
+		`{"tracium":"tracium.tenant=acme"}`:                                                 "",
+		`{"tracium":{"baggage":5}}`:                                                         "",
+		`{"tracium":["tracium.tenant=acme"]}`:                                               "",
+		`{"tracium":{"baggage":"tracium.tenant=acme,x=` + strings.Repeat("a", 9000) + `"}}`: "",
+		`{"tracium":{` + manyEntries(20) + `}}`:                                             "",
 	}
-	for _, md := range bad {
-		_, err := attacker.Insert(context.Background(), welcomeArgs{}, &river.InsertOpts{Metadata: []byte(md)})
+	for md, want := range jobs {
+		_, err := attacker.Insert(context.Background(), welcomeArgs{Tenant: want}, &river.InsertOpts{Metadata: []byte(md)})
 		require.NoError(t, err)
 	}
-	waitDone(t, done, len(bad), 30*time.Second)
-	for range bad {
-		assert.Equal(t, "", <-ran)
+	waitDone(t, done, len(jobs), 30*time.Second)
+	for range jobs {
+		r := <-ran
+		assert.Equal(t, r[0], r[1])
 	}
 	assert.NotEmpty(t, errs.Errors(), "the unreadable metadata was reported")
 }
