@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,7 +177,7 @@ func TestRetryIsVisible(t *testing.T) {
 
 // TestThousandJobsTwoTenants: 1,000 jobs inserted in batches alternating
 // between a trace of tenant A and one of tenant B, worked concurrently by
-// two worker clients of 8 workers each: every job's context and every job
+// two worker clients of 50 workers each: every job's context and every job
 // span carries the tenant that enqueued it, none other.
 func TestThousandJobsTwoTenants(t *testing.T) {
 	const total, batch = 1000, 100
@@ -184,14 +186,20 @@ func TestThousandJobsTwoTenants(t *testing.T) {
 	db := tempDB(t)
 	trust := newPropagator(t, propagation.WithPolicy(propagation.Trust()))
 	seen := make(chan [2]string, total)
+	var inflight, maxInflight atomic.Int64
 	workers := welcomeWorkers(func(ctx context.Context, job *river.Job[welcomeArgs]) error {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for m := maxInflight.Load(); n > m && !maxInflight.CompareAndSwap(m, n); m = maxInflight.Load() {
+		}
 		seen <- [2]string{job.Args.Tenant, tenantOf(ctx)}
+		runtime.Gosched()
 		return nil
 	})
 	enqueuer := newClient(t, db, traciumriver.New(traciumriver.WithPropagator(trust)), workers, 0)
 	var dones []<-chan *river.Event
 	for range 2 {
-		w := newClient(t, db, traciumriver.New(traciumriver.WithPropagator(trust), traciumriver.WithTracerProvider(wtp)), workers, 8)
+		w := newClient(t, db, traciumriver.New(traciumriver.WithPropagator(trust), traciumriver.WithTracerProvider(wtp)), workers, 50)
 		dones = append(dones, subscribe(t, w))
 	}
 
@@ -237,6 +245,8 @@ func TestThousandJobsTwoTenants(t *testing.T) {
 		}
 	}
 	assert.Equal(t, total, ran)
+	t.Logf("at most %d jobs in flight at once", maxInflight.Load())
+	assert.Greater(t, maxInflight.Load(), int64(1), "the jobs were worked concurrently")
 	assert.Zero(t, wrongCtx, "jobs whose context had another tenant than the one that enqueued them")
 
 	flush(t, api, wtp)
