@@ -26,6 +26,8 @@
 // carries nothing; that is reported to the OTel error handler. A job
 // inserted with nothing to carry (no span, no tenant or other member in
 // the context) gets no key at all.
+// A unique job that River skips as a duplicate still shows its enqueue
+// span; the job that runs carries the metadata of its own first insert.
 //
 // # Work
 //

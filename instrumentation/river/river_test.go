@@ -119,9 +119,10 @@ func TestJoinsTheEnqueuingTrace(t *testing.T) {
 	}
 }
 
-// TestRetryIsVisible: a job whose first attempt fails is retried by River;
-// each attempt is a job span of the enqueuing trace (attempt 1 failed,
-// attempt 2 completed), both linked to the enqueuing span.
+// TestRetryIsVisible: a job whose first attempt returns an error and whose
+// second panics is retried by River; each attempt is a job span of the
+// enqueuing trace (attempts 1 and 2 failed, 3 completed), all linked to
+// the enqueuing span, and River, not the process, absorbs the panic.
 func TestRetryIsVisible(t *testing.T) {
 	srv := testutil.NewServer(t)
 	api, wtp := testutil.NewService(t, srv), testutil.NewService(t, srv)
@@ -131,8 +132,11 @@ func TestRetryIsVisible(t *testing.T) {
 	db := tempDB(t)
 	workers := welcomeWorkers(func(ctx context.Context, job *river.Job[welcomeArgs]) error {
 		draft(ctx)
-		if job.Attempt <= job.Args.FailFirst {
+		switch {
+		case job.Attempt == 1 && job.Args.FailFirst > 0:
 			return errors.New("smtp down")
+		case job.Attempt <= job.Args.FailFirst:
+			panic("smtp client crashed")
 		}
 		return nil
 	})
@@ -143,7 +147,7 @@ func TestRetryIsVisible(t *testing.T) {
 	done := subscribe(t, worker)
 
 	ctx, tr := inTrace(t, api, "acme")
-	_, err := enqueuer.Insert(ctx, welcomeArgs{Tenant: "acme", FailFirst: 1}, nil)
+	_, err := enqueuer.Insert(ctx, welcomeArgs{Tenant: "acme", FailFirst: 2}, nil)
 	tr.End()
 	require.NoError(t, err)
 	waitDone(t, done, 1, 30*time.Second)
@@ -153,13 +157,13 @@ func TestRetryIsVisible(t *testing.T) {
 	require.Len(t, traces, 1)
 	by := spansByName(traces[0])
 	runs := by[kindWelcome]
-	require.Len(t, runs, 2, "one job span per attempt")
+	require.Len(t, runs, 3, "one job span per attempt")
 	statuses := map[float64]string{}
 	for _, r := range runs {
 		assert.Equal(t, by["enqueue "+kindWelcome][0].ID, r.ParentSpanID)
 		statuses[r.Metadata["attempt"].(float64)] = r.Status
 	}
-	assert.Equal(t, map[float64]string{1: traciumtest.StatusFailed, 2: traciumtest.StatusCompleted}, statuses)
+	assert.Equal(t, map[float64]string{1: traciumtest.StatusFailed, 2: traciumtest.StatusFailed, 3: traciumtest.StatusCompleted}, statuses)
 
 	enq := testutil.ByName(t, apiRec, "enqueue "+kindWelcome).SpanContext()
 	n := 0
@@ -172,7 +176,7 @@ func TestRetryIsVisible(t *testing.T) {
 		assert.Equal(t, enq.SpanID(), s.Links()[0].SpanContext.SpanID())
 		assert.Equal(t, enq.TraceID(), s.Links()[0].SpanContext.TraceID())
 	}
-	assert.Equal(t, 2, n)
+	assert.Equal(t, 3, n)
 }
 
 // TestThousandJobsTwoTenants: 1,000 jobs inserted in batches alternating
