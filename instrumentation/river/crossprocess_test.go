@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,9 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	tracium "github.com/tracium-ai/tracium-go"
+	"github.com/tracium-ai/tracium-go/enduser"
 	traciumriver "github.com/tracium-ai/tracium-go/instrumentation/river"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
+	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/workspace"
 )
 
 // Environment of the worker process of TestWorkedInAnotherProcess; the
@@ -27,10 +31,11 @@ const (
 )
 
 // TestWorkedInAnotherProcess: a job enqueued inside an agent trace of
-// tenant acme is worked by another process (this test binary run again as
+// tenant acme (with a workspace, user and session) is worked by another process (this test binary run again as
 // a worker on the same SQLite file, with its own Tracium provider set up
-// by tracium.Init from the environment), and its spans land in the one
-// enqueuing trace, signed across the two processes.
+// by tracium.Init from the environment), with the tenant, workspace, user
+// and session restored, and its spans land in the one enqueuing trace,
+// signed across the two processes.
 func TestWorkedInAnotherProcess(t *testing.T) {
 	if path := os.Getenv(childDBEnv); path != "" {
 		workAsChild(t, path)
@@ -44,7 +49,11 @@ func TestWorkedInAnotherProcess(t *testing.T) {
 	enqueuer := newClient(t, db, traciumriver.New(traciumriver.WithPropagator(newPropagator(t, propagation.WithSigning(kr)))),
 		welcomeWorkers(func(context.Context, *river.Job[welcomeArgs]) error { return nil }), 0)
 
-	ctx, tr := inTrace(t, api, "acme")
+	ctx := workspace.With(context.Background(), testutil.Valid(t, workspace.New, "ws_support"))
+	ctx = enduser.ContextWithUser(ctx, testutil.Valid(t, enduser.NewUser, "u-42"))
+	ctx = enduser.ContextWithSession(ctx, testutil.Valid(t, enduser.NewSession, "s-7"))
+	ctx = tenant.With(ctx, testutil.Valid(t, tenant.New, "acme"))
+	ctx, tr := tracium.StartTrace(ctx, "api", tracium.WithTracerProvider(api), tracium.WithLazyStart())
 	res, err := enqueuer.Insert(ctx, welcomeArgs{Tenant: "acme"}, nil)
 	tr.End()
 	require.NoError(t, err)
@@ -92,7 +101,10 @@ func workAsChild(t *testing.T, path string) {
 	require.NoError(t, err)
 	got := make(chan string, 1)
 	workers := welcomeWorkers(func(ctx context.Context, job *river.Job[welcomeArgs]) error {
-		got <- tenantOf(ctx)
+		ws, _ := workspace.From(ctx)
+		u, _ := enduser.UserFromContext(ctx)
+		sess, _ := enduser.SessionFromContext(ctx)
+		got <- strings.Join([]string{tenantOf(ctx), ws.String(), u.String(), sess.String()}, " ")
 		_, s := tracium.StartSpan(ctx, tracium.LLM, "draft", tracium.WithMetadata(map[string]any{"pid": os.Getpid()}))
 		s.End()
 		return nil
@@ -102,7 +114,7 @@ func workAsChild(t *testing.T, path string) {
 		traciumriver.WithTracerProvider(p.TracerProvider()))
 	worker := newClient(t, db, mw, workers, 1)
 	waitDone(t, subscribe(t, worker), 1, 50*time.Second)
-	assert.Equal(t, "acme", <-got)
+	assert.Equal(t, "acme ws_support u-42 s-7", <-got, "tenant, workspace, user and session restored")
 	require.NoError(t, worker.Stop(ctx))
 	require.NoError(t, p.Shutdown(ctx))
 }
