@@ -2,8 +2,6 @@ module github.com/tracium-ai/tracium-go/instrumentation/river
 
 go 1.26.0
 
-replace github.com/tracium-ai/tracium-go => ../..
-
 require (
 	github.com/riverqueue/river v0.51.2
 	github.com/riverqueue/river/riverdriver/riversqlite v0.51.2
@@ -53,3 +51,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+replace github.com/tracium-ai/tracium-go => ../..
