@@ -52,6 +52,11 @@ var imports = map[string]string{
 	"chi":              "github.com/go-chi/chi/v5",
 	"gin":              "github.com/gin-gonic/gin",
 	"echo":             "github.com/labstack/echo/v4",
+	"traciumriver":     "github.com/tracium-ai/tracium-go/instrumentation/river",
+	"river":            "github.com/riverqueue/river",
+	"riversqlite":      "github.com/riverqueue/river/riverdriver/riversqlite",
+	"rivertype":        "github.com/riverqueue/river/rivertype",
+	"sql":              "database/sql",
 }
 
 // givens are the variables README blocks use without declaring them: the
@@ -80,6 +85,9 @@ var givens = map[string]string{
 	"redisOpt":         "asynq.RedisClientOpt",
 	"payload":          "[]byte",
 	"taskMux":          "*asynq.ServeMux",
+	"db":               "*sql.DB",
+	"workers":          "*river.Workers",
+	"args":             "river.JobArgs",
 }
 
 type block struct {

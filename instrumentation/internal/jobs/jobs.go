@@ -260,6 +260,12 @@ func Name(kind string) string {
 	return validate.DisplayName(kind, "job")
 }
 
+// Report hands err, a condition of the integration itself (a job's
+// metadata it cannot read or write), to the OTel error handler, once per
+// interval together with the core's own reports, so that a queue full of
+// bad metadata costs one log line a minute.
+func (c *Config) Report(err error) { c.report(err) }
+
 func (c *Config) report(err error) {
 	if ok, held := c.ignored.Allow(); ok {
 		if held > 0 {

@@ -263,3 +263,15 @@ func TestEnqueueOpensTheAutomaticTrace(t *testing.T) {
 	assert.Equal(t, "tickets-id", tr.AgentName)
 	assert.Len(t, tr.Spans, 3, "enqueue, the job's attempt, and its llm call")
 }
+
+// TestReportSharesTheInterval: an integration's own reports go through the
+// core's limiter: the first reaches the handler, the next ones in the same
+// interval are held and counted.
+func TestReportSharesTheInterval(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	cfg := &jobs.Config{System: "test"}
+	for range 3 {
+		cfg.Report(errors.New("bad metadata"))
+	}
+	assert.Equal(t, []string{"bad metadata"}, errs.Messages())
+}
