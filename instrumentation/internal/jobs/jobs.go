@@ -267,6 +267,13 @@ func Name(kind string) string {
 	return kind
 }
 
+// Report sends err to the OTel error handler under the limit the core's
+// own reports share: once per interval, with the count held back since.
+// An integration reports with it what it finds wrong with a job's
+// metadata before the carrier is read (a header that does not decode),
+// so that a flood of bad jobs cannot flood the log.
+func (c *Config) Report(err error) { c.report(err) }
+
 func (c *Config) report(err error) {
 	if ok, held := c.ignored.Allow(); ok {
 		if held > 0 {

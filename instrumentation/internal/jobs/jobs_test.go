@@ -254,3 +254,14 @@ func TestName(t *testing.T) {
 		assert.Equal(t, want, jobs.Name(in), "Name(%q)", in)
 	}
 }
+
+// TestReportIsLimited: the integrations' own reports share the core's
+// limit, so that a flood of undecodable job metadata is reported once.
+func TestReportIsLimited(t *testing.T) {
+	errs := testutil.CaptureErrors(t)
+	cfg := &jobs.Config{System: "test"}
+	for range 5 {
+		cfg.Report(errors.New("tracium test: bad header"))
+	}
+	assert.Equal(t, []string{"tracium test: bad header"}, errs.Messages())
+}
