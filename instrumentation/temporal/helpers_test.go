@@ -125,7 +125,7 @@ func (r *headerRecorder) ExecuteActivity(ctx context.Context, in *interceptor.Ex
 	return r.Next.ExecuteActivity(ctx, in)
 }
 
-// Summarize records an LLM span named name; a name starting with "flaky"
+// Summarize records an LLM span named name (none for ""); a name starting with "flaky"
 // fails its first attempt.
 func (a *activities) Summarize(ctx context.Context, name string) (string, error) {
 	a.mu.Lock()
@@ -135,8 +135,10 @@ func (a *activities) Summarize(ctx context.Context, name string) (string, error)
 	a.attempts[name]++
 	n := a.attempts[name]
 	a.mu.Unlock()
-	_, s := tracium.StartSpan(ctx, tracium.LLM, name)
-	s.End()
+	if name != "" {
+		_, s := tracium.StartSpan(ctx, tracium.LLM, name)
+		s.End()
+	}
 	if strings.HasPrefix(name, "flaky") && n == 1 {
 		return "", errors.New("model overloaded")
 	}

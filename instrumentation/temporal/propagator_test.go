@@ -287,3 +287,27 @@ func TestBadHeaderRunsWithoutContext(t *testing.T) {
 		})
 	}
 }
+
+// TestAutoTrace: with WithAutoTrace, an activity of a workflow started
+// outside any trace runs in an automatic trace named after the activity
+// type, sent only when the activity records a span.
+func TestAutoTrace(t *testing.T) {
+	srv := testutil.NewServer(t)
+	wtp := testutil.NewService(t, srv)
+	wp := traciumtemporal.NewContextPropagator(traciumtemporal.WithTracerProvider(wtp), traciumtemporal.WithAutoTrace(true))
+
+	run(t, wp, true, &activities{}, nil, "", false)
+	flush(t, wtp)
+	assert.Empty(t, srv.Requests(), "an activity with no span sends nothing")
+
+	run(t, wp, true, &activities{}, nil, "draft", false)
+	flush(t, wtp)
+	traces := srv.Traces()
+	require.Len(t, traces, 1)
+	assert.Equal(t, "summarize", traces[0].AgentName)
+	names := map[string]bool{}
+	for _, s := range traces[0].Spans {
+		names[s.Name] = true
+	}
+	assert.True(t, names["draft"], "%v", names)
+}
