@@ -21,16 +21,23 @@ import (
 // TestActivityJoinsStartersTrace: a workflow started inside an agent trace
 // of tenant A; its activity, and the activity of its child workflow,
 // record tracium spans with the context the propagator restored: they land
-// in that trace, under its root, with tenant A; the workflow code reads
-// tenant A too. Under Trust, and under Signed with a signing starter.
+// in that trace, under the starter's span (or, with the worker
+// interceptor, under the job span of their attempt, itself under the
+// starter's span), with tenant A; the workflow code reads tenant A too.
+// Under Trust, and under Signed with a signing starter (the signed set is
+// verified by the workflow, the activity, the interceptor and the child,
+// and still believed).
 func TestActivityJoinsStartersTrace(t *testing.T) {
 	kr := keyring(t)
 	for _, tc := range []struct {
 		name           string
 		client, worker []propagation.Option
+		intercept      bool
 	}{
-		{"trust", nil, []propagation.Option{propagation.WithPolicy(propagation.Trust())}},
-		{"signed", []propagation.Option{propagation.WithSigning(kr)}, []propagation.Option{propagation.WithPolicy(propagation.Signed(kr))}},
+		{"trust", nil, []propagation.Option{propagation.WithPolicy(propagation.Trust())}, false},
+		{"signed", []propagation.Option{propagation.WithSigning(kr)}, []propagation.Option{propagation.WithPolicy(propagation.Signed(kr))}, false},
+		{"trust interceptor", nil, []propagation.Option{propagation.WithPolicy(propagation.Trust())}, true},
+		{"signed interceptor", []propagation.Option{propagation.WithSigning(kr)}, []propagation.Option{propagation.WithPolicy(propagation.Signed(kr))}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := testutil.NewServer(t)
@@ -39,12 +46,12 @@ func TestActivityJoinsStartersTrace(t *testing.T) {
 			wp := traciumtemporal.NewContextPropagator(traciumtemporal.WithPropagator(newPropagator(t, tc.worker...)),
 				traciumtemporal.WithTracerProvider(wtp))
 			h, root, end := st.start(t, "tenant-a")
-			if tc.name == "signed" {
+			if strings.HasPrefix(tc.name, "signed") {
 				var c map[string]string
 				require.NoError(t, converter.GetDefaultDataConverter().FromPayload(h[traciumtemporal.HeaderKey], &c))
 				require.Contains(t, c["baggage"], "tracium.sig=")
 			}
-			r := run(t, wp, false, &activities{}, h, "draft", true)
+			r := run(t, wp, tc.intercept, &activities{}, h, "draft", true)
 			end()
 			flush(t, api, wtp)
 
@@ -55,17 +62,34 @@ func TestActivityJoinsStartersTrace(t *testing.T) {
 			require.Len(t, traces, 1)
 			tr := traces[0]
 			assert.Equal(t, "tenant-a", tr.TenantID)
-			byName := map[string]traciumtest.Span{}
+			byName, byID := map[string]traciumtest.Span{}, map[string]traciumtest.Span{}
+			var jobSpans int
 			for _, s := range tr.Spans {
-				byName[s.Name] = s
+				byName[s.Name], byID[s.ID] = s, s
 				assert.Equal(t, "tenant-a", s.TenantID, s.Name)
+				if s.Type == "job" {
+					jobSpans++
+				}
 			}
 			require.Contains(t, byName, "draft")
 			require.Contains(t, byName, "draft-child")
 			for _, n := range []string{"draft", "draft-child"} {
-				assert.Equal(t, root.SpanID().String(), byName[n].ParentSpanID, "%s nests under the starter's span", n)
-				assert.Equal(t, 1, byName[n].DepthLevel)
 				assert.Equal(t, "llm", byName[n].Type)
+				parent := byName[n]
+				if tc.intercept {
+					job := byID[parent.ParentSpanID]
+					assert.Equal(t, "job", job.Type, "%s nests under its attempt's job span", n)
+					assert.Equal(t, "summarize", job.Name)
+					assert.Equal(t, 2, parent.DepthLevel)
+					parent = job
+				}
+				assert.Equal(t, root.SpanID().String(), parent.ParentSpanID, "%s nests under the starter's span", n)
+				assert.Equal(t, 1, parent.DepthLevel)
+			}
+			if tc.intercept {
+				assert.Equal(t, 2, jobSpans, "one job span per activity run")
+			} else {
+				assert.Zero(t, jobSpans, "the propagator alone records no span")
 			}
 		})
 	}
@@ -234,10 +258,16 @@ func TestTamperedSignedSetRejected(t *testing.T) {
 	h[traciumtemporal.HeaderKey] = p
 
 	errs := testutil.CaptureErrors(t)
-	r := run(t, wp, false, &activities{}, h, "x", false)
+	acts := &activities{}
+	r := run(t, wp, false, acts, h, "x", false)
 	flush(t, api, wtp)
 	assert.Empty(t, r.WorkflowTenant)
 	assert.Empty(t, r.ActivityTenant)
+	require.Len(t, acts.headers, 1)
+	var fwd map[string]string
+	require.NoError(t, dc.FromPayload(acts.headers[0][traciumtemporal.HeaderKey], &fwd))
+	assert.NotContains(t, fwd, "baggage", "the rejected set is not passed on")
+	assert.Equal(t, c["traceparent"], fwd["traceparent"])
 	assert.True(t, errs.Reported("signature does not verify"), "%q", errs.Messages())
 	for _, tr := range srv.Traces() {
 		assert.NotEqual(t, "victim", tr.TenantID)
