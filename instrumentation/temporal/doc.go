@@ -33,10 +33,9 @@
 // workflow context; InjectFromWorkflow passes it on to the activities and
 // child workflows the workflow schedules. The propagator does not ask
 // for the client's payload codec (workflow.CodecContextPropagator), so the
-// header is stored in plain JSON in the workflow's history, as Temporal's
-// own tracing propagators are: it holds ids (tenant, workspace, user,
-// session, trace), no content; use opaque ids if the server must not see
-// them.
+// header is stored in plain JSON in the workflow's history: it holds ids
+// (tenant, workspace, user, session, trace), no content; use opaque ids
+// if the Temporal server must not see them.
 //
 // The workflow passes the header on as it arrived when the trust policy
 // believed its members, so that a signed set keeps its signature and the
