@@ -341,3 +341,29 @@ func TestAutoTrace(t *testing.T) {
 	}
 	assert.True(t, names["draft"], "%v", names)
 }
+
+// TestLocalActivityJoins: a local activity, run by the workflow's own
+// worker, joins the starter's trace too, through the interceptor's job span.
+func TestLocalActivityJoins(t *testing.T) {
+	srv := testutil.NewServer(t)
+	api, wtp := testutil.NewService(t, srv), testutil.NewService(t, srv)
+	trust := traciumtemporal.WithPropagator(newPropagator(t, propagation.WithPolicy(propagation.Trust())))
+	st := starter{tp: api, cp: traciumtemporal.NewContextPropagator(trust)}
+	wp := traciumtemporal.NewContextPropagator(trust, traciumtemporal.WithTracerProvider(wtp))
+	h, root, end := st.start(t, "tenant-a")
+	r := run(t, wp, true, &activities{}, h, "draft-local", false)
+	end()
+	flush(t, api, wtp)
+	assert.Equal(t, "tenant-a", r.ActivityTenant)
+	traces := srv.Traces()
+	require.Len(t, traces, 1)
+	byName := map[string]traciumtest.Span{}
+	for _, s := range traces[0].Spans {
+		byName[s.Name] = s
+		assert.Equal(t, "tenant-a", s.TenantID, s.Name)
+	}
+	require.Contains(t, byName, "summarize")
+	require.Contains(t, byName, "draft-local")
+	assert.Equal(t, root.SpanID().String(), byName["summarize"].ParentSpanID)
+	assert.Equal(t, byName["summarize"].ID, byName["draft-local"].ParentSpanID)
+}
