@@ -62,7 +62,7 @@ func keyring(t testing.TB) *propagation.Keyring {
 
 func flush(t testing.TB, tps ...*sdktrace.TracerProvider) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // 1,000 traces on a loaded machine
 	defer cancel()
 	for _, tp := range tps {
 		require.NoError(t, tp.ForceFlush(ctx))
