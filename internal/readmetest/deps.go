@@ -26,6 +26,7 @@ import (
 	_ "github.com/tracium-ai/tracium-go/instrumentation/grpc"
 	_ "github.com/tracium-ai/tracium-go/instrumentation/openai"
 	_ "github.com/tracium-ai/tracium-go/instrumentation/river"
+	_ "github.com/tracium-ai/tracium-go/instrumentation/temporal"
 	_ "github.com/tracium-ai/tracium-go/propagation"
 	_ "github.com/tracium-ai/tracium-go/redact"
 	_ "github.com/tracium-ai/tracium-go/routing"
@@ -36,5 +37,9 @@ import (
 	_ "go.opentelemetry.io/contrib/propagators/autoprop"
 	_ "go.opentelemetry.io/otel"
 	_ "go.opentelemetry.io/otel/sdk/trace"
+	_ "go.temporal.io/sdk/client"
+	_ "go.temporal.io/sdk/interceptor"
+	_ "go.temporal.io/sdk/worker"
+	_ "go.temporal.io/sdk/workflow"
 	_ "google.golang.org/grpc"
 )
