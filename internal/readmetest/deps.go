@@ -22,6 +22,7 @@ import (
 	_ "github.com/tracium-ai/tracium-go/instrumentation/openai"
 	_ "github.com/tracium-ai/tracium-go/propagation"
 	_ "github.com/tracium-ai/tracium-go/redact"
+	_ "github.com/tracium-ai/tracium-go/route"
 	_ "github.com/tracium-ai/tracium-go/routing"
 	_ "github.com/tracium-ai/tracium-go/tenant"
 	_ "github.com/tracium-ai/tracium-go/traciumtest"
