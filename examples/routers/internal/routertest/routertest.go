@@ -75,12 +75,16 @@ func Run(t *testing.T, build func(tp trace.TracerProvider, h Handlers) http.Hand
 		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
-	// one returns the only trace received since the last Reset.
-	one := func() traciumtest.Trace {
+	flush := func() {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		require.NoError(t, tp.ForceFlush(ctx), "ForceFlush")
+	}
+	// one returns the only trace received since the last Reset.
+	one := func() traciumtest.Trace {
+		t.Helper()
+		flush()
 		traces := srv.Traces()
 		require.Len(t, traces, 1, "traces")
 		assert.Equal(t, "acme", traces[0].TenantID, "tenant of the trace")
@@ -101,9 +105,7 @@ func Run(t *testing.T, build func(tp trace.TracerProvider, h Handlers) http.Hand
 			require.Equal(t, http.StatusOK, do(http.MethodGet, "/health"), "GET /health")
 		}
 		require.Equal(t, http.StatusNotFound, do(http.MethodGet, "/nothing"), "GET /nothing")
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		require.NoError(t, tp.ForceFlush(ctx), "ForceFlush")
+		flush()
 		assert.Empty(t, srv.Requests(), "requests to the API")
 	})
 	t.Run("5xx fails", func(t *testing.T) {
