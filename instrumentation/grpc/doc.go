@@ -3,7 +3,8 @@
 // incoming metadata under the Tracium propagator's trust policy, and client
 // interceptors that send them only on connections allowed to receive them.
 // It is the gRPC form of propagation.Tracium's Middleware and Transport, and
-// of tenant.Middleware.
+// of tenant.Middleware. Server interceptors of its own open an automatic
+// agent trace per RPC, as package route does per HTTP request.
 //
 // It lives in a module of its own so that the tracium-go core does not
 // depend on gRPC.
@@ -44,6 +45,38 @@
 // codes.Unauthenticated. Invalid tenant metadata is refused with
 // codes.InvalidArgument, and so is a key that names another tenant than a
 // believed propagated one: one RPC has one tenant.
+//
+// # Automatic traces per RPC
+//
+// [UnaryServerTraceInterceptor] and [StreamServerTraceInterceptor] scope
+// each RPC with tracium.WithAutomaticTrace: the handler's first Tracium
+// span (tracium.StartSpan, an LLM client middleware of tracium-go) opens a
+// lazy agent trace, which every later span of the RPC joins, so an RPC
+// that makes three LLM calls is one trace with three spans; an RPC that
+// records no span (a health check) sends nothing. The trace is named after
+// the full method by route.Name, the Python SDK's display-name rule
+// ("/support.v1.Chat/Ask" is "support.v1.Chat-Ask"), and takes
+// [WithTraceOptions]. A caller's agent trace, believed by the propagator
+// of [UnaryServerInterceptor], wins: the handler's spans join it and no
+// trace is opened.
+//
+// The trace ends when the handler returns. It fails, with the code and
+// message ("gRPC Internal: db down", see [StatusError]), on the codes that
+// OpenTelemetry's semantic conventions mark a gRPC server span failed for:
+// Unknown (also any error that is no status), DeadlineExceeded,
+// Unimplemented, Internal, Unavailable and DataLoss. The other codes say
+// that the caller erred (InvalidArgument, NotFound, PermissionDenied...)
+// and complete it. A handler's panic fails it with the panic's value and
+// stack, and goes on: grpc-go recovers no panic, so put your recovery
+// interceptor before (outside) these.
+//
+// The order against [UnaryServerInterceptor] does not matter: the trace
+// takes the tenant (and workspace) of the context of the span that opens
+// it, which is the handler's. With otelgrpc's server stats handler, whose
+// server span starts before any interceptor, the agent root is that span's
+// child, and the server span stays out of the agent trace. Give the
+// provider with WithTraceOptions(tracium.WithTracerProvider(tp)) unless it
+// is the global one.
 //
 // # Clients
 //

@@ -83,12 +83,19 @@ func (h *health) Watch(_ *healthpb.HealthCheckRequest, stream healthpb.Health_Wa
 // returns its address.
 func serve(t *testing.T, h *health, opts []traciumgrpc.Option, extra ...grpc.ServerOption) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := grpc.NewServer(append(extra,
+	return serveHealth(t, h, append(extra,
 		grpc.ChainUnaryInterceptor(traciumgrpc.UnaryServerInterceptor(opts...)),
 		grpc.ChainStreamInterceptor(traciumgrpc.StreamServerInterceptor(opts...)),
 	)...)
+}
+
+// serveHealth runs h on a loopback port in a server built with sopts and
+// returns its address.
+func serveHealth(t *testing.T, h healthpb.HealthServer, sopts ...grpc.ServerOption) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := grpc.NewServer(sopts...)
 	healthpb.RegisterHealthServer(s, h)
 	done := make(chan struct{})
 	go func() {
@@ -120,11 +127,17 @@ func dial(t *testing.T, addr string, intercept bool, opts []traciumgrpc.Option, 
 
 // call makes one unary call, or one streaming call that reads one message.
 func call(ctx context.Context, c healthpb.HealthClient, stream bool) error {
+	return callService(ctx, c, stream, "")
+}
+
+// callService is call with the request's Service field.
+func callService(ctx context.Context, c healthpb.HealthClient, stream bool, service string) error {
+	req := &healthpb.HealthCheckRequest{Service: service}
 	if !stream {
-		_, err := c.Check(ctx, &healthpb.HealthCheckRequest{})
+		_, err := c.Check(ctx, req)
 		return err
 	}
-	st, err := c.Watch(ctx, &healthpb.HealthCheckRequest{})
+	st, err := c.Watch(ctx, req)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	otelpropagation "go.opentelemetry.io/otel/propagation"
 
+	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
 )
@@ -20,6 +21,9 @@ type config struct {
 
 	// client side
 	transport []propagation.TransportOption
+
+	// automatic traces
+	trace []tracium.TraceOption
 }
 
 // Option configures the interceptors. Each option says which side reads
@@ -117,4 +121,13 @@ func WithAllowedTargets(patterns ...string) Option {
 // it. Client side.
 func WithPropagators(p otelpropagation.TextMapPropagator) Option {
 	return optionFunc(func(c *config) { c.transport = append(c.transport, propagation.WithPropagators(p)) })
+}
+
+// WithTraceOptions adds options to the automatic trace of each RPC that
+// [UnaryServerTraceInterceptor] and [StreamServerTraceInterceptor] open:
+// tags, metadata, a version, tracium.WithTracerProvider (the global
+// provider by default). Calls add up; the later option wins where two set
+// one value. The other interceptors ignore it.
+func WithTraceOptions(opts ...tracium.TraceOption) Option {
+	return optionFunc(func(c *config) { c.trace = append(c.trace, opts...) })
 }

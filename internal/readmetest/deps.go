@@ -29,6 +29,7 @@ import (
 	_ "github.com/tracium-ai/tracium-go/instrumentation/temporal"
 	_ "github.com/tracium-ai/tracium-go/propagation"
 	_ "github.com/tracium-ai/tracium-go/redact"
+	_ "github.com/tracium-ai/tracium-go/route"
 	_ "github.com/tracium-ai/tracium-go/routing"
 	_ "github.com/tracium-ai/tracium-go/tenant"
 	_ "github.com/tracium-ai/tracium-go/traciumtest"

@@ -29,6 +29,7 @@ var imports = map[string]string{
 	"workspace":        "github.com/tracium-ai/tracium-go/workspace",
 	"enduser":          "github.com/tracium-ai/tracium-go/enduser",
 	"routing":          "github.com/tracium-ai/tracium-go/routing",
+	"route":            "github.com/tracium-ai/tracium-go/route",
 	"propagation":      "github.com/tracium-ai/tracium-go/propagation",
 	"redact":           "github.com/tracium-ai/tracium-go/redact",
 	"drift":            "github.com/tracium-ai/tracium-go/drift",

@@ -1,5 +1,8 @@
 // Command chi serves an agent behind a chi router, with the tenant of each
 // request taken from its X-Tenant-ID header by tenant.Middleware.
+// Its /users/{id}/chat route starts no trace: traceRoutes (route.go), a
+// small adapter of package route to chi, opens one per request at its
+// first span, named after the route template.
 //
 //	go run ./chi   (from examples/routers)
 //
@@ -8,19 +11,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
+	"github.com/tracium-ai/tracium-go/route"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
@@ -37,6 +43,7 @@ func main() {
 func newRouter(p *tracium.Provider) http.Handler {
 	r := chi.NewRouter()
 	r.Use(tenant.Middleware(tenant.WithMissing(tenant.Reject)))
+	r.Use(traceRoutes(route.WithTraceOptions(tracium.WithTracerProvider(p.TracerProvider()))))
 	r.Post("/chat/{topic}", func(w http.ResponseWriter, req *http.Request) {
 		ctx, tr := p.StartTrace(req.Context(), "support-bot", tracium.WithTags("chi"))
 		defer tr.End()
@@ -45,6 +52,15 @@ func newRouter(p *tracium.Provider) http.Handler {
 		s.RecordOutput("All good.")
 		s.End()
 		_, _ = io.WriteString(w, "All good.")
+	})
+	// This agent starts no trace: traceRoutes opens one per request, at
+	// its first span, named after the route ("users-id-chat").
+	r.Post("/users/{id}/chat", func(w http.ResponseWriter, req *http.Request) {
+		for _, step := range []string{"plan", "answer"} {
+			_, s := tracium.StartSpan(req.Context(), tracium.LLM, step, tracium.WithModel("gpt-4o-mini"))
+			s.End()
+		}
+		_, _ = io.WriteString(w, "Done.")
 	})
 	return r
 }
@@ -64,18 +80,20 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 	app := httptest.NewServer(newRouter(p))
 	defer app.Close()
 
-	for _, ten := range []string{"acme", "globex", ""} {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.URL+"/chat/shipping", nil)
-		if ten != "" {
-			req.Header.Set(tenant.Header, ten)
+	for _, path := range []string{"/chat/shipping", "/users/7/chat"} {
+		for _, ten := range []string{"acme", "globex", ""} {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.URL+path, nil)
+			if ten != "" {
+				req.Header.Set(tenant.Header, ten)
+			}
+			resp, err := app.Client().Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			fmt.Fprintf(w, "POST %s tenant %q: HTTP %d\n", path, ten, resp.StatusCode)
 		}
-		resp, err := app.Client().Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		fmt.Fprintf(w, "tenant %q: HTTP %d\n", ten, resp.StatusCode)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -86,7 +104,9 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 		// Eager starts go out in the background: the receiver's order is
 		// not the requests' order.
 		traces := local.Traces()
-		sort.Slice(traces, func(i, j int) bool { return traces[i].TenantID < traces[j].TenantID })
+		slices.SortFunc(traces, func(a, b traciumtest.Trace) int {
+			return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.AgentName, b.AgentName))
+		})
 		for _, t := range traces {
 			fmt.Fprintf(w, "trace %s tenant=%s spans=%d %s\n", t.AgentName, t.TenantID, len(t.Spans), t.Status)
 		}

@@ -12,10 +12,15 @@ import (
 func TestChiExample(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, func(string) string { return "" }))
-	assert.Equal(t, `tenant "acme": HTTP 200
-tenant "globex": HTTP 200
-tenant "": HTTP 401
+	assert.Equal(t, `POST /chat/shipping tenant "acme": HTTP 200
+POST /chat/shipping tenant "globex": HTTP 200
+POST /chat/shipping tenant "": HTTP 401
+POST /users/7/chat tenant "acme": HTTP 200
+POST /users/7/chat tenant "globex": HTTP 200
+POST /users/7/chat tenant "": HTTP 401
 trace support-bot tenant=acme spans=1 completed
+trace users-id-chat tenant=acme spans=2 completed
 trace support-bot tenant=globex spans=1 completed
+trace users-id-chat tenant=globex spans=2 completed
 `, out.String())
 }

@@ -1,6 +1,9 @@
 // Command echo serves an agent behind an echo router, with the tenant of
 // each request taken from its X-Tenant-ID header by tenant.Middleware,
 // adapted to echo by echo.WrapMiddleware.
+// Its /users/:id/chat route starts no trace: traceRoutes (route.go), a
+// small adapter of package route to echo, opens one per request at its
+// first span, named after the route template.
 //
 //	go run ./echo   (from examples/routers)
 //
@@ -9,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -44,6 +48,7 @@ func newRouter(p *tracium.Provider) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(echo.WrapMiddleware(tenant.Middleware(tenant.WithMissing(tenant.Reject))))
+	e.Use(traceRoutes(tracium.WithTracerProvider(p.TracerProvider()), tracium.WithTags("echo")))
 	e.POST("/chat/:topic", func(c echo.Context) error {
 		ctx, tr := p.StartTrace(c.Request().Context(), "support-bot", tracium.WithTags("echo"))
 		defer tr.End()
@@ -52,6 +57,15 @@ func newRouter(p *tracium.Provider) http.Handler {
 		s.RecordOutput("All good.")
 		s.End()
 		return c.String(http.StatusOK, "All good.")
+	})
+	// This agent starts no trace: traceRoutes opens one per request, at
+	// its first span, named after the route ("users-id-chat").
+	e.POST("/users/:id/chat", func(c echo.Context) error {
+		for _, step := range []string{"plan", "answer"} {
+			_, s := tracium.StartSpan(c.Request().Context(), tracium.LLM, step, tracium.WithModel("gpt-4o-mini"))
+			s.End()
+		}
+		return c.String(http.StatusOK, "Done.")
 	})
 	return e
 }
@@ -71,18 +85,20 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 	app := httptest.NewServer(newRouter(p))
 	defer app.Close()
 
-	for _, ten := range []string{"acme", "globex", "", "bad\tid"} {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.URL+"/chat/shipping", nil)
-		if ten != "" {
-			req.Header.Set(tenant.Header, ten)
+	for _, path := range []string{"/chat/shipping", "/users/7/chat"} {
+		for _, ten := range []string{"acme", "globex", "", "bad\tid"} {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.URL+path, nil)
+			if ten != "" {
+				req.Header.Set(tenant.Header, ten)
+			}
+			resp, err := app.Client().Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			fmt.Fprintf(w, "POST %s tenant %q: HTTP %d\n", path, ten, resp.StatusCode)
 		}
-		resp, err := app.Client().Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		fmt.Fprintf(w, "tenant %q: HTTP %d\n", ten, resp.StatusCode)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -92,7 +108,9 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 	if local != nil {
 		// Eager starts go out in the background, in no fixed order.
 		traces := local.Traces()
-		slices.SortFunc(traces, func(a, b traciumtest.Trace) int { return strings.Compare(a.TenantID, b.TenantID) })
+		slices.SortFunc(traces, func(a, b traciumtest.Trace) int {
+			return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.AgentName, b.AgentName))
+		})
 		for _, t := range traces {
 			fmt.Fprintf(w, "trace %s tenant=%s spans=%d %s tags=%v\n", t.AgentName, t.TenantID, len(t.Spans), t.Status, t.Tags)
 		}

@@ -1,6 +1,9 @@
 // Command gin serves an agent behind a gin engine, with the tenant of each
 // request taken from its X-Tenant-ID header by tenant.Middleware, adapted to
 // gin by a five-line handler.
+// Its /users/:id/chat route starts no trace: traceRoutes (route.go), a
+// small adapter of package route to gin, opens one per request at its
+// first span, named after the route template.
 //
 //	go run ./gin   (from examples/routers)
 //
@@ -9,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -60,6 +64,7 @@ func newRouter(p *tracium.Provider) http.Handler {
 	gin.SetMode(gin.ReleaseMode) // no debug listing of the routes on stdout
 	r := gin.New()
 	r.Use(tenantMiddleware(tenant.WithMissing(tenant.Reject)))
+	r.Use(traceRoutes(tracium.WithTracerProvider(p.TracerProvider()), tracium.WithTags("gin")))
 	r.POST("/chat/:topic", func(c *gin.Context) {
 		ctx, tr := p.StartTrace(c.Request.Context(), "support-bot", tracium.WithTags("gin"))
 		defer tr.End()
@@ -68,6 +73,15 @@ func newRouter(p *tracium.Provider) http.Handler {
 		s.RecordOutput("All good.")
 		s.End()
 		c.String(http.StatusOK, "All good.")
+	})
+	// This agent starts no trace: traceRoutes opens one per request, at
+	// its first span, named after the route ("users-id-chat").
+	r.POST("/users/:id/chat", func(c *gin.Context) {
+		for _, step := range []string{"plan", "answer"} {
+			_, s := tracium.StartSpan(c.Request.Context(), tracium.LLM, step, tracium.WithModel("gpt-4o-mini"))
+			s.End()
+		}
+		c.String(http.StatusOK, "Done.")
 	})
 	return r
 }
@@ -87,18 +101,20 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 	app := httptest.NewServer(newRouter(p))
 	defer app.Close()
 
-	for _, ten := range []string{"acme", "globex", "", "bad\tid"} {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.URL+"/chat/shipping", nil)
-		if ten != "" {
-			req.Header.Set(tenant.Header, ten)
+	for _, path := range []string{"/chat/shipping", "/users/7/chat"} {
+		for _, ten := range []string{"acme", "globex", "", "bad\tid"} {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.URL+path, nil)
+			if ten != "" {
+				req.Header.Set(tenant.Header, ten)
+			}
+			resp, err := app.Client().Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			fmt.Fprintf(w, "POST %s tenant %q: HTTP %d\n", path, ten, resp.StatusCode)
 		}
-		resp, err := app.Client().Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		fmt.Fprintf(w, "tenant %q: HTTP %d\n", ten, resp.StatusCode)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -108,7 +124,9 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 	if local != nil {
 		// Eager starts go out in the background, in no fixed order.
 		traces := local.Traces()
-		slices.SortFunc(traces, func(a, b traciumtest.Trace) int { return strings.Compare(a.TenantID, b.TenantID) })
+		slices.SortFunc(traces, func(a, b traciumtest.Trace) int {
+			return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.AgentName, b.AgentName))
+		})
 		for _, t := range traces {
 			fmt.Fprintf(w, "trace %s tenant=%s spans=%d %s tags=%v\n", t.AgentName, t.TenantID, len(t.Spans), t.Status, t.Tags)
 		}
