@@ -37,7 +37,9 @@ type automaticKey struct{}
 // [TraceFromContext], opens a lazy agent trace (see [WithLazyStart]):
 //
 //   - named by name, called then (a route known only once a router has
-//     matched the request can so name it), and not through
+//     matched the request can so name it) while the trace opens, so name
+//     must not start spans or call [TraceFromContext] in this scope (it
+//     would wait for itself), and not through
 //     [WithDefaultAgentName], as the Python SDK names a web request's
 //     trace after its route;
 //   - with the tenant, workspace, user and session of the context that
@@ -90,7 +92,14 @@ func (a *AutomaticTrace) join(ctx context.Context, extra []TraceOption) (context
 		opts = append(opts, WithLazyStart(), WithStartTime(a.start))
 		opts = append(opts, extra...)
 		opts = append(opts, a.opts...) // the scope's own win
-		a.root, a.tr = StartTrace(trace.ContextWithSpan(ctx, a.parent), a.traceName(), opts...)
+		parent := a.parent
+		if !parent.SpanContext().IsValid() {
+			// No span around the scope (an otelhttp handler inside it, say):
+			// the opener's, so that the agent root stays in the request's
+			// OTel trace, under its server span and the caller's span.
+			parent = trace.SpanFromContext(ctx)
+		}
+		a.root, a.tr = StartTrace(trace.ContextWithSpan(ctx, parent), a.traceName(), opts...)
 	}
 	sc := agentctx.From(a.root)
 	if sc == nil { // cannot happen: StartTrace always scopes its context

@@ -42,7 +42,8 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // WithName names each request's trace by name, called with the request
 // when the trace opens (the request the handler got, so that a router's
-// context values are there). A name an agent name does not allow is
+// context values are there, but with the context this middleware got: no
+// trace opens from it, and [tracium.TraceFromContext] finds none). A name an agent name does not allow is
 // reported and sanitized by tracium.StartTrace; pass it through [Name] to
 // get the Python SDK's display names. nil restores the default.
 func WithName(name func(*http.Request) string) Option {
@@ -74,7 +75,11 @@ func (c *config) handler(next http.Handler) http.Handler {
 		name := func() string {
 			switch {
 			case c.name != nil:
-				return c.name(inner)
+				// With the context this middleware got, in which no trace
+				// opens: the trace is opening now, under a lock, and a name
+				// function that reached it (a trace-aware logger) would
+				// wait for itself. inner's Pattern is kept.
+				return c.name(inner.WithContext(r.Context()))
 			case inner.Pattern == "" && c.mux != nil:
 				if _, p := c.mux.Handler(inner); p != "" {
 					return Name(p)
@@ -138,7 +143,8 @@ func RequestName(r *http.Request) string {
 	if r.Pattern != "" {
 		return Name(r.Pattern)
 	}
-	return Name(r.URL.Path)
+	// A path is no pattern: a space or a brace in it is text.
+	return validate.DisplayName(strings.Trim(r.URL.Path, "/"), "index")
 }
 
 // Name makes a route a trace name, by the Python SDK's rule for display
@@ -150,7 +156,7 @@ func RequestName(r *http.Request) string {
 // does not allow become '-', and the empty route "/" is "index".
 func Name(pattern string) string {
 	p := strings.TrimSpace(pattern)
-	if i := strings.IndexAny(p, " \t"); i >= 0 { // "METHOD [HOST]/PATH"
+	if i := strings.IndexAny(p, " \t"); i >= 0 && !strings.HasPrefix(p, "/") { // "METHOD [HOST]/PATH"
 		p = strings.TrimSpace(p[i+1:])
 	}
 	if i := strings.IndexByte(p, '/'); i > 0 { // "HOST/PATH"

@@ -517,13 +517,16 @@ func Content(what, doc string) (string, error) {
 // agent name does not allow become '-', '-' at either end is removed, and
 // the result is cut to [MaxAgentName]; fallback when nothing is left.
 func DisplayName(s, fallback string) string {
+	// Masked first, as AgentName does: the rewrite below ('@' and ':' to
+	// '-') would otherwise leave a secret that redaction no longer knows.
+	s = maskText(s)
 	b := make([]byte, 0, min(len(s), MaxAgentName))
 	for _, r := range s {
 		if len(b) == MaxAgentName {
 			break
 		}
 		switch {
-		case r == '_' || r == ' ' || !isAgentNameRune(r):
+		case r == '_' || strings.ContainsRune(" \t\n\r\v\f", r) || !isAgentNameRune(r):
 			b = append(b, '-')
 		default:
 			b = append(b, byte(r))
