@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZTIME     how much each fuzz target runs (go test -fuzztime): a count
-#                of inputs such as the default 10000x (a few seconds per
+#                of inputs such as the default 3000x (a few seconds per
 #                target here), or a duration such as 1m; "0" skips the fuzz
 #                runs. The default is a count because go1.26's fuzz
 #                coordinator can fail a healthy target with "context deadline
@@ -33,7 +33,7 @@ root=$(pwd)
 # "staticcheck 2026.2.2 (0.8.2)". The proxy knows only the module version.
 STATICCHECK_MODULE=honnef.co/go/tools/cmd/staticcheck
 STATICCHECK_VERSION=v0.8.2
-FUZZTIME=${FUZZTIME:-10000x}
+FUZZTIME=${FUZZTIME:-3000x}
 FUZZMODULES=${FUZZMODULES:-root}
 JOBS=${JOBS:-1}
 
