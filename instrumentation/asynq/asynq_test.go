@@ -98,24 +98,8 @@ func TestJoinsTheEnqueuingTrace(t *testing.T) {
 			assert.Equal(t, []string{"acme", "acme"}, []string{<-tenants, <-tenants})
 			jobstest.Flush(t, api, worker)
 
-			traces := srv.Traces()
-			require.Len(t, traces, 1, "the task joined the enqueuing trace")
-			tr := traces[0]
-			assert.Equal(t, "acme", tr.TenantID)
-			var enq traciumtest.Span
-			var runs, drafts []traciumtest.Span
-			for _, s := range tr.Spans {
-				switch s.Name {
-				case "enqueue email:welcome":
-					enq = s
-				case "email:welcome":
-					runs = append(runs, s)
-				case "draft":
-					drafts = append(drafts, s)
-				}
-				assert.Equal(t, "acme", s.TenantID, s.Name)
-			}
-			require.NotEmpty(t, enq.ID)
+			j := jobstest.JoinedTrace(t, srv, "acme", "email:welcome", "draft")
+			enq, runs, drafts := j.Enqueue, j.Runs, j.Inner
 			assert.Equal(t, "job", enq.Type)
 			require.Len(t, runs, 2)
 			require.Len(t, drafts, 2)

@@ -60,24 +60,8 @@ func TestRunJoinsTheEnqueuingTrace(t *testing.T) {
 	}
 	jobstest.Flush(t, api, worker)
 
-	traces := srv.Traces()
-	require.Len(t, traces, 1, "the job joined the enqueuing trace")
-	tr := traces[0]
-	assert.Equal(t, "acme", tr.TenantID)
-	var enq traciumtest.Span
-	var runs, drafts []traciumtest.Span
-	for _, s := range tr.Spans {
-		switch s.Name {
-		case "enqueue email.send_welcome":
-			enq = s
-		case "email.send_welcome":
-			runs = append(runs, s)
-		case "draft":
-			drafts = append(drafts, s)
-		}
-		assert.Equal(t, "acme", s.TenantID, s.Name)
-	}
-	require.NotEmpty(t, enq.ID)
+	j := jobstest.JoinedTrace(t, srv, "acme", "email.send_welcome", "draft")
+	enq, runs, drafts := j.Enqueue, j.Runs, j.Inner
 	require.Len(t, runs, 2)
 	require.Len(t, drafts, 2)
 	statuses := map[float64]string{}

@@ -15,6 +15,7 @@ import (
 	"github.com/tracium-ai/tracium-go/internal/testutil"
 	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/tenant"
+	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
 // Flush exports what each provider holds, failing the test on an error or
@@ -65,4 +66,46 @@ func TenantOf(ctx context.Context) string {
 		return ten.String()
 	}
 	return ""
+}
+
+// Joined is the one trace srv received for a job of kind kind enqueued
+// inside it, its spans sorted out: the enqueue span, the job's attempts,
+// and the spans named inner that the worker recorded.
+type Joined struct {
+	Trace   traciumtest.Trace
+	Enqueue traciumtest.Span
+	Runs    []traciumtest.Span
+	Inner   []traciumtest.Span
+}
+
+// JoinedTrace checks that srv received exactly one trace, of tenant ten,
+// whose every span has that tenant and which holds an enqueue span of
+// kind, and sorts its spans.
+func JoinedTrace(t testing.TB, srv *traciumtest.Server, ten, kind, inner string) Joined {
+	t.Helper()
+	traces := srv.Traces()
+	if len(traces) != 1 {
+		t.Fatalf("the job joined the enqueuing trace: want 1 trace, got %d", len(traces))
+	}
+	j := Joined{Trace: traces[0]}
+	if j.Trace.TenantID != ten {
+		t.Errorf("trace of tenant %q, want %q", j.Trace.TenantID, ten)
+	}
+	for _, s := range j.Trace.Spans {
+		switch s.Name {
+		case "enqueue " + kind:
+			j.Enqueue = s
+		case kind:
+			j.Runs = append(j.Runs, s)
+		case inner:
+			j.Inner = append(j.Inner, s)
+		}
+		if s.TenantID != ten {
+			t.Errorf("span %s of tenant %q, want %q", s.Name, s.TenantID, ten)
+		}
+	}
+	if j.Enqueue.ID == "" {
+		t.Fatalf("no span %q in the trace", "enqueue "+kind)
+	}
+	return j
 }
