@@ -83,6 +83,7 @@ func New(c Config) (*Client, error) {
 	}
 	cl := &Client{s: s, hc: GuardRedirects(c.HTTPClient, s.base)}
 	cl.ownsHC = c.HTTPClient == nil
+	remember(s.key)
 	return cl, nil
 }
 

@@ -32,21 +32,37 @@ func Scrub(s, key string) string {
 	if key == "" || s == "" {
 		return s
 	}
+	return scrubAll(s, []string{key})
+}
+
+// scrubAll is [Scrub] of every key in keys at once: the places of each key
+// are found in the original text and redacted together, so that one key's
+// redaction cannot hide what is left of another's.
+func scrubAll(s string, keys []string) string {
+	if s == "" || len(keys) == 0 {
+		return s
+	}
 	var spans [][2]int
 	id := identity(s)
 	view := decode(id)
 	view2 := decode(view) // %2541 and the like: escaped twice
-	lkey := strings.ToLower(key)
-	run := minRun(len(lkey))
-	rs := newRunSet(lkey, run)
 	views := []tokens{id, view, view2}
 	for i := range views {
 		views[i].lowered()
-		spans = views[i].findRuns(spans, rs)
 	}
-	for _, form := range encodedForms(key) {
-		for _, v := range views[:2] {
-			spans = v.findExact(spans, form.text, form.fold)
+	for _, key := range keys {
+		if key == "" {
+			continue
+		}
+		lkey := strings.ToLower(key)
+		rs := newRunSet(lkey, minRun(len(lkey)))
+		for i := range views {
+			spans = views[i].findRuns(spans, rs)
+		}
+		for _, form := range encodedForms(key) {
+			for _, v := range views[:2] {
+				spans = v.findExact(spans, form.text, form.fold)
+			}
 		}
 	}
 	if len(spans) == 0 {
