@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	otelprop "go.opentelemetry.io/otel/propagation"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
@@ -466,4 +468,57 @@ func TestAttack16NoGoroutineGrowth(t *testing.T) {
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 20*time.Second, 50*time.Millisecond,
 		"goroutines %d before, %d after", before, runtime.NumGoroutine())
 	a.accounted(t)
+}
+
+// Edge: a caller copies the traceparent of a live span of another tenant's
+// request (ids are not secrets: they are in logs and response headers).
+// With otelhttp outside (W3C propagation), the forged request's spans must
+// stay in its own trace, under its own tenant.
+func TestAttack16ForgedTraceparentOfLiveSpanStaysApart(t *testing.T) {
+	a := newA16(t)
+	ids := make(chan oteltrace.SpanContext, 1)
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /victim", func(w http.ResponseWriter, r *http.Request) {
+		ctx, s := tracium.StartSpan(r.Context(), tracium.Tool, "victim-open")
+		ids <- oteltrace.SpanContextFromContext(ctx)
+		<-release
+		llm(ctx, "victim-llm")
+		s.End()
+	})
+	mux.HandleFunc("POST /attacker", func(w http.ResponseWriter, r *http.Request) {
+		llm(r.Context(), "attacker-llm")
+	})
+	h := otelhttp.NewHandler(tenant.Middleware()(route.Middleware()(mux)), "srv",
+		otelhttp.WithTracerProvider(a.p.TracerProvider()), otelhttp.WithPropagators(otelprop.TraceContext{}))
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	victimDone := make(chan struct{})
+	go func() {
+		defer close(victimDone)
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/victim", nil)
+		req.Header.Set("X-Tenant-ID", "victim")
+		if resp, err := ts.Client().Do(req); err == nil {
+			_ = resp.Body.Close()
+		}
+	}()
+	sc := <-ids
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/attacker", nil)
+	req.Header.Set("X-Tenant-ID", "attacker")
+	req.Header.Set("traceparent", fmt.Sprintf("00-%s-%s-01", sc.TraceID(), sc.SpanID()))
+	resp, err := ts.Client().Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	close(release)
+	<-victimDone
+	ts.Close()
+	a.accounted(t)
+	trs := a.srv.Traces()
+	require.Len(t, trs, 2)
+	for _, tr := range trs {
+		for _, s := range tr.Spans {
+			require.Equal(t, tr.TenantID, s.TenantID, tr.Tree())
+			require.Equal(t, tr.TenantID == "attacker", strings.HasPrefix(s.Name, "attacker"), tr.Tree())
+		}
+	}
 }
