@@ -522,3 +522,104 @@ func TestAttack16ForgedTraceparentOfLiveSpanStaysApart(t *testing.T) {
 		}
 	}
 }
+
+// Claim 3: the trace fails when the client gets a 5xx. With
+// http.TimeoutHandler around the middleware (a common server setup), the
+// client gets 503 while the handler, still running, writes 200 into a
+// writer that discards it.
+func TestAttack16TimeoutHandlerOutside503(t *testing.T) {
+	a := newA16(t)
+	returned, got503 := make(chan struct{}), make(chan struct{})
+	inner := route.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(returned)
+		llm(r.Context(), "slow-call")
+		<-got503 // the LLM call took too long
+		_, err := io.WriteString(w, "late answer")
+		require.ErrorIs(t, err, http.ErrHandlerTimeout)
+	}))
+	ts := httptest.NewServer(http.TimeoutHandler(inner, 100*time.Millisecond, "timeout"))
+	resp, err := ts.Client().Get(ts.URL + "/slow")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	close(got503)
+	<-returned
+	ts.Close()
+	a.accounted(t)
+	trs := a.srv.Traces()
+	require.Len(t, trs, 1)
+	require.Equal(t, traciumtest.StatusFailed, trs[0].Status, "the client got 503, the trace says:\n%s", trs[0].Tree())
+}
+
+// A span started during the request and ended after the handler returned
+// (a stream handed to a goroutine) still arrives in the request's trace.
+func TestAttack16SpanEndingAfterRequestArrives(t *testing.T) {
+	a := newA16(t)
+	handoff := make(chan func(), 1)
+	h := route.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		llm(r.Context(), "first")
+		_, s := tracium.StartSpan(r.Context(), tracium.LLM, "streamed")
+		handoff <- func() { s.End() }
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/s", nil))
+	end := <-handoff
+	end()
+	a.accounted(t)
+	trs := a.srv.Traces()
+	require.Len(t, trs, 1)
+	names := map[string]bool{}
+	for _, s := range trs[0].Spans {
+		names[s.Name] = true
+	}
+	require.True(t, names["streamed"], "the span that ended after the request is lost:\n%s", trs[0].Tree())
+	st := a.p.Stats()
+	require.Zero(t, st.SpansDropped, "%+v", st)
+}
+
+// Name by the documented rule, on the edges of ServeMux patterns.
+func TestAttack16NameEdges(t *testing.T) {
+	for in, want := range map[string]string{
+		"GET /{$}":               "index",
+		"GET example.com/":       "index",
+		"POST /chat/{id}/{$}":    "chat-id",
+		"/files/{path...}":       "files-path",
+		"/a_b/{c_d}":             "a-b-c-d",
+		"GET /users/{id}/":       "users-id",
+		"DELETE example.com/x/y": "x-y",
+	} {
+		require.Equal(t, want, route.Name(in), in)
+	}
+}
+
+// Claim 5: no heap growth per request once the test server forgets what
+// it stored.
+func TestAttack16NoHeapGrowth(t *testing.T) {
+	a := newA16(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /a/{id}", func(w http.ResponseWriter, r *http.Request) {
+		llm(r.Context(), "x")
+		tracium.TraceFromContext(r.Context()).AddTags("t")
+	})
+	mux.HandleFunc("GET /quiet", func(w http.ResponseWriter, r *http.Request) {})
+	h := route.Middleware()(mux)
+	loop := func(n int) {
+		for i := range n {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, fmt.Sprintf("/a/%d", i), nil))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/quiet", nil))
+		}
+		a.flush(t)
+		a.srv.Reset()
+	}
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	loop(200)
+	before := heap()
+	loop(2000)
+	after := heap()
+	require.Less(t, after, before+4<<20, "heap %d before, %d after 2,000 requests", before, after)
+}
