@@ -23,6 +23,7 @@ import (
 	tracium "github.com/tracium-ai/tracium-go"
 	"github.com/tracium-ai/tracium-go/exporter"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
+	"github.com/tracium-ai/tracium-go/propagation"
 	"github.com/tracium-ai/tracium-go/route"
 	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
@@ -622,4 +623,68 @@ func TestAttack16NoHeapGrowth(t *testing.T) {
 	loop(2000)
 	after := heap()
 	require.Less(t, after, before+4<<20, "heap %d before, %d after 2,000 requests", before, after)
+}
+
+// Edge: a request joined to the caller's agent trace (propagation, Trust):
+// the route must not open a second trace; the handler's spans join the
+// caller's, in either order of the two middlewares.
+func TestAttack16JoinedCallerTraceWins(t *testing.T) {
+	for _, propOutside := range []bool{true, false} {
+		t.Run(fmt.Sprint("propOutside=", propOutside), func(t *testing.T) {
+			a := newA16(t)
+			prop, err := propagation.New(propagation.WithPolicy(propagation.Trust()),
+				propagation.WithTracerProvider(a.p.TracerProvider()))
+			require.NoError(t, err)
+			mux := http.NewServeMux()
+			mux.HandleFunc("POST /tool", func(w http.ResponseWriter, r *http.Request) {
+				llm(r.Context(), "downstream-1")
+				llm(r.Context(), "downstream-2")
+			})
+			var h http.Handler
+			if propOutside {
+				h = prop.Middleware(route.Middleware(route.WithMux(mux))(mux))
+			} else {
+				h = route.Middleware()(prop.Middleware(mux))
+			}
+			ts := httptest.NewServer(h)
+			defer ts.Close()
+			client := &http.Client{Transport: prop.Transport(nil, propagation.WithForwarding())}
+			ctx, tr := a.p.StartTrace(tenant.With(context.Background(), testutil.Valid(t, tenant.New, "acme")), "gateway")
+			ctx, sp := tracium.StartSpan(ctx, tracium.Tool, "call-tool")
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/tool", nil)
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			sp.End()
+			tr.End()
+			ts.Close()
+			a.accounted(t)
+			trs := a.srv.Traces()
+			require.Len(t, trs, 1, "the caller's trace only")
+			require.Equal(t, "gateway", trs[0].AgentName)
+			require.Len(t, trs[0].Spans, 3, trs[0].Tree())
+		})
+	}
+}
+
+// Edge: route.Middleware on the app and again on a sub-router: one trace.
+func TestAttack16NestedRouteMiddlewareOneTrace(t *testing.T) {
+	a := newA16(t)
+	inner := http.NewServeMux()
+	inner.HandleFunc("POST /v1/chat/{id}", func(w http.ResponseWriter, r *http.Request) {
+		llm(r.Context(), "a")
+		llm(r.Context(), "b")
+	})
+	outer := http.NewServeMux()
+	outer.Handle("/v1/", route.Middleware()(inner))
+	ts := httptest.NewServer(route.Middleware()(outer))
+	resp, err := ts.Client().Post(ts.URL+"/v1/chat/1", "text/plain", nil)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	ts.Close()
+	a.accounted(t)
+	trs := a.srv.Traces()
+	require.Len(t, trs, 1)
+	require.Len(t, trs[0].Spans, 2)
+	require.Equal(t, "v1-chat-id", trs[0].AgentName)
 }
