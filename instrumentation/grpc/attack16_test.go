@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	otelprop "go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -23,6 +25,8 @@ import (
 	tracium "github.com/tracium-ai/tracium-go"
 	traciumgrpc "github.com/tracium-ai/tracium-go/instrumentation/grpc"
 	"github.com/tracium-ai/tracium-go/internal/testutil"
+	"github.com/tracium-ai/tracium-go/propagation"
+	"github.com/tracium-ai/tracium-go/tenant"
 	"github.com/tracium-ai/tracium-go/traciumtest"
 )
 
@@ -274,4 +278,71 @@ func TestAttack16GRPCNoGoroutineGrowth(t *testing.T) {
 	e.flush(t)
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 20*time.Second, 50*time.Millisecond,
 		"goroutines %d before, %d after", before, runtime.NumGoroutine())
+}
+
+// With otelgrpc's stats handlers on both sides (W3C propagation) and the
+// tracium client interceptor forwarding to a server that trusts it: an RPC
+// made inside the caller's agent trace joins it (no second trace), an RPC
+// that records nothing sends nothing, and one outside any trace is one
+// trace of its own; the otelgrpc server span is never a Tracium trace.
+func TestAttack16GRPCWithOtelgrpcAndCallerTrace(t *testing.T) {
+	srv := testutil.NewServer(t)
+	tp := testutil.NewService(t, srv)
+	prop, err := propagation.New(propagation.WithPolicy(propagation.Trust()))
+	require.NoError(t, err)
+	gs := grpc.NewServer(
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(otelprop.TraceContext{}))),
+		grpc.ChainUnaryInterceptor(traciumgrpc.UnaryServerTraceInterceptor(traciumgrpc.WithTraceOptions(tracium.WithTracerProvider(tp))),
+			traciumgrpc.UnaryServerInterceptor(traciumgrpc.WithPropagator(prop))))
+	testpb.RegisterTestServiceServer(gs, &a16svc{late: make(chan context.Context, 1)})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = gs.Serve(lis) }()
+	defer gs.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(otelprop.TraceContext{}))),
+		grpc.WithStatsHandler(traciumgrpc.NewClientHandler()),
+		grpc.WithChainUnaryInterceptor(traciumgrpc.UnaryClientInterceptor(traciumgrpc.WithForwarding(), traciumgrpc.WithPropagator(prop))))
+	require.NoError(t, err)
+	defer conn.Close()
+	cli := testpb.NewTestServiceClient(conn)
+
+	_, err = cli.EmptyCall(metadata.AppendToOutgoingContext(context.Background(), "mode", "none"), &testpb.Empty{})
+	require.NoError(t, err)
+	flushTP(t, tp)
+	require.Empty(t, srv.Requests(), "an RPC that records nothing")
+
+	ctx, tr := tracium.StartTrace(tenant.With(context.Background(), testutil.Valid(t, tenant.New, "acme")), "gateway", tracium.WithTracerProvider(tp))
+	_, err = cli.EmptyCall(metadata.AppendToOutgoingContext(ctx, "mode", "three"), &testpb.Empty{})
+	require.NoError(t, err)
+	tr.End()
+	_, err = cli.EmptyCall(metadata.AppendToOutgoingContext(context.Background(), "mode", "three"), &testpb.Empty{})
+	require.NoError(t, err)
+	flushTP(t, tp)
+	trs := srv.Traces()
+	require.Len(t, trs, 2)
+	names := map[string]traciumtest.Trace{}
+	for _, tr := range trs {
+		names[tr.AgentName] = tr
+	}
+	require.Contains(t, names, "gateway")
+	require.Contains(t, names, "grpc.testing.TestService-EmptyCall")
+	llms := 0
+	for _, s := range names["gateway"].Spans {
+		if s.Type == "llm" {
+			llms++
+		}
+		require.Equal(t, "acme", s.TenantID)
+	}
+	require.Equal(t, 3, llms, names["gateway"].Tree())
+	for _, r := range srv.Requests() {
+		require.Less(t, r.Status, 400, "%s %s answered %d: %s", r.Method, r.Path, r.Status, r.Body)
+	}
+}
+
+func flushTP(t *testing.T, tp *sdktrace.TracerProvider) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, tp.ForceFlush(ctx))
 }
