@@ -37,10 +37,10 @@ type a16 struct {
 	errs *testutil.Errors
 }
 
-func newA16(t *testing.T) *a16 {
+func newA16(t *testing.T, opts ...traciumtest.Option) *a16 {
 	t.Helper()
 	errs := testutil.CaptureErrors(t)
-	srv := testutil.NewServer(t)
+	srv := testutil.NewServer(t, opts...)
 	p, err := tracium.Init(context.Background(), tracium.WithExporterOptions(
 		exporter.WithAPIKey(srv.APIKey()), exporter.WithBaseURL(srv.URL())))
 	require.NoError(t, err)
@@ -687,4 +687,29 @@ func TestAttack16NestedRouteMiddlewareOneTrace(t *testing.T) {
 	require.Len(t, trs, 1)
 	require.Len(t, trs[0].Spans, 2)
 	require.Equal(t, "v1-chat-id", trs[0].AgentName)
+}
+
+// Claim 5: the API key never appears in an error, also when a route's
+// name function returns a name holding it by mistake (a name that is
+// invalid and too long, so that it is reported and cut).
+func TestAttack16KeyInNameNeverInErrors(t *testing.T) {
+	a := newA16(t, traciumtest.WithAPIKey("trc_live_7Qp2Xv9LmN4sT8wK1bY6zR3d"))
+	key := a.srv.APIKey()
+	names := []string{
+		"agent:" + key,
+		key + "\n" + strings.Repeat("x", 600),
+		strings.Repeat("y", 600) + key,
+		"é" + strings.ToUpper(key) + "\x00",
+	}
+	for _, n := range names {
+		h := route.Middleware(route.WithName(func(*http.Request) string { return n }))(http.HandlerFunc(
+			func(w http.ResponseWriter, r *http.Request) { llm(r.Context(), "c") }))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/k", nil))
+	}
+	a.flush(t)
+	require.NotEmpty(t, a.errs.Messages(), "bad names are reported")
+	half := key[:len(key)/2+1]
+	for _, m := range a.errs.Messages() {
+		require.NotContains(t, strings.ToLower(m), strings.ToLower(half), "an error quotes the API key: %s", m)
+	}
 }
