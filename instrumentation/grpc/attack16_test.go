@@ -93,6 +93,9 @@ func (s *a16svc) FullDuplexCall(stream grpc.BidiStreamingServer[testpb.Streaming
 			return err
 		}
 		a16llm(stream.Context(), fmt.Sprintf("msg-%d", len(req.GetPayload().GetBody())))
+		if a16mode(stream.Context()) == "panic" {
+			panic("stream boom")
+		}
 		if err := stream.Send(&testpb.StreamingOutputCallResponse{}); err != nil {
 			return err
 		}
@@ -124,11 +127,19 @@ func newA16Env(t *testing.T, tenantFirst bool) *a16env {
 	tr := traciumgrpc.UnaryServerTraceInterceptor(traciumgrpc.WithTraceOptions(tracium.WithTracerProvider(tp)))
 	stTen := traciumgrpc.StreamServerInterceptor(traciumgrpc.WithTenantKey("x-tenant-id"))
 	stTr := traciumgrpc.StreamServerTraceInterceptor(traciumgrpc.WithTraceOptions(tracium.WithTracerProvider(tp)))
+	recoverS := func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = status.Errorf(codes.Internal, "recovered: %v", p)
+			}
+		}()
+		return h(srv, ss)
+	}
 	unary := []grpc.UnaryServerInterceptor{recoverU, ten, tr}
-	stream := []grpc.StreamServerInterceptor{stTen, stTr}
+	stream := []grpc.StreamServerInterceptor{recoverS, stTen, stTr}
 	if !tenantFirst {
 		unary = []grpc.UnaryServerInterceptor{recoverU, tr, ten}
-		stream = []grpc.StreamServerInterceptor{stTr, stTen}
+		stream = []grpc.StreamServerInterceptor{recoverS, stTr, stTen}
 	}
 	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
 	testpb.RegisterTestServiceServer(gs, svc)
@@ -345,4 +356,43 @@ func flushTP(t *testing.T, tp *sdktrace.TracerProvider) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, tp.ForceFlush(ctx))
+}
+
+// Claim 3 for streams: a panic in a stream handler after a span fails the
+// trace and goes on to the recovery interceptor; a client that cancels a
+// stream midway leaves one trace, ended once.
+func TestAttack16GRPCStreamPanicAndCancel(t *testing.T) {
+	e := newA16Env(t, true)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-tenant-id", "boom", "mode", "panic")
+	st, err := e.cli.FullDuplexCall(ctx)
+	require.NoError(t, err)
+	require.NoError(t, st.Send(&testpb.StreamingOutputCallRequest{}))
+	_, err = st.Recv()
+	require.Equal(t, codes.Internal, status.Code(err), "the panic reached the recovery interceptor")
+
+	cctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), "x-tenant-id", "gone"))
+	st, err = e.cli.FullDuplexCall(cctx)
+	require.NoError(t, err)
+	for range 5 {
+		require.NoError(t, st.Send(&testpb.StreamingOutputCallRequest{}))
+		_, err = st.Recv()
+		require.NoError(t, err)
+	}
+	cancel()
+	require.Eventually(t, func() bool {
+		_ = e.tp.ForceFlush(context.Background())
+		return len(e.srv.Traces()) == 2 && e.srv.Traces()[1].Status != traciumtest.StatusInProgress
+	}, 20*time.Second, 20*time.Millisecond)
+	e.flush(t)
+	for _, tr := range e.srv.Traces() {
+		switch tr.TenantID {
+		case "boom":
+			require.Equal(t, traciumtest.StatusFailed, tr.Status, tr.Tree())
+		case "gone":
+			require.Len(t, tr.Spans, 5, tr.Tree())
+			require.Equal(t, 1, tr.Completions+tr.Failures)
+		default:
+			t.Fatalf("unexpected trace %s", tr.Tree())
+		}
+	}
 }
