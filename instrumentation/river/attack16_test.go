@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -173,4 +174,43 @@ func TestAttack16RiverFromRouteRequestsTwoTenants(t *testing.T) {
 	for _, r := range srv.Requests() {
 		require.Less(t, r.Status, 400, "%s %s answered %d: %s", r.Method, r.Path, r.Status, r.Body)
 	}
+}
+
+// Claim 5 for jobs: no goroutine growth over a bounded run of jobs in
+// traces, with retries and bad metadata among them.
+func TestAttack16RiverNoGoroutineGrowth(t *testing.T) {
+	srv := testutil.NewServer(t)
+	tp := testutil.NewService(t, srv)
+	db := tempDB(t)
+	workers := welcomeWorkers(func(ctx context.Context, job *river.Job[welcomeArgs]) error {
+		_, s := tracium.StartSpan(ctx, tracium.LLM, "draft")
+		s.End()
+		if job.Attempt <= job.Args.FailFirst {
+			return fmt.Errorf("attempt %d fails", job.Attempt)
+		}
+		return nil
+	})
+	mw := traciumriver.New(traciumriver.WithTracerProvider(tp), traciumriver.WithAutoTrace(true),
+		traciumriver.WithPropagator(newPropagator(t, propagation.WithPolicy(propagation.Trust()))))
+	c := newClient(t, db, mw, workers, 2)
+	done := subscribe(t, c)
+	batch := func(n int) {
+		for i := range n {
+			ctx, tr := inTrace(t, tp, "acme")
+			opts := &river.InsertOpts{}
+			if i%5 == 0 {
+				opts.Metadata = []byte(`{"tracium":{"baggage":"` + strings.Repeat("x", 9000) + `"}}`)
+			}
+			_, err := c.Insert(ctx, welcomeArgs{Tenant: "acme", FailFirst: i % 2}, opts)
+			require.NoError(t, err)
+			tr.End()
+		}
+		waitDone(t, done, n, 2*time.Minute)
+		flush(t, tp)
+	}
+	batch(20)
+	before := runtime.NumGoroutine()
+	batch(200)
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 20*time.Second, 50*time.Millisecond,
+		"goroutines %d before, %d after", before, runtime.NumGoroutine())
 }
