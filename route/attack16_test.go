@@ -713,3 +713,100 @@ func TestAttack16KeyInNameNeverInErrors(t *testing.T) {
 		require.NotContains(t, strings.ToLower(m), strings.ToLower(half), "an error quotes the API key: %s", m)
 	}
 }
+
+// Claim 5: late spans after many requests ended are not a flood of
+// reports, open no trace, and settle in the accounting.
+func TestAttack16ManyLateSpansQuiet(t *testing.T) {
+	a := newA16(t)
+	var ctxs []context.Context
+	h := route.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ctxs = append(ctxs, r.Context()) }))
+	for range 200 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/q", nil))
+	}
+	before := len(a.errs.Messages())
+	for _, ctx := range ctxs {
+		llm(ctx, "late")
+		_ = tracium.TraceFromContext(ctx)
+	}
+	a.accounted(t)
+	require.Empty(t, a.srv.Requests())
+	require.LessOrEqual(t, len(a.errs.Messages())-before, 2, "reports: %v", a.errs.Messages()[before:])
+}
+
+// TraceFromContext before any span: the handle it gives is the trace's;
+// tags, summary and failure set through it arrive; a user's End on it
+// mid-request ends the trace once, and later spans make no API error.
+func TestAttack16TraceFromContextBeforeAnySpan(t *testing.T) {
+	a := newA16(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
+		tr := tracium.TraceFromContext(r.Context())
+		require.NotNil(t, tr)
+		tr.MarkFailed(errors.New("refund refused"))
+		llm(r.Context(), "x")
+		require.Same(t, tr, tracium.TraceFromContext(r.Context()))
+	})
+	mux.HandleFunc("GET /summary", func(w http.ResponseWriter, r *http.Request) {
+		tr := tracium.TraceFromContext(r.Context())
+		tr.AddTags("looked-first")
+		tr.SetSummary(map[string]any{"answer": 42})
+		llm(r.Context(), "x")
+	})
+	mux.HandleFunc("GET /userend", func(w http.ResponseWriter, r *http.Request) {
+		llm(r.Context(), "before")
+		tracium.TraceFromContext(r.Context()).End()
+		llm(r.Context(), "after-user-end")
+	})
+	h := route.Middleware()(mux)
+	for _, p := range []string{"/fail", "/summary", "/userend"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, p, nil))
+	}
+	a.accounted(t)
+	trs := a.srv.Traces()
+	require.Len(t, trs, 3)
+	by := map[string]traciumtest.Trace{}
+	for _, tr := range trs {
+		by[tr.AgentName] = tr
+		require.Equal(t, 1, tr.Completions+tr.Failures, tr.Tree())
+	}
+	require.Equal(t, traciumtest.StatusFailed, by["fail"].Status)
+	require.Contains(t, by["fail"].Error, "refund refused")
+	require.Equal(t, traciumtest.StatusCompleted, by["summary"].Status)
+	require.Equal(t, map[string]any{"answer": float64(42)}, by["summary"].Summary)
+	require.Contains(t, by["summary"].FinalTags, "looked-first")
+}
+
+// Many goroutines race to open one request's trace (span, TraceFromContext,
+// JoinAutomaticTrace at once): one trace, every span in it.
+func TestAttack16FirstSpanRace(t *testing.T) {
+	a := newA16(t)
+	const g = 50
+	h := route.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range g {
+			wg.Go(func() {
+				<-start
+				switch i % 3 {
+				case 0:
+					_ = tracium.TraceFromContext(r.Context())
+				case 1:
+					_, _ = tracium.JoinAutomaticTrace(r.Context())
+				}
+				llm(r.Context(), fmt.Sprintf("g%d", i))
+			})
+		}
+		close(start)
+		wg.Wait()
+	}))
+	for range 10 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/race", nil))
+	}
+	a.accounted(t)
+	trs := a.srv.Traces()
+	require.Len(t, trs, 10)
+	for _, tr := range trs {
+		require.Len(t, tr.Spans, g, tr.Tree())
+		require.Equal(t, 1, tr.Starts)
+	}
+}
