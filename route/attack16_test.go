@@ -202,7 +202,7 @@ func TestAttack16StatusAndPanic(t *testing.T) {
 	}{
 		{"implicit-200", func(w http.ResponseWriter, r *http.Request) {}, traciumtest.StatusCompleted},
 		{"404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, traciumtest.StatusCompleted},
-		{"503", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) }, traciumtest.StatusFailed},
+		{"503", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }, traciumtest.StatusFailed},
 		{"early-hints-then-500", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Link", "</a.css>; rel=preload")
 			w.WriteHeader(http.StatusEarlyHints)
