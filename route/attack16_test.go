@@ -810,3 +810,32 @@ func TestAttack16FirstSpanRace(t *testing.T) {
 		require.Equal(t, 1, tr.Starts)
 	}
 }
+
+// Names taken from URL paths holding each class of secret the README lists
+// (Stripe's underscores become '-' in a display name; a JWT has dots).
+func TestAttack16PathSecretsEveryClass(t *testing.T) {
+	a := newA16(t)
+	secrets := map[string]string{
+		"stripe": "sk_live_" + "51HqLyjWDarjtT1zdp7dcXYZ",
+		"jwt":    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"aws":    "AKIAIOSFODNN7EXAMPLE",
+		"github": "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a",
+		"card":   "4111111111111111",
+		"slack":  "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+		"google": "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+		"anthro": "sk-ant-api03-" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+	}
+	h := route.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { llm(r.Context(), "c") }))
+	for _, s := range secrets {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/"+s+"/chat", nil))
+	}
+	a.accounted(t)
+	require.Len(t, a.srv.Traces(), len(secrets))
+	for class, s := range secrets {
+		piece := s[len(s)-12:]
+		for _, tr := range a.srv.Traces() {
+			require.NotContains(t, tr.AgentName, piece, "%s secret in the trace name %q", class, tr.AgentName)
+			require.NotContains(t, tr.AgentName, strings.ReplaceAll(piece, "_", "-"), "%s secret in the trace name %q", class, tr.AgentName)
+		}
+	}
+}
