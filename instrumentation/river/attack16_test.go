@@ -14,6 +14,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/baggage"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	tracium "github.com/tracium-ai/tracium-go"
@@ -213,4 +214,41 @@ func TestAttack16RiverNoGoroutineGrowth(t *testing.T) {
 	batch(200)
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 20*time.Second, 50*time.Millisecond,
 		"goroutines %d before, %d after", before, runtime.NumGoroutine())
+}
+
+// Edge: inbound W3C baggage, taken by otel's own Baggage propagator at an
+// HTTP edge (no Tracium policy involved), holds tracium.* members forged by
+// the caller. The code's own insert must not launder them into the job,
+// where a worker trusting its own enqueuers (Trust) would believe them.
+func TestAttack16RiverInboundBaggageNotLaundered(t *testing.T) {
+	for _, withTenant := range []bool{true, false} {
+		t.Run(fmt.Sprint("ctxTenant=", withTenant), func(t *testing.T) {
+			srv := testutil.NewServer(t)
+			tp := testutil.NewService(t, srv)
+			db := tempDB(t)
+			got := make(chan string, 1)
+			workers := welcomeWorkers(func(ctx context.Context, job *river.Job[welcomeArgs]) error {
+				got <- tenantOf(ctx)
+				return nil
+			})
+			mw := traciumriver.New(traciumriver.WithTracerProvider(tp),
+				traciumriver.WithPropagator(newPropagator(t, propagation.WithPolicy(propagation.Trust()))))
+			c := newClient(t, db, mw, workers, 1)
+			done := subscribe(t, c)
+			forged, err := baggage.Parse("tracium.tenant=evil,tracium.workspace=ws_evil")
+			require.NoError(t, err)
+			ctx := baggage.ContextWithBaggage(context.Background(), forged)
+			want := ""
+			if withTenant {
+				ctx = tenant.With(ctx, testutil.Valid(t, tenant.New, "acme"))
+				want = "acme"
+			}
+			ctx, tr := tracium.StartTrace(ctx, "api", tracium.WithTracerProvider(tp))
+			res, err := c.Insert(ctx, welcomeArgs{Tenant: want}, nil)
+			require.NoError(t, err)
+			tr.End()
+			waitDone(t, done, 1, 30*time.Second)
+			require.Equal(t, want, <-got, "metadata written: %s", res.Job.Metadata)
+		})
+	}
 }
