@@ -839,3 +839,22 @@ func TestAttack16PathSecretsEveryClass(t *testing.T) {
 		}
 	}
 }
+
+// A name function returning nothing usable still gives a trace the API
+// accepts, with every span.
+func TestAttack16EmptyOrHugeNames(t *testing.T) {
+	a := newA16(t)
+	for _, n := range []string{"", "   ", "\x00\x01", strings.Repeat("a", 10000), "::::", "/"} {
+		h := route.Middleware(route.WithName(func(*http.Request) string { return n }))(http.HandlerFunc(
+			func(w http.ResponseWriter, r *http.Request) { llm(r.Context(), "c") }))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/k", nil))
+	}
+	a.accounted(t)
+	trs := a.srv.Traces()
+	require.Len(t, trs, 6)
+	for _, tr := range trs {
+		require.NotEmpty(t, strings.TrimSpace(tr.AgentName))
+		require.Len(t, tr.Spans, 1)
+		require.Equal(t, traciumtest.StatusCompleted, tr.Status)
+	}
+}
