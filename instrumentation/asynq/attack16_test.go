@@ -218,3 +218,56 @@ func TestAttack16AsynqForgedTraceparentOfLiveSpan(t *testing.T) {
 		})
 	}
 }
+
+// Claim 4: tasks of two tenants, signed, each failing its first attempt,
+// worked 8 at a time: every attempt sees its enqueuer's tenant, and each
+// trace holds its own task's two attempts, all spans of its tenant.
+func TestAttack16AsynqTwoTenantsRetriesSigned(t *testing.T) {
+	kr := a16keyring(t)
+	srv := testutil.NewServer(t)
+	tp := testutil.NewService(t, srv)
+	opt := newRedis(t)
+	seen := newA16Seen()
+	const per = 30
+	fail := map[string]int{}
+	for i := range 2 * per {
+		fail[fmt.Sprintf("t%d-%d", i%2, i)] = 1
+	}
+	startWorker(t, opt, 8, seen.handler(fail), finished(seen.done), traciumasynq.Middleware(
+		traciumasynq.WithTracerProvider(tp), traciumasynq.WithPropagator(a16prop(t, propagation.WithPolicy(propagation.Signed(kr))))))
+	c := traciumasynq.NewClient(newClient(t, opt), traciumasynq.WithPropagator(a16prop(t, propagation.WithSigning(kr))))
+	var wg sync.WaitGroup
+	for i := range 2 * per {
+		wg.Go(func() {
+			ten := fmt.Sprintf("t%d", i%2)
+			ctx, tr := tracium.StartTrace(tenant.With(context.Background(), testutil.Valid(t, tenant.New, ten)), "api",
+				tracium.WithTracerProvider(tp), tracium.WithLazyStart())
+			_, err := c.Enqueue(ctx, "email:welcome", []byte(fmt.Sprintf("%s-%d", ten, i)), asynq.MaxRetry(3))
+			require.NoError(t, err)
+			tr.End()
+		})
+	}
+	wg.Wait()
+	receive(t, seen.done, 4*per)
+	a16flush(t, tp)
+	for p := range fail {
+		got := seen.tenants(p)
+		require.Len(t, got, 2, p)
+		for _, g := range got {
+			require.Equal(t, p[:2], g, "task %s attempt saw tenant %q", p, g)
+		}
+	}
+	trs := srv.Traces()
+	require.Len(t, trs, 2*per)
+	for _, tr := range trs {
+		works := 0
+		for _, s := range tr.Spans {
+			require.Equal(t, tr.TenantID, s.TenantID, tr.Tree())
+			if strings.HasPrefix(s.Name, "work ") {
+				works++
+				require.True(t, strings.HasPrefix(s.Name, "work "+tr.TenantID+"-"), tr.Tree())
+			}
+		}
+		require.Equal(t, 2, works, tr.Tree())
+	}
+}
