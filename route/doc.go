@@ -27,7 +27,12 @@
 // it, in any order), or wraps a handler inside the mux
 // (mux.Handle("POST /chat/{id}", route.Middleware()(chat))). With
 // middleware between this one and the mux, each of which serves a copy of
-// the request, give the mux with [WithMux]. Without a pattern the URL path
+// the request, give the mux with [WithMux]. A mux mounted in another
+// (outer.Handle("/api/", http.StripPrefix("/api", inner))) matches on a
+// copy too: a Middleware around the outer mux names the trace after the
+// outer pattern ("api"); put one around the inner mux as well, and the
+// innermost names it ("chat-id", without the prefix; nested Middlewares
+// make one trace). Without a pattern the URL path
 // is named the same way, as the Python SDK does (a path holds ids, so
 // prefer a pattern). [WithName] names the trace by a function of your own,
 // such as the route template of chi, gin or echo (examples/routers shows
@@ -43,7 +48,10 @@
 // # End and failure
 //
 // The trace ends when the handler returns: failed when the status of the
-// response is 5xx ("HTTP 503 Service Unavailable") or the handler panics
+// response is 5xx ("HTTP 503 Service Unavailable"), when an
+// http.TimeoutHandler around the middleware answered 503 in the handler's
+// place (its late writes fail with http.ErrHandlerTimeout), when the
+// handler ran past its context's deadline, or when the handler panics
 // (the panic's value and stack are recorded, then the panic goes on, to
 // net/http's own recovery or yours), completed otherwise. Only the status
 // is looked at: the Python SDK adds no route, method or status to the

@@ -1,6 +1,8 @@
 package route
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -89,7 +91,7 @@ func (c *config) handler(next http.Handler) http.Handler {
 		}
 		ctx, at := tracium.WithAutomaticTrace(r.Context(), name, c.opts...)
 		inner = r.WithContext(ctx)
-		status := 0
+		status, timedOut := 0, false
 		rw := httpsnoop.Wrap(w, httpsnoop.Hooks{
 			WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
 				return func(code int) {
@@ -104,7 +106,9 @@ func (c *config) handler(next http.Handler) http.Handler {
 					if status == 0 {
 						status = http.StatusOK
 					}
-					return next(b)
+					n, err := next(b)
+					timedOut = timedOut || errors.Is(err, http.ErrHandlerTimeout)
+					return n, err
 				}
 			},
 			ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
@@ -112,7 +116,9 @@ func (c *config) handler(next http.Handler) http.Handler {
 					if status == 0 {
 						status = http.StatusOK
 					}
-					return next(src)
+					n, err := next(src)
+					timedOut = timedOut || errors.Is(err, http.ErrHandlerTimeout)
+					return n, err
 				}
 			},
 		})
@@ -121,10 +127,24 @@ func (c *config) handler(next http.Handler) http.Handler {
 				at.EndPanic(p)
 				panic(p)
 			}
-			at.End(StatusError(status))
+			at.End(endError(status, timedOut, inner.Context().Err()))
 		}()
 		next.ServeHTTP(rw, inner)
 	})
+}
+
+// endError is the failure of a request that answered status: a 5xx; a
+// write refused because an http.TimeoutHandler around this middleware has
+// answered 503 already; or a handler that ran past its context's deadline
+// (TimeoutHandler's, or another middleware's), whatever it wrote.
+func endError(status int, timedOut bool, ctxErr error) error {
+	switch {
+	case timedOut:
+		return fmt.Errorf("HTTP 503 Service Unavailable: %w (the handler ran past http.TimeoutHandler's timeout)", http.ErrHandlerTimeout)
+	case errors.Is(ctxErr, context.DeadlineExceeded) && status < 500:
+		return fmt.Errorf("the handler ran past its deadline: %w", ctxErr)
+	}
+	return StatusError(status)
 }
 
 // StatusError returns the failure of a response with status code: an error

@@ -365,3 +365,37 @@ func FuzzName(f *testing.F) {
 		require.LessOrEqual(t, len(got), 256)
 	})
 }
+
+// TestDeadlinePassed: a handler that ran past its context's deadline (set
+// by a middleware around route's) fails the trace whatever it wrote; one
+// that finished in time does not.
+func TestDeadlinePassed(t *testing.T) {
+	srv := testutil.NewServer(t)
+	tp := testutil.NewService(t, srv)
+	mw := route.Middleware(route.WithTraceOptions(tracium.WithTracerProvider(tp)))
+	withDeadline := func(d time.Duration, h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		llmCalls(1)(httptest.NewRecorder(), r)
+		<-r.Context().Done()
+		_, _ = io.WriteString(w, "late but 200")
+	})
+	mux.HandleFunc("/fast", llmCalls(1))
+	withDeadline(20*time.Millisecond, mw(mux)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/slow", nil))
+	withDeadline(time.Minute, mw(mux)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/fast", nil))
+	flush(t, tp)
+	got := map[string]traciumtest.Trace{}
+	for _, tr := range srv.Traces() {
+		got[tr.AgentName] = tr
+	}
+	require.Len(t, got, 2)
+	assert.Equal(t, traciumtest.StatusFailed, got["slow"].Status)
+	assert.Contains(t, got["slow"].Error, "deadline")
+	assert.Equal(t, traciumtest.StatusCompleted, got["fast"].Status)
+}

@@ -26,6 +26,10 @@
 // carries nothing; that is reported to the OTel error handler. A job
 // inserted with nothing to carry (no span, no tenant or other member in
 // the context) gets no key at all.
+// The enqueue span records that the INSERT ran, not that the job was
+// committed: a job inserted with InsertTx in a transaction that then rolls
+// back keeps its enqueue span, though it never runs (no job span follows
+// it); River has no hook for the commit.
 // A unique job that River skips as a duplicate still shows its enqueue
 // span; the job that runs carries the metadata of its own first insert.
 //
