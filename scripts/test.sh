@@ -16,10 +16,11 @@
 #                fuzz builds instrument a whole LLM SDK (about a minute
 #                each), so they are opt-in; their seed corpora run as plain
 #                tests in every run either way.
-#   JOBS         how many modules are checked at once (default 1). More
-#                overlaps their links and test waits, but on two cores it
-#                did not shorten the run (12 minutes either way with empty
-#                caches) and puts the timing-sensitive tests under load.
+#   JOBS         how many modules are checked at once (default 2): the root
+#                module (its tests and fuzz targets, the longest lane) beside
+#                the others in turn, so that one module's downloads, links
+#                and test waits overlap another's compiles. JOBS=1 checks
+#                one module at a time.
 #
 # Tools are pinned by module version and installed into .tools/bin of the
 # repository (gitignored), so a stale or missing global binary does not
@@ -35,7 +36,7 @@ STATICCHECK_MODULE=honnef.co/go/tools/cmd/staticcheck
 STATICCHECK_VERSION=v0.8.2
 FUZZTIME=${FUZZTIME:-3000x}
 FUZZMODULES=${FUZZMODULES:-root}
-JOBS=${JOBS:-1}
+JOBS=${JOBS:-2}
 
 start=$SECONDS
 step() { printf '== [%3ds] %s\n' "$((SECONDS - start))" "$*"; }
