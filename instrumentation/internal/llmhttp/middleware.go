@@ -163,24 +163,26 @@ type call struct {
 func (m *Middleware) start(req *http.Request, r Request) *call {
 	ctx := req.Context()
 	inTrace := InAgentTrace(ctx)
+	var traceOpts []tracium.TraceOption
 	if !inTrace {
 		// Inside the automatic trace of an HTTP request, an RPC or a job
 		// (tracium.WithAutomaticTrace): the call opens or joins it, with
 		// what it would have given a trace of its own.
+		traceOpts = m.autoTraceOptions(r)
 		var jctx context.Context
-		if jctx, inTrace = tracium.JoinAutomaticTrace(ctx, m.autoTraceOptions(r)...); inTrace {
+		if jctx, inTrace = tracium.JoinAutomaticTrace(ctx, traceOpts...); inTrace {
 			ctx = jctx
 		}
 	}
 	m.warn(ctx, inTrace)
 	c := &call{}
 	if !inTrace && m.cfg.AutoTrace {
-		opts := append(m.autoTraceOptions(r), tracium.WithLazyStart())
+		traceOpts = append(traceOpts, tracium.WithLazyStart())
 		if !m.cfg.NamedAgent {
 			// Named after the program: the default agent name wins.
-			opts = append(opts, tracium.WithAutomaticName())
+			traceOpts = append(traceOpts, tracium.WithAutomaticName())
 		}
-		ctx, c.trace = tracium.StartTrace(ctx, m.cfg.AgentName, opts...)
+		ctx, c.trace = tracium.StartTrace(ctx, m.cfg.AgentName, traceOpts...)
 	}
 	name := r.Type.Operation()
 	if name == "" {
@@ -214,7 +216,7 @@ func (m *Middleware) start(req *http.Request, r Request) *call {
 // r opens: the integration's tags, the call's model, the provider and the
 // user's trace options.
 func (m *Middleware) autoTraceOptions(r Request) []tracium.TraceOption {
-	opts := make([]tracium.TraceOption, 0, 5+len(m.cfg.TraceOptions))
+	opts := make([]tracium.TraceOption, 0, 5+len(m.cfg.TraceOptions)) // room for StartTrace's two more
 	opts = append(opts, tracium.WithTags(m.cfg.Tags...), tracium.WithTracerProvider(m.cfg.TracerProvider))
 	if r.Model != "" {
 		opts = append(opts, tracium.WithModel(r.Model))
