@@ -289,8 +289,20 @@ func TestAttack16Streaming(t *testing.T) {
 		defer conn.Close()
 		_, _ = bw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nhij")
 		_ = bw.Flush()
+		_ = conn.Close()
+		time.Sleep(100 * time.Millisecond)
 	})
-	h := otelhttp.NewHandler(route.Middleware()(mux), "srv", otelhttp.WithTracerProvider(a.p.TracerProvider()))
+	inner := otelhttp.NewHandler(route.Middleware()(mux), "srv", otelhttp.WithTracerProvider(a.p.TracerProvider()))
+	// httptest.Server.Close does not wait for a handler whose connection
+	// was hijacked, so the test waits for that request's spans to end
+	// (otelhttp's is the last) before it counts them.
+	hijackServed := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		if r.URL.Path == "/hijack" {
+			close(hijackServed)
+		}
+	})
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 	for _, path := range []string{"/sse", "/rc"} {
@@ -309,6 +321,7 @@ func TestAttack16Streaming(t *testing.T) {
 	b, _ := io.ReadAll(c)
 	_ = c.Close()
 	require.Contains(t, string(b), "hij")
+	<-hijackServed
 	ts.Close()
 	a.accounted(t)
 	trs := a.srv.Traces()
