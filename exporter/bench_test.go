@@ -1,12 +1,16 @@
 package exporter_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,47 +74,187 @@ func agentBatch(n, perTrace int) []sdktrace.ReadOnlySpan {
 	return stubs.Snapshots()
 }
 
-// sink is a loopback server that reads and discards every request.
-func sink(b *testing.B, contentType, answer string) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// server is a loopback sink (HTTP/1.1, or TLS offering HTTP/2) whose
+// handler reads and discards every request.
+type server struct {
+	*httptest.Server
+	name string
+}
+
+// sinks returns the two servers of every exporter benchmark: plain
+// HTTP/1.1, and TLS with HTTP/2 as the real API is reached.
+func sinks(b *testing.B, contentType, answer string) []server {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", contentType)
 		if strings.HasSuffix(r.URL.Path, "/agents/traces") {
 			w.WriteHeader(http.StatusCreated)
 		}
 		_, _ = io.WriteString(w, answer)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
+	})
+	plain := httptest.NewServer(h)
+	tls := httptest.NewUnstartedServer(h)
+	tls.EnableHTTP2 = true
+	tls.StartTLS()
+	b.Cleanup(plain.Close)
+	b.Cleanup(tls.Close)
+	return []server{{plain, ""}, {tls, "tls-h2/"}}
 }
+
+// shapes are the batches of the exporter benchmarks: 512 spans in traces
+// of 512, 64, 8 and 4 spans (1, 8, 64 and 128 traces a batch). Many small
+// traces is the shape of real agent traffic.
+var shapes = []int{512, 64, 8, 4}
 
 // BenchmarkExport512 exports 512-span batches of agent spans to a loopback
 // sink: the Tracium exporter against otlptracehttp on the same spans, in the
-// same run. One op is one batch; spans/s and allocs/span are reported.
+// same run, and against the contract's floor: the very requests the
+// exporter sent, replayed by a bare keep-alive http.Client with the same
+// concurrency to the same sink. One op is one batch; spans/s and
+// allocs/span are reported. Each runs over HTTP/1.1 and over TLS with
+// HTTP/2 (names prefixed "tls-h2/").
 func BenchmarkExport512(b *testing.B) {
 	const batch = 512
-	for _, perTrace := range []int{64, 512} {
+	for _, perTrace := range shapes {
 		spans := agentBatch(batch, perTrace)
-		b.Run(fmt.Sprintf("tracium/traces=%d", batch/perTrace), func(b *testing.B) {
-			srv := sink(b, "application/json", "{}")
-			exp, err := exporter.New(exporter.WithAPIKey("bench-key-123456"), exporter.WithBaseURL(srv.URL))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
-			runExport(b, exp, spans)
-		})
-		b.Run(fmt.Sprintf("otlptracehttp/traces=%d", batch/perTrace), func(b *testing.B) {
-			srv := sink(b, "application/x-protobuf", "")
-			exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(srv.URL+"/v1/traces"),
-				otlptracehttp.WithHeaders(map[string]string{"X-API-Key": "bench-key-123456"}))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
-			runExport(b, exp, spans)
-		})
+		traces := fmt.Sprintf("traces=%d", batch/perTrace)
+		for i, srv := range sinks(b, "application/json", "{}") {
+			client := srv.Client()
+			b.Run(srv.name+"tracium/"+traces, func(b *testing.B) {
+				exp := newBenchExporter(b, srv.URL, client)
+				runExport(b, exp, spans)
+			})
+			b.Run(srv.name+"floor/"+traces, func(b *testing.B) {
+				reqs := captureRequests(b, spans)
+				runFloor(b, srv.URL, client, reqs, 4, len(spans))
+			})
+			otlp := sinks(b, "application/x-protobuf", "")[i]
+			b.Run(srv.name+"otlptracehttp/"+traces, func(b *testing.B) {
+				exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(otlp.URL+"/v1/traces"),
+					otlptracehttp.WithHTTPClient(otlp.Client()),
+					otlptracehttp.WithHeaders(map[string]string{"X-API-Key": "bench-key-123456"}))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+				runExport(b, exp, spans)
+			})
+		}
 	}
+}
+
+func newBenchExporter(b *testing.B, url string, client *http.Client) *exporter.Exporter {
+	exp, err := exporter.New(exporter.WithAPIKey("bench-key-123456"), exporter.WithBaseURL(url),
+		exporter.WithHTTPClient(client))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+	return exp
+}
+
+// request is one request the exporter sent, as the floor replays it.
+type request struct {
+	method, path string
+	header       http.Header
+	body         []byte
+}
+
+// captureRequests exports spans twice to a recording server and returns
+// the requests of the second export (as in the benchmark's steady state),
+// grouped by trace in the order the exporter sent them.
+func captureRequests(b *testing.B, spans []sdktrace.ReadOnlySpan) [][]request {
+	var mu sync.Mutex
+	var got []request
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, request{r.Method, r.URL.Path, r.Header.Clone(), body})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/agents/traces") {
+			w.WriteHeader(http.StatusCreated)
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer rec.Close()
+	exp, err := exporter.New(exporter.WithAPIKey("bench-key-123456"), exporter.WithBaseURL(rec.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = exp.Shutdown(context.Background()) }()
+	for range 2 {
+		mu.Lock()
+		got = got[:0]
+		mu.Unlock()
+		if err := exp.ExportSpans(context.Background(), spans); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	byTrace := map[string]int{}
+	var groups [][]request
+	for _, r := range got {
+		key := r.path
+		if i := strings.Index(key, "/traces/"); i >= 0 {
+			key = strings.SplitN(key[i+len("/traces/"):], "/", 2)[0]
+		} else {
+			var start struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal(r.body, &start)
+			key = start.ID
+		}
+		g, ok := byTrace[key]
+		if !ok {
+			g = len(groups)
+			byTrace[key] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], r)
+	}
+	return groups
+}
+
+// runFloor sends the captured requests to url with client, each trace's
+// requests in order, parallel traces at once: what any client of the
+// contract must send for the batch.
+func runFloor(b *testing.B, url string, client *http.Client, traces [][]request, parallel, spans int) {
+	send := func(r request) {
+		req, err := http.NewRequest(r.method, url+r.path, bytes.NewReader(r.body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header = r.header
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		next := atomic.Int64{}
+		var wg sync.WaitGroup
+		for range min(parallel, len(traces)) {
+			wg.Go(func() {
+				for i := next.Add(1) - 1; i < int64(len(traces)); i = next.Add(1) - 1 {
+					for _, r := range traces[i] {
+						send(r)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		n++
+	}
+	b.ReportMetric(float64(n*spans)/time.Since(start).Seconds(), "spans/s")
 }
 
 func runExport(b *testing.B, exp sdktrace.SpanExporter, spans []sdktrace.ReadOnlySpan) {

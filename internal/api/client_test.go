@@ -100,6 +100,14 @@ func TestDoHeaders(t *testing.T) {
 			req:  api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{}`), Tenant: "t1"},
 			want: map[string]string{"User-Agent": "my-agent/2", "X-Org": "o1", "Traceparent-Hint": "yes", "X-Tenant-Id": "t1", "Content-Type": "application/json"},
 		},
+		{
+			name: "several extra headers",
+			mod: func(c *api.Config) {
+				c.Headers = map[string]string{"X-A": "1", "X-B": "2", "X-C": "3"}
+			},
+			req:  api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{}`), Tenant: "t1"},
+			want: map[string]string{"X-A": "1", "X-B": "2", "X-C": "3", "X-Tenant-Id": "t1", "Content-Type": "application/json", "X-Api-Key": testKey},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -726,4 +734,69 @@ func TestClientConcurrentSafe(t *testing.T) {
 	}
 	assert.Equal(t, count.Load(), reported.Load(), "every attempt reported once")
 	assert.GreaterOrEqual(t, count.Load(), int32(workers*perWorker), "requests received")
+}
+
+// mutatingTransport changes the headers of the request it is given, as a
+// careless middleware of the user's HTTP client might.
+type mutatingTransport struct{ rt http.RoundTripper }
+
+func (m mutatingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r.Header.Set("X-Tenant-ID", "changed")
+	r.Header.Set("X-Mutated", "yes")
+	r.Header.Del("X-Api-Key")
+	return m.rt.RoundTrip(r)
+}
+
+// Each attempt gets headers of its own: what the HTTP client's middleware
+// did to one attempt's headers does not reach the next attempt, nor the
+// next request.
+func TestDoHeadersFreshPerAttempt(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []http.Header
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Clone())
+		first := len(seen) == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{}`)
+	})
+	var fresh []http.Header
+	c := newClient(t, srv.URL, nil, func(c *api.Config) {
+		c.HTTPClient = &http.Client{Transport: recordHeaders{&fresh, &mu, mutatingTransport{srv.Client().Transport}}}
+	})
+	for range 2 {
+		_, err := c.Do(context.Background(), api.Request{Method: "POST", Path: "/agents/traces", Body: []byte(`{}`), Tenant: "t1"})
+		require.NoError(t, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, fresh, 3, "a retried request and a second one")
+	for i, h := range fresh {
+		assert.Equal(t, "t1", h.Get("X-Tenant-ID"), "attempt %d", i)
+		assert.Equal(t, testKey, h.Get("X-API-Key"), "attempt %d", i)
+		assert.Empty(t, h.Get("X-Mutated"), "attempt %d", i)
+		assert.Equal(t, "application/json", h.Get("Content-Type"), "attempt %d", i)
+	}
+	require.Len(t, seen, 3)
+	assert.Equal(t, "changed", seen[2].Get("X-Tenant-ID"), "the middleware ran")
+}
+
+// recordHeaders records the headers each attempt arrives with, before the
+// transport below it runs.
+type recordHeaders struct {
+	got *[]http.Header
+	mu  *sync.Mutex
+	rt  http.RoundTripper
+}
+
+func (r recordHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	*r.got = append(*r.got, req.Header.Clone())
+	r.mu.Unlock()
+	return r.rt.RoundTrip(req)
 }

@@ -145,7 +145,7 @@ type RetryConfig struct {
 // AttemptInfo describes one attempt of [Client.Do], for [Config.OnAttempt].
 type AttemptInfo struct {
 	Method string // the request method
-	Path   string // the request path, as given in [Request.Path]
+	Path   string // the request path, as given in [Request.Path] (not scrubbed: pass it through [Client.Scrub] before showing it)
 	// Attempt counts attempts of one Do call, starting at 1.
 	Attempt int
 	// Status is the HTTP status of the answer, or 0 when none arrived.
