@@ -77,24 +77,26 @@ func median(vs []float64) float64 {
 // the benchmarks it is compared with: tracium against the OTel pieces it
 // replaces, and a dead or slow backend against a healthy one.
 var baselines = map[string][]string{
-	"tracium":   {"otel", "otlptracehttp", "otel-baggage", "baseline"},
+	"tracium":   {"otel", "otlptracehttp", "floor", "otel-baggage", "baseline"},
 	"blackhole": {"healthy"},
 	"slow":      {"healthy"},
 }
 
-// partner returns the baseline name of a benchmark, if any.
-func partner(name string, results map[string]result) (string, bool) {
+// partners returns the baselines of a benchmark that ran: tracium's
+// exporter has two, otlptracehttp and the contract's floor.
+func partners(name string, results map[string]result) []string {
+	var out []string
 	parts := strings.Split(name, "/")
 	for i, p := range parts {
 		for _, b := range baselines[p] {
 			q := append([]string(nil), parts...)
 			q[i] = b
 			if _, ok := results[strings.Join(q, "/")]; ok {
-				return strings.Join(q, "/"), true
+				out = append(out, strings.Join(q, "/"))
 			}
 		}
 	}
-	return "", false
+	return out
 }
 
 func format(v float64) string {
@@ -127,22 +129,20 @@ func main() {
 	fmt.Println("| benchmark | unit | measured (median) | baseline (median) | ratio | runs |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- |")
 	for _, name := range order {
-		base, ok := partner(name, results)
-		if !ok {
-			continue
-		}
-		used[name], used[base] = true, true
-		t, o := results[name], results[base]
-		for _, u := range units(t) {
-			if _, ok := o[u]; !ok {
-				continue
+		for _, base := range partners(name, results) {
+			used[name], used[base] = true, true
+			t, o := results[name], results[base]
+			for _, u := range units(t) {
+				if _, ok := o[u]; !ok {
+					continue
+				}
+				mt, mo := median(t[u]), median(o[u])
+				ratio := "n/a"
+				if mo != 0 {
+					ratio = strconv.FormatFloat(mt/mo, 'f', 2, 64) + "x"
+				}
+				fmt.Printf("| %s | %s | %s | %s (%s) | %s | %d |\n", name, u, format(mt), format(mo), base, ratio, len(t[u]))
 			}
-			mt, mo := median(t[u]), median(o[u])
-			ratio := "n/a"
-			if mo != 0 {
-				ratio = strconv.FormatFloat(mt/mo, 'f', 2, 64) + "x"
-			}
-			fmt.Printf("| %s | %s | %s | %s | %s | %d |\n", name, u, format(mt), format(mo), ratio, len(t[u]))
 		}
 	}
 	fmt.Println()
